@@ -1,0 +1,85 @@
+/**
+ * Every protocol constant in one place: domain-separation labels, sizes and limits.
+ * Each limit says why it has the value it has; docs/THREAT-MODEL.md explains the trade-offs
+ * and docs/PROTOCOL.md §1 lists the labels.
+ * @module
+ */
+
+/** Wire-format version byte carried by every envelope, message and stream (PROTOCOL.md §2). */
+export const WIRE_VERSION = 1;
+
+/** Byte lengths of the primitives we use. */
+export const KEY_LEN = 32;
+export const X25519_LEN = 32;
+export const ED25519_PUBLIC_LEN = 32;
+export const ED25519_SIGNATURE_LEN = 64;
+export const AES_GCM_TAG_LEN = 16;
+export const AES_GCM_NONCE_LEN = 12;
+export const MLKEM768_PUBLIC_LEN = 1184;
+export const MLKEM768_SECRET_LEN = 2400;
+export const MLKEM768_CIPHERTEXT_LEN = 1088;
+/** Random seed ML-KEM-768 keygen takes (FIPS 203 d || z). */
+export const MLKEM768_SEED_LEN = 64;
+/** Root secret behind a device identity; 256 bits = a 24-word BIP-39 phrase. */
+export const ROOT_SECRET_LEN = 32;
+/** Relay mailbox ids are 128 random bits: unguessable, unlinkable to anything. */
+export const MAILBOX_ID_LEN = 16;
+/** Client-chosen message ids: 128 random bits so retries are idempotent without coordination. */
+export const MESSAGE_ID_LEN = 16;
+
+/**
+ * Domain-separation labels. Every HKDF `info`, every signature context and every KDF in the
+ * protocol uses exactly one of these, so no output of one step can be replayed as another.
+ */
+export const LABEL = {
+  identitySigning: 'Confidant v1 identity Ed25519',
+  identityAgreement: 'Confidant v1 identity X25519',
+  identityCertificate: 'Confidant v1 identity certificate',
+  signedPreKey: 'Confidant v1 signed prekey',
+  kemPreKey: 'Confidant v1 ML-KEM-768 prekey',
+  pqxdh: 'Confidant v1 PQXDH X25519 SHA-256 ML-KEM-768',
+  ratchetRoot: 'Confidant v1 ratchet root',
+  ratchetMessageKeys: 'Confidant v1 ratchet message keys',
+  sealedStatic: 'Confidant v1 sealed sender static',
+  sealedContent: 'Confidant v1 sealed sender content',
+  attachmentKey: 'Confidant v1 attachment key',
+  attachmentCommitment: 'Confidant v1 attachment key commitment',
+  attachmentDigest: 'Confidant v1 attachment digest',
+  safetyNumber: 'Confidant v1 safety number',
+} as const;
+
+/**
+ * Most message keys we derive and keep for one receiving chain when a message arrives ahead
+ * of its predecessors (Double Ratchet spec §3.2 MAX_SKIP). A header that would skip more is
+ * refused with `too_far_ahead` and the state is untouched: this bounds the work an attacker
+ * (or the relay) can force with a single forged counter. 1,000 covers a week of a very chatty
+ * conversation where the other device lost every message.
+ */
+export const MAX_SKIP = 1000;
+
+/**
+ * Most skipped message keys stored for the whole session, across chains. When a new skip
+ * would exceed it the oldest keys are evicted first (as libsignal does): state stays bounded
+ * at 2,000 × 68 bytes ≈ 136 KiB and only the very oldest lost messages become undecryptable.
+ */
+export const MAX_STORED_SKIPPED_KEYS = 2000;
+
+/**
+ * Previous receiving ratchet keys remembered so that a replayed message from an old chain is
+ * reported as `duplicate` instead of triggering (and failing) a spurious DH ratchet step.
+ */
+export const MAX_PREVIOUS_RATCHET_KEYS = 8;
+
+/** Plaintexts are padded to at least this many bytes (PROTOCOL.md §7). */
+export const PAD_MIN = 256;
+/** Largest plaintext the message layer accepts before padding: 64 KiB. Files go as attachments. */
+export const MAX_PLAINTEXT = 64 * 1024;
+
+/** Attachment STREAM chunk size: 64 KiB balances per-chunk overhead (16-byte tag + call) and memory. */
+export const ATTACHMENT_CHUNK_SIZE = 64 * 1024;
+/** Largest chunk size a stream header may declare (4 MiB), so a hostile header cannot ask for huge buffers. */
+export const ATTACHMENT_MAX_CHUNK_SIZE = 4 * 1024 * 1024;
+/** Smallest chunk size a stream header may declare. */
+export const ATTACHMENT_MIN_CHUNK_SIZE = 1024;
+/** STREAM counter is 32 bits: 2^32 chunks of 64 KiB = 256 TiB, far above any attachment. */
+export const ATTACHMENT_MAX_CHUNKS = 0xffff_ffff;

@@ -1,0 +1,363 @@
+/**
+ * Crypto provider: the asymmetric and AEAD primitives the protocol uses, from WebCrypto where
+ * the runtime has them natively and from @noble otherwise. Both give identical bytes for the
+ * same inputs (provider.test.ts runs every primitive both ways); only speed differs.
+ *
+ * - X25519 (RFC 7748): all-zero shared secrets (low-order peer points) are rejected on both paths.
+ * - Ed25519 (RFC 8032): one verification rule everywhere, noble's strict mode
+ *   (`zip215: false`: canonical A and R, S < L, no small-order A, cofactored equation).
+ *   The WebCrypto path is made to agree by construction, see `ed25519Verify`.
+ * - AES-256-GCM (NIST SP 800-38D) with 96-bit nonces and 128-bit tags.
+ *
+ * Hashes, HMAC and HKDF always come from @noble/hashes: they are synchronous and, for the
+ * short inputs of the protocol, faster than a WebCrypto round trip.
+ * Does not: hold long-term secrets. A small cache of imported WebCrypto key handles speeds up
+ * repeated use of the same private key; `clearKeyCache()` drops it (the client calls it on lock).
+ * @module
+ */
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { gcm } from '@noble/ciphers/aes.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
+import { base64urlnopad } from '@scure/base';
+import { AES_GCM_NONCE_LEN, ED25519_SIGNATURE_LEN, KEY_LEN } from './consts.ts';
+import { abytes, isAllZero } from './_bytes.ts';
+import { ConfidantError, fail } from './errors.ts';
+
+export interface KeyPair {
+  readonly secretKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/** The primitives, all async so that a native implementation can sit behind them. */
+export interface CryptoProvider {
+  /** Which implementation serves each primitive, for diagnostics and benchmarks. */
+  readonly implementation: Readonly<Record<'x25519' | 'ed25519' | 'aesGcm', 'webcrypto' | 'noble'>>;
+  x25519Generate(): Promise<KeyPair>;
+  x25519PublicKey(secretKey: Uint8Array): Promise<Uint8Array>;
+  /** Throws `invalid_key` for low-order peer keys (all-zero output). */
+  x25519(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array>;
+  ed25519PublicKey(secretKey: Uint8Array): Promise<Uint8Array>;
+  ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array>;
+  /** Strict RFC 8032 (noble `zip215: false`) on every path. Never throws for bad input: false. */
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
+  /** Throws `bad_mac` when the tag does not verify. */
+  aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
+  /** SHA-256 of a (possibly large) buffer, native where available. */
+  sha256(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** CSPRNG bytes: `crypto.getRandomValues` through noble (which refuses to run without it). */
+export function randomBytes(length: number): Uint8Array {
+  return nobleRandomBytes(length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// noble
+
+function checkAead(key: Uint8Array, nonce: Uint8Array): void {
+  abytes(key, KEY_LEN, 'key');
+  abytes(nonce, AES_GCM_NONCE_LEN, 'nonce');
+}
+
+function nonZeroSecret(shared: Uint8Array): Uint8Array {
+  if (isAllZero(shared)) throw fail('invalid_key', 'X25519 produced an all-zero secret (low-order point)');
+  return shared;
+}
+
+/**
+ * Strict Ed25519 verification with noble. This *is* the rule; the WebCrypto path defers to it.
+ */
+function nobleVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+export const nobleProvider: CryptoProvider = {
+  implementation: { x25519: 'noble', ed25519: 'noble', aesGcm: 'noble' },
+  async x25519Generate() {
+    const secretKey = x25519.utils.randomSecretKey();
+    return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
+  },
+  async x25519PublicKey(secretKey) {
+    return x25519.getPublicKey(abytes(secretKey, KEY_LEN, 'secretKey'));
+  },
+  async x25519(secretKey, publicKey) {
+    abytes(secretKey, KEY_LEN, 'secretKey');
+    abytes(publicKey, KEY_LEN, 'publicKey');
+    let shared: Uint8Array;
+    try {
+      shared = x25519.getSharedSecret(secretKey, publicKey);
+    } catch (e) {
+      // noble throws on the all-zero output itself; report it like the WebCrypto path does.
+      throw new ConfidantError('invalid_key', 'X25519 rejected the public key (low-order point)', { cause: e });
+    }
+    return nonZeroSecret(shared);
+  },
+  async ed25519PublicKey(secretKey) {
+    return ed25519.getPublicKey(abytes(secretKey, KEY_LEN, 'secretKey'));
+  },
+  async ed25519Sign(secretKey, message) {
+    return ed25519.sign(abytes(message, undefined, 'message'), abytes(secretKey, KEY_LEN, 'secretKey'));
+  },
+  async ed25519Verify(publicKey, message, signature) {
+    return nobleVerify(publicKey, message, signature);
+  },
+  async aesGcmEncrypt(key, nonce, plaintext, aad) {
+    checkAead(key, nonce);
+    return gcm(key, nonce, aad).encrypt(plaintext);
+  },
+  async aesGcmDecrypt(key, nonce, ciphertext, aad) {
+    checkAead(key, nonce);
+    try {
+      return gcm(key, nonce, aad).decrypt(ciphertext);
+    } catch {
+      throw fail('bad_mac', `AES-GCM tag check failed (${ciphertext.length} bytes)`);
+    }
+  },
+  async sha256(data) {
+    return sha256(data);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// WebCrypto
+
+type Subtle = SubtleCrypto;
+
+/** WebCrypto's types want ArrayBuffer-backed views; ours are, TypeScript just cannot tell. */
+const bs = (u: Uint8Array): Uint8Array<ArrayBuffer> => u as Uint8Array<ArrayBuffer>;
+
+/** DER prefixes of RFC 8410 PKCS#8 private keys: WebCrypto will not import raw private keys. */
+const PKCS8_PREFIX = {
+  X25519: Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]),
+  Ed25519: Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]),
+};
+
+/** Ed25519 group order L, little-endian, for the S < L check (RFC 8032 §5.1.7 step 1). */
+const ED25519_L = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+function leToBigInt(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  return n;
+}
+
+/**
+ * Private-key handles by a digest of the key. Importing a PKCS#8 key costs ~0.8 ms in Node
+ * (OpenSSL 3's decoder) against ~0.1 ms for the operation itself, and ratchet keys are used
+ * twice or more, so a small LRU pays. The digest, not the key, is the map key.
+ */
+class KeyCache {
+  private readonly map = new Map<string, Promise<CryptoKey>>();
+  constructor(private readonly capacity: number) {}
+  get(id: string, make: () => Promise<CryptoKey>): Promise<CryptoKey> {
+    let hit = this.map.get(id);
+    if (hit) {
+      this.map.delete(id);
+    } else {
+      hit = make();
+      // A failed import must not stay cached.
+      hit.catch(() => this.map.delete(id));
+    }
+    this.map.set(id, hit);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
+    return hit;
+  }
+  put(id: string, key: CryptoKey): void {
+    this.map.set(id, Promise.resolve(key));
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+const privateKeys = new KeyCache(256);
+/** Public keys that passed the canonical / not-small-order check of `ed25519Verify`. */
+const checkedEdPublicKeys = new Map<string, boolean>();
+
+function cacheId(kind: string, secret: Uint8Array): string {
+  return kind + base64urlnopad.encode(sha256(secret));
+}
+
+/** Drop cached key handles (called when the vault locks). */
+export function clearKeyCache(): void {
+  privateKeys.clear();
+  checkedEdPublicKeys.clear();
+}
+
+function makeWebCryptoProvider(subtle: Subtle, use: CryptoProvider['implementation']): CryptoProvider {
+  const importPrivate = (alg: 'X25519' | 'Ed25519', secretKey: Uint8Array): Promise<CryptoKey> =>
+    privateKeys.get(cacheId(alg, secretKey), () => {
+      const der = new Uint8Array(48);
+      der.set(PKCS8_PREFIX[alg]);
+      der.set(secretKey, 16);
+      const usage: KeyUsage[] = alg === 'X25519' ? ['deriveBits'] : ['sign'];
+      return subtle.importKey('pkcs8', bs(der), { name: alg }, false, usage).finally(() => der.fill(0));
+    });
+
+  async function jwkPair(kp: CryptoKeyPair): Promise<KeyPair> {
+    const jwk = await subtle.exportKey('jwk', kp.privateKey);
+    return { secretKey: base64urlnopad.decode(jwk.d!), publicKey: base64urlnopad.decode(jwk.x!) };
+  }
+
+  /** Is `publicKey` a canonical, non-small-order Ed25519 point (noble strict's key rules)? */
+  function edPublicKeyAcceptable(publicKey: Uint8Array): boolean {
+    const id = base64urlnopad.encode(publicKey);
+    let ok = checkedEdPublicKeys.get(id);
+    if (ok === undefined) {
+      try {
+        ok = !ed25519.Point.fromBytes(publicKey, false).isSmallOrder();
+      } catch {
+        ok = false;
+      }
+      if (checkedEdPublicKeys.size > 1024) checkedEdPublicKeys.clear();
+      checkedEdPublicKeys.set(id, ok);
+    }
+    return ok;
+  }
+
+  const x = use.x25519 === 'webcrypto';
+  const ed = use.ed25519 === 'webcrypto';
+  const aes = use.aesGcm === 'webcrypto';
+
+  return {
+    implementation: use,
+    x25519Generate: !x
+      ? nobleProvider.x25519Generate
+      : async () => {
+          const kp = (await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair;
+          const pair = await jwkPair(kp);
+          privateKeys.put(cacheId('X25519', pair.secretKey), kp.privateKey);
+          return pair;
+        },
+    // Deriving a public key from a secret is rare (identity setup): noble is fine and needs no export.
+    x25519PublicKey: nobleProvider.x25519PublicKey,
+    x25519: !x
+      ? nobleProvider.x25519
+      : async (secretKey, publicKey) => {
+          abytes(secretKey, KEY_LEN, 'secretKey');
+          abytes(publicKey, KEY_LEN, 'publicKey');
+          const [priv, pub] = await Promise.all([
+            importPrivate('X25519', secretKey),
+            subtle.importKey('raw', bs(publicKey), { name: 'X25519' }, false, []),
+          ]);
+          let bits: ArrayBuffer;
+          try {
+            bits = await subtle.deriveBits({ name: 'X25519', public: pub }, priv, 256);
+          } catch (e) {
+            // Implementations that refuse low-order points throw here instead of returning zeros.
+            throw new ConfidantError('invalid_key', 'X25519 rejected the public key (low-order point)', { cause: e });
+          }
+          return nonZeroSecret(new Uint8Array(bits));
+        },
+    ed25519PublicKey: nobleProvider.ed25519PublicKey,
+    ed25519Sign: !ed
+      ? nobleProvider.ed25519Sign
+      : async (secretKey, message) => {
+          abytes(secretKey, KEY_LEN, 'secretKey');
+          abytes(message, undefined, 'message');
+          const key = await importPrivate('Ed25519', secretKey);
+          return new Uint8Array(await subtle.sign('Ed25519', key, bs(message)));
+        },
+    ed25519Verify: !ed
+      ? nobleProvider.ed25519Verify
+      : async (publicKey, message, signature) => {
+          if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
+          if (!(signature instanceof Uint8Array) || signature.length !== ED25519_SIGNATURE_LEN) return false;
+          if (!(message instanceof Uint8Array)) return false;
+          // noble strict rules that a native verifier may not apply: S < L, canonical and
+          // non-small-order A. (A non-canonical R can never pass the native byte comparison.)
+          if (leToBigInt(signature.subarray(32)) >= ED25519_L) return false;
+          if (!edPublicKeyAcceptable(publicKey)) return false;
+          let valid = false;
+          try {
+            const key = await subtle.importKey('raw', bs(publicKey), { name: 'Ed25519' }, false, ['verify']);
+            valid = await subtle.verify('Ed25519', key, bs(signature), bs(message));
+          } catch {
+            valid = false;
+          }
+          // Native verifiers use the cofactorless equation, which implies noble's cofactored one.
+          // They can only disagree when native says "invalid" and R or A carries a torsion
+          // component; asking noble then makes the verdict noble's in every case.
+          return valid || nobleVerify(publicKey, message, signature);
+        },
+    aesGcmEncrypt: !aes
+      ? nobleProvider.aesGcmEncrypt
+      : async (key, nonce, plaintext, aad) => {
+          checkAead(key, nonce);
+          const k = await subtle.importKey('raw', bs(key), 'AES-GCM', false, ['encrypt']);
+          const params: AesGcmParams = { name: 'AES-GCM', iv: bs(nonce), tagLength: 128 };
+          if (aad) params.additionalData = bs(aad);
+          return new Uint8Array(await subtle.encrypt(params, k, bs(plaintext)));
+        },
+    aesGcmDecrypt: !aes
+      ? nobleProvider.aesGcmDecrypt
+      : async (key, nonce, ciphertext, aad) => {
+          checkAead(key, nonce);
+          const k = await subtle.importKey('raw', bs(key), 'AES-GCM', false, ['decrypt']);
+          const params: AesGcmParams = { name: 'AES-GCM', iv: bs(nonce), tagLength: 128 };
+          if (aad) params.additionalData = bs(aad);
+          try {
+            return new Uint8Array(await subtle.decrypt(params, k, bs(ciphertext)));
+          } catch {
+            throw fail('bad_mac', `AES-GCM tag check failed (${ciphertext.length} bytes)`);
+          }
+        },
+    sha256: async (data) => new Uint8Array(await subtle.digest('SHA-256', bs(data))),
+  };
+}
+
+/** Probe one WebCrypto algorithm by doing the real operation once; any failure means "absent". */
+async function probe(f: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await f();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The provider for this runtime: WebCrypto for each primitive it implements, noble for the rest.
+ * Pass `prefer: 'noble'` to force the pure-JS path (tests, benchmarks).
+ */
+export async function detectProvider(prefer: 'native' | 'noble' = 'native'): Promise<CryptoProvider> {
+  const subtle: Subtle | undefined = globalThis.crypto?.subtle;
+  if (prefer === 'noble' || !subtle) return nobleProvider;
+  const [x, ed, aes] = await Promise.all([
+    probe(async () => {
+      const kp = (await subtle.generateKey({ name: 'X25519' }, true, ['deriveBits'])) as CryptoKeyPair;
+      await subtle.exportKey('jwk', kp.privateKey);
+      await subtle.deriveBits({ name: 'X25519', public: kp.publicKey }, kp.privateKey, 256);
+    }),
+    probe(async () => {
+      const kp = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+      const sig = await subtle.sign('Ed25519', kp.privateKey, new Uint8Array(1));
+      await subtle.verify('Ed25519', kp.publicKey, sig, new Uint8Array(1));
+    }),
+    probe(async () => {
+      const k = await subtle.importKey('raw', new Uint8Array(32), 'AES-GCM', false, ['encrypt']);
+      await subtle.encrypt({ name: 'AES-GCM', iv: new Uint8Array(12) }, k, new Uint8Array(1));
+    }),
+  ]);
+  if (!x && !ed && !aes) return nobleProvider;
+  return makeWebCryptoProvider(subtle, {
+    x25519: x ? 'webcrypto' : 'noble',
+    ed25519: ed ? 'webcrypto' : 'noble',
+    aesGcm: aes ? 'webcrypto' : 'noble',
+  });
+}
+
+let defaultProvider: Promise<CryptoProvider> | undefined;
+
+/** The process-wide provider, detected once. */
+export function getProvider(): Promise<CryptoProvider> {
+  defaultProvider ??= detectProvider();
+  return defaultProvider;
+}
