@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from './app.ts';
+
+describe('relay app skeleton', () => {
+  const app = createApp();
+
+  it('answers GET /healthz with 200 {"ok":true}', async () => {
+    const res = await app.request('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it('answers an unknown path with 404 and the JSON error shape', async () => {
+    const res = await app.request('/nope-secret?token=1');
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(Object.keys(body)).toEqual(['error']);
+    expect(body.error.code).toBe('not_found');
+    expect(typeof body.error.message).toBe('string');
+    expect(body.error.message).not.toContain('secret');
+    expect(body.error.message).not.toContain('token');
+  });
+
+  it('answers a wrong method on a known path with the same 404 shape', async () => {
+    const res = await app.request('/healthz', { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  it('sends a strict Content-Security-Policy and no-sniff on every response', async () => {
+    for (const path of ['/healthz', '/missing']) {
+      const res = await app.request(path);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("object-src 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).not.toContain('unsafe-eval');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The message payload (PROTOCOL.md §9): what is inside the encryption, as versioned,
+ * schema-validated JSON (UTF-8), padded and ratchet-encrypted by session.ts. Everything a
+ * relay must never see lives here: text, file names, MIME types, attachment keys.
+ *
+ * `v` is the payload version. Within one version new optional fields may be added (unknown
+ * keys are dropped by older readers); a reader meeting a higher `v` reports
+ * `unsupported_version` so the app can say "update to read this message".
+ * Does not: encrypt, or judge content (urgency detection happens in the therapist's app).
+ * @module
+ */
+import * as v from 'valibot';
+import { MAX_PLAINTEXT } from './consts.ts';
+import { utf8 } from './_bytes.ts';
+import { ConfidantError, fail } from './errors.ts';
+import { b64, MessageId, parse } from './schemas.ts';
+
+export const PAYLOAD_VERSION = 1;
+/** Longest text message, in UTF-16 code units (about 10 pages): keeps a payload under MAX_PLAINTEXT. */
+export const MAX_TEXT_LENGTH = 16_000;
+export const MAX_ATTACHMENTS = 10;
+/** Largest attachment a payload may describe: 2 GiB (the relay's limit is lower and its own). */
+export const MAX_ATTACHMENT_SIZE = 2 ** 31;
+
+const timestamp = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15));
+const size = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ATTACHMENT_SIZE));
+
+export const AttachmentPointer = v.object({
+  /** Relay blob id. */
+  blobId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,64}$/)),
+  /** STREAM file key (attachment.ts). */
+  key: b64(32),
+  /** Digest of the encrypted stream, checked before anything is shown. */
+  digest: b64(32),
+  /** Plaintext size in bytes. */
+  size,
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
+  mime: v.pipe(v.string(), v.maxLength(127), v.regex(/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i)),
+  width: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
+  height: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
+});
+
+const base = { v: v.literal(PAYLOAD_VERSION), id: MessageId, sentAt: timestamp };
+
+export const MessagePayload = v.pipe(
+  v.object({
+    ...base,
+    type: v.literal('message'),
+    text: v.optional(v.pipe(v.string(), v.maxLength(MAX_TEXT_LENGTH))),
+    attachments: v.optional(v.pipe(v.array(AttachmentPointer), v.maxLength(MAX_ATTACHMENTS))),
+    replyTo: v.optional(MessageId),
+    urgent: v.optional(v.boolean()),
+  }),
+  v.check((m) => (m.text?.length ?? 0) > 0 || (m.attachments?.length ?? 0) > 0, 'a message needs text or an attachment'),
+);
+
+export const ReceiptPayload = v.object({
+  ...base,
+  type: v.literal('receipt'),
+  status: v.picklist(['delivered', 'read']),
+  messageIds: v.pipe(v.array(MessageId), v.minLength(1), v.maxLength(500)),
+});
+
+/** Consent control message; the consent workflow issue deepens it. `signature` is by the sender's identity key. */
+export const ConsentPayload = v.object({
+  ...base,
+  type: v.literal('consent'),
+  action: v.picklist(['offer', 'accept', 'revoke']),
+  /** SHA-256 of the consent document the action refers to. */
+  documentDigest: b64(32),
+  document: v.optional(v.pipe(v.string(), v.maxLength(MAX_TEXT_LENGTH))),
+  signature: v.optional(b64(64)),
+});
+
+export const Payload = v.variant('type', [MessagePayload, ReceiptPayload, ConsentPayload]);
+export type Payload = v.InferOutput<typeof Payload>;
+export type MessagePayload = v.InferOutput<typeof MessagePayload>;
+export type ReceiptPayload = v.InferOutput<typeof ReceiptPayload>;
+export type ConsentPayload = v.InferOutput<typeof ConsentPayload>;
+export type AttachmentPointer = v.InferOutput<typeof AttachmentPointer>;
+
+/** Validate and encode a payload for `sealMessage`. Invalid payloads never leave the device. */
+export function encodePayload(payload: Payload): Uint8Array {
+  const valid = parse(Payload, payload, 'payload');
+  const bytes = utf8.encode(JSON.stringify(valid));
+  if (bytes.length > MAX_PLAINTEXT) throw fail('too_large', `payload is ${bytes.length} bytes, limit ${MAX_PLAINTEXT}`);
+  return bytes;
+}
+
+/** Decode and validate a decrypted payload. Throws `malformed`, `unsupported_version` or `schema`. */
+export function decodePayload(bytes: Uint8Array): Payload {
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(bytes));
+  } catch (e) {
+    throw new ConfidantError('malformed', 'payload is not UTF-8 JSON', { cause: e });
+  }
+  if (typeof json === 'object' && json !== null && 'v' in json && typeof json.v === 'number' && json.v > PAYLOAD_VERSION) {
+    throw fail('unsupported_version', `payload version ${json.v}`);
+  }
+  return parse(Payload, json, 'payload');
+}

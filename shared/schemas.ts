@@ -1,0 +1,87 @@
+/**
+ * Schemas (valibot) for every JSON structure that crosses a trust boundary: what the relay
+ * accepts, and what a device accepts from the relay. Bytes travel as unpadded base64url of an
+ * exact length; numbers are bounded integers; unknown keys are dropped.
+ * The relay validates each request body against these before any handler runs.
+ * @module
+ */
+import * as v from 'valibot';
+import {
+  ED25519_PUBLIC_LEN,
+  ED25519_SIGNATURE_LEN,
+  MAILBOX_ID_LEN,
+  MESSAGE_ID_LEN,
+  MLKEM768_PUBLIC_LEN,
+  X25519_LEN,
+} from './consts.ts';
+import { base64urlLength, fromBase64url, toBase64url } from './encoding.ts';
+import { ConfidantError } from './errors.ts';
+import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN } from './keys.ts';
+import type { PreKeyBundle } from './prekeys.ts';
+
+/** base64url text of exactly `n` bytes (also checks it decodes, i.e. canonical final character). */
+export function b64(n: number) {
+  return v.pipe(
+    v.string(),
+    v.length(base64urlLength(n), `expected base64url of ${n} bytes`),
+    v.regex(/^[A-Za-z0-9_-]*$/, 'expected unpadded base64url'),
+    v.check((s) => {
+      try {
+        fromBase64url(s, n);
+        return true;
+      } catch {
+        return false;
+      }
+    }, `expected canonical base64url of ${n} bytes`),
+  );
+}
+
+export const uint32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffff_ffff));
+
+export const MailboxId = b64(MAILBOX_ID_LEN);
+export const MessageId = b64(MESSAGE_ID_LEN);
+export const PublicIdentityJson = b64(PUBLIC_IDENTITY_LEN);
+
+export const SignedPreKeyJson = v.object({ id: uint32, publicKey: b64(X25519_LEN), signature: b64(ED25519_SIGNATURE_LEN) });
+export const KemPreKeyJson = v.object({ id: uint32, publicKey: b64(MLKEM768_PUBLIC_LEN), signature: b64(ED25519_SIGNATURE_LEN) });
+export const OneTimePreKeyJson = v.object({ id: uint32, publicKey: b64(X25519_LEN) });
+
+export const PreKeyBundleJson = v.object({
+  identity: PublicIdentityJson,
+  signedPreKey: SignedPreKeyJson,
+  kemPreKey: KemPreKeyJson,
+  oneTimePreKey: v.optional(OneTimePreKeyJson),
+});
+export type PreKeyBundleJson = v.InferOutput<typeof PreKeyBundleJson>;
+
+/** A device's Ed25519 signing key as the relay knows it (its account id). */
+export const SigningKeyJson = b64(ED25519_PUBLIC_LEN);
+
+/** Validate `input` against `schema`, or throw ConfidantError('schema') naming the first bad path. */
+export function parse<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, input);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = issue.path?.map((p) => String(p.key)).join('.') || '(root)';
+  throw new ConfidantError('schema', `${what}: ${path}: ${issue.message}`);
+}
+
+export function bundleToJson(b: PreKeyBundle): PreKeyBundleJson {
+  return {
+    identity: toBase64url(encodePublicIdentity(b.identity)),
+    signedPreKey: { id: b.signedPreKey.id, publicKey: toBase64url(b.signedPreKey.publicKey), signature: toBase64url(b.signedPreKey.signature) },
+    kemPreKey: { id: b.kemPreKey.id, publicKey: toBase64url(b.kemPreKey.publicKey), signature: toBase64url(b.kemPreKey.signature) },
+    ...(b.oneTimePreKey ? { oneTimePreKey: { id: b.oneTimePreKey.id, publicKey: toBase64url(b.oneTimePreKey.publicKey) } } : {}),
+  };
+}
+
+/** Parse untrusted JSON into a bundle. Signatures are NOT verified here: `verifyBundle` does that. */
+export function bundleFromJson(input: unknown): PreKeyBundle {
+  const j = parse(PreKeyBundleJson, input, 'prekey bundle');
+  return {
+    identity: decodePublicIdentity(fromBase64url(j.identity)),
+    signedPreKey: { id: j.signedPreKey.id, publicKey: fromBase64url(j.signedPreKey.publicKey), signature: fromBase64url(j.signedPreKey.signature) },
+    kemPreKey: { id: j.kemPreKey.id, publicKey: fromBase64url(j.kemPreKey.publicKey), signature: fromBase64url(j.kemPreKey.signature) },
+    ...(j.oneTimePreKey ? { oneTimePreKey: { id: j.oneTimePreKey.id, publicKey: fromBase64url(j.oneTimePreKey.publicKey) } } : {}),
+  };
+}
