@@ -14,11 +14,10 @@
  * Does not: run the ratchet (ratchet.ts) or look anything up (session.ts does, and commits).
  * @module
  */
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { KEY_LEN, LABEL, MLKEM768_CIPHERTEXT_LEN, WIRE_VERSION, X25519_LEN } from './consts.ts';
 import { abytes, concat, Reader, wipe, Writer } from './_bytes.ts';
 import { hkdf, sha256 } from './_kdf.ts';
-import { ConfidantError, fail } from './errors.ts';
+import { fail } from './errors.ts';
 import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN, type Identity, type PublicIdentity } from './keys.ts';
 import { verifyBundle, type KemPreKeyRecord, type OneTimePreKeyRecord, type PreKeyBundle, type SignedPreKeyRecord } from './prekeys.ts';
 import { getProvider, type CryptoProvider, type KeyPair } from './provider.ts';
@@ -82,7 +81,7 @@ export async function pqxdhInitiate(
   const p = options.provider ?? (await getProvider());
   await verifyBundle(bundle, options.expectedIdentity, p);
   const baseKey = await p.x25519Generate();
-  const { cipherText: kemCiphertext, sharedSecret: kemSecret } = ml_kem768.encapsulate(bundle.kemPreKey.publicKey);
+  const { cipherText: kemCiphertext, sharedSecret: kemSecret } = await p.mlkem768Encapsulate(bundle.kemPreKey.publicKey);
   const dhs = await Promise.all([
     p.x25519(ours.agreement.secretKey, bundle.signedPreKey.publicKey),
     p.x25519(baseKey.secretKey, bundle.identity.agreementKey),
@@ -127,12 +126,7 @@ export async function pqxdhRespond(
   if ((header.oneTimePreKeyId === undefined) !== (keys.oneTimePreKey === undefined)) {
     throw fail('invalid_argument', 'one-time prekey presence does not match the header');
   }
-  let kemSecret: Uint8Array;
-  try {
-    kemSecret = ml_kem768.decapsulate(header.kemCiphertext, keys.kemPreKey.secretKey);
-  } catch (e) {
-    throw new ConfidantError('malformed', 'ML-KEM ciphertext rejected', { cause: e });
-  }
+  const kemSecret = await p.mlkem768Decapsulate(header.kemCiphertext, keys.kemPreKey.secretKey);
   const dhs = await Promise.all([
     p.x25519(keys.signedPreKey.keyPair.secretKey, header.identity.agreementKey),
     p.x25519(ours.agreement.secretKey, header.baseKey),

@@ -9,7 +9,6 @@
  * Does not: store records or talk to the relay.
  * @module
  */
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import {
   ED25519_SIGNATURE_LEN,
   LABEL,
@@ -71,7 +70,7 @@ export async function generateSignedPreKey(identity: Identity, id: number, provi
 export async function generateKemPreKey(identity: Identity, id: number, provider?: CryptoProvider): Promise<KemPreKeyRecord> {
   au32(id, 'id');
   const p = provider ?? (await getProvider());
-  const { publicKey, secretKey } = ml_kem768.keygen();
+  const { publicKey, secretKey } = await p.mlkem768Generate();
   const signature = await p.ed25519Sign(identity.signing.secretKey, signedMessage(LABEL.kemPreKey, id, publicKey));
   return { id, publicKey, secretKey, signature };
 }

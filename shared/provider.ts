@@ -16,11 +16,12 @@
  * @module
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { base64urlnopad } from '@scure/base';
-import { AES_GCM_NONCE_LEN, ED25519_SIGNATURE_LEN, KEY_LEN } from './consts.ts';
+import { AES_GCM_NONCE_LEN, ED25519_SIGNATURE_LEN, KEY_LEN, MLKEM768_CIPHERTEXT_LEN, MLKEM768_PUBLIC_LEN, MLKEM768_SECRET_LEN } from './consts.ts';
 import { abytes, isAllZero } from './_bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
 
@@ -46,6 +47,12 @@ export interface CryptoProvider {
   aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
   /** SHA-256 of a (possibly large) buffer, native where available. */
   sha256(data: Uint8Array): Promise<Uint8Array>;
+  /** ML-KEM-768 (FIPS 203). Always noble: no runtime ships it in WebCrypto yet. */
+  mlkem768Generate(): Promise<{ publicKey: Uint8Array; secretKey: Uint8Array }>;
+  /** Throws `invalid_key` for a public key that fails FIPS 203's modulus check. */
+  mlkem768Encapsulate(publicKey: Uint8Array): Promise<{ cipherText: Uint8Array; sharedSecret: Uint8Array }>;
+  /** Implicit rejection: a wrong ciphertext yields an unrelated secret, never an error. */
+  mlkem768Decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Promise<Uint8Array>;
 }
 
 /** CSPRNG bytes: `crypto.getRandomValues` through noble (which refuses to run without it). */
@@ -121,6 +128,24 @@ export const nobleProvider: CryptoProvider = {
   },
   async sha256(data) {
     return sha256(data);
+  },
+  mlkem768Generate: async () => ml_kem768.keygen(),
+  mlkem768Encapsulate: async (publicKey) => {
+    abytes(publicKey, MLKEM768_PUBLIC_LEN, 'publicKey');
+    try {
+      return ml_kem768.encapsulate(publicKey);
+    } catch (e) {
+      throw new ConfidantError('invalid_key', 'ML-KEM-768 public key rejected', { cause: e });
+    }
+  },
+  mlkem768Decapsulate: async (cipherText, secretKey) => {
+    abytes(cipherText, MLKEM768_CIPHERTEXT_LEN, 'cipherText');
+    abytes(secretKey, MLKEM768_SECRET_LEN, 'secretKey');
+    try {
+      return ml_kem768.decapsulate(cipherText, secretKey);
+    } catch (e) {
+      throw new ConfidantError('invalid_key', 'ML-KEM-768 secret key rejected', { cause: e });
+    }
   },
 };
 
@@ -310,6 +335,9 @@ function makeWebCryptoProvider(subtle: Subtle, use: CryptoProvider['implementati
           }
         },
     sha256: async (data) => new Uint8Array(await subtle.digest('SHA-256', bs(data))),
+    mlkem768Generate: nobleProvider.mlkem768Generate,
+    mlkem768Encapsulate: nobleProvider.mlkem768Encapsulate,
+    mlkem768Decapsulate: nobleProvider.mlkem768Decapsulate,
   };
 }
 

@@ -1,0 +1,68 @@
+/**
+ * The public API of `shared/`, listed by hand: what the client and the relay may use.
+ * Internals (`_bytes`, `_kdf`) and test support (`vectors/`) are deliberately absent.
+ * @module
+ */
+export * as consts from './consts.ts';
+export { ConfidantError, ERROR_CODES, type ErrorCode } from './errors.ts';
+export { fromBase64url, fromHex, toBase64url, toHex } from './encoding.ts';
+export { clearKeyCache, detectProvider, getProvider, nobleProvider, randomBytes, type CryptoProvider, type KeyPair } from './provider.ts';
+export {
+  decodePublicIdentity,
+  deriveIdentity,
+  encodePublicIdentity,
+  generateRootSecret,
+  identitiesEqual,
+  identityId,
+  phraseToRootSecret,
+  rootSecretToPhrase,
+  verifyPublicIdentity,
+  wipeIdentity,
+  type Identity,
+  type PublicIdentity,
+} from './keys.ts';
+export {
+  decodeBundle,
+  decodeKemPreKeyRecord,
+  decodeOneTimePreKeyRecord,
+  decodeSignedPreKeyRecord,
+  encodeBundle,
+  encodeKemPreKeyRecord,
+  encodeOneTimePreKeyRecord,
+  encodeSignedPreKeyRecord,
+  generateKemPreKey,
+  generateOneTimePreKeys,
+  generateSignedPreKey,
+  makeBundle,
+  verifyBundle,
+  type KemPreKeyRecord,
+  type OneTimePreKeyRecord,
+  type PreKeyBundle,
+  type SignedPreKeyRecord,
+} from './prekeys.ts';
+export {
+  addressOf,
+  decodeSessionRecord,
+  encodeSessionRecord,
+  isRejectedMessage,
+  openMessage,
+  sealMessage,
+  startSession,
+  type OpenedMessage,
+  type ProtocolStore,
+  type SessionRecord,
+} from './session.ts';
+export { envelopeMailboxId, ENVELOPE_HEADER_LEN, MIN_ENVELOPE_LEN } from './sealed.ts';
+export { pad, paddedLength, unpad } from './padding.ts';
+export {
+  decodePayload,
+  encodePayload,
+  PAYLOAD_VERSION,
+  type AttachmentPointer,
+  type ConsentPayload,
+  type MessagePayload,
+  type Payload,
+  type ReceiptPayload,
+} from './payload.ts';
+export * as schemas from './schemas.ts';
+export { MemoryProtocolStore } from './memory-store.ts';

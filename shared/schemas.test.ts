@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { toBase64url } from './encoding.ts';
+import { MemoryProtocolStore } from './memory-store.ts';
+import { encodeBundle, decodeBundle, verifyBundle } from './prekeys.ts';
+import { b64, bundleFromJson, bundleToJson, parse } from './schemas.ts';
+
+describe('relay-boundary schemas', () => {
+  it('a bundle survives JSON and binary encodings and still verifies', async () => {
+    const store = await MemoryProtocolStore.create();
+    const bundle = store.bundle();
+    const viaJson = bundleFromJson(JSON.parse(JSON.stringify(bundleToJson(bundle))));
+    expect(encodeBundle(viaJson)).toEqual(encodeBundle(bundle));
+    expect(encodeBundle(decodeBundle(encodeBundle(bundle)))).toEqual(encodeBundle(bundle));
+    await verifyBundle(viaJson);
+    const noOpk = store.bundle({ oneTimePreKeyId: null });
+    expect(encodeBundle(bundleFromJson(bundleToJson(noOpk)))).toEqual(encodeBundle(noOpk));
+  });
+
+  it('rejects wrong lengths, padding, non-canonical base64url and out-of-range ids', async () => {
+    const json = bundleToJson((await MemoryProtocolStore.create()).bundle());
+    const bad: unknown[] = [
+      { ...json, identity: json.identity.slice(1) },
+      { ...json, identity: json.identity + '=' },
+      { ...json, signedPreKey: { ...json.signedPreKey, id: -1 } },
+      { ...json, signedPreKey: { ...json.signedPreKey, id: 2 ** 32 } },
+      { ...json, signedPreKey: { ...json.signedPreKey, id: 1.5 } },
+      { ...json, kemPreKey: { ...json.kemPreKey, publicKey: 'A' } },
+      { ...json, signedPreKey: undefined },
+      'not an object',
+      null,
+    ];
+    for (const b of bad) expect(() => bundleFromJson(b)).toThrow(expect.objectContaining({ code: 'schema' }));
+  });
+
+  it('b64(n) accepts exactly the canonical encoding of n bytes', () => {
+    const ok = toBase64url(Uint8Array.of(1, 2, 3, 4));
+    expect(parse(b64(4), ok, 'x')).toBe(ok);
+    // 'AQIDBA' is canonical; 'AQIDBB' decodes to the same length but has non-zero trailing bits.
+    expect(() => parse(b64(4), 'AQIDBB', 'x')).toThrow(expect.objectContaining({ code: 'schema' }));
+    expect(() => parse(b64(4), 'AQID+A', 'x')).toThrow(expect.objectContaining({ code: 'schema' }));
+  });
+});
