@@ -52,7 +52,7 @@ export {
   type ProtocolStore,
   type SessionRecord,
 } from './session.ts';
-export { envelopeMailboxId, ENVELOPE_HEADER_LEN, MIN_ENVELOPE_LEN } from './sealed.ts';
+export { clearSealedSenderCache, envelopeMailboxId, ENVELOPE_HEADER_LEN, MIN_ENVELOPE_LEN } from './sealed.ts';
 export { pad, paddedLength, unpad } from './padding.ts';
 export {
   decodePayload,

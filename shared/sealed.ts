@@ -25,6 +25,7 @@ import { hkdf } from './_kdf.ts';
 import { fail } from './errors.ts';
 import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN, verifyPublicIdentity, type Identity, type PublicIdentity } from './keys.ts';
 import { getProvider, type CryptoProvider } from './provider.ts';
+import { toBase64url } from './encoding.ts';
 
 /** version(1) || mailboxId(16). */
 export const ENVELOPE_HEADER_LEN = 1 + MAILBOX_ID_LEN;
@@ -37,6 +38,30 @@ export interface SealedContent {
   /** MESSAGE_TYPE_RATCHET or MESSAGE_TYPE_PREKEY. */
   readonly type: number;
   readonly message: Uint8Array;
+}
+
+/**
+ * DH(IK_S, IK_R) is the same for every envelope between two identities, so each side keeps it
+ * instead of recomputing it per message (one X25519 saved per seal and per open). Keyed by
+ * both public keys; bounded; dropped with `clearSealedSenderCache()` when the vault locks.
+ */
+const staticSecrets = new Map<string, Uint8Array>();
+const STATIC_CACHE_MAX = 512;
+
+export function clearSealedSenderCache(): void {
+  for (const v of staticSecrets.values()) v.fill(0);
+  staticSecrets.clear();
+}
+
+async function staticSecret(p: CryptoProvider, ours: Identity, theirs: Uint8Array): Promise<Uint8Array> {
+  const id = toBase64url(ours.agreement.publicKey) + toBase64url(theirs);
+  let secret = staticSecrets.get(id);
+  if (!secret) {
+    secret = await p.x25519(ours.agreement.secretKey, theirs);
+    if (staticSecrets.size >= STATIC_CACHE_MAX) clearSealedSenderCache();
+    staticSecrets.set(id, secret);
+  }
+  return secret.slice();
 }
 
 function keysFrom(ikm: Uint8Array, salt: Uint8Array, label: string): { key: Uint8Array; nonce: Uint8Array } {
@@ -66,7 +91,7 @@ export async function sealEnvelope(
   const ephemeral = await p.x25519Generate();
   const [eDH, sDH] = await Promise.all([
     p.x25519(ephemeral.secretKey, recipient.agreementKey),
-    p.x25519(sender.agreement.secretKey, recipient.agreementKey),
+    staticSecret(p, sender, recipient.agreementKey),
   ]);
   const k1 = keysFrom(eDH, concat(header, ephemeral.publicKey, recipient.agreementKey), LABEL.sealedStatic);
   const staticLayer = await p.aesGcmEncrypt(k1.key, k1.nonce, sender.agreement.publicKey, concat(header, ephemeral.publicKey));
@@ -98,7 +123,7 @@ export async function openEnvelope(
   const eDH = await p.x25519(recipient.agreement.secretKey, ephemeralKey);
   const k1 = keysFrom(eDH, concat(header, ephemeralKey, recipient.agreement.publicKey), LABEL.sealedStatic);
   const senderKey = await p.aesGcmDecrypt(k1.key, k1.nonce, staticLayer, concat(header, ephemeralKey));
-  const sDH = await p.x25519(recipient.agreement.secretKey, senderKey);
+  const sDH = await staticSecret(p, recipient, senderKey);
   const ikm2 = concat(eDH, sDH);
   const k2 = keysFrom(ikm2, concat(header, ephemeralKey, staticLayer), LABEL.sealedContent);
   const inner = await p.aesGcmDecrypt(k2.key, k2.nonce, contentLayer, concat(header, ephemeralKey, staticLayer));
