@@ -54,6 +54,7 @@ export {
 } from './session.ts';
 export { clearSealedSenderCache, envelopeMailboxId, ENVELOPE_HEADER_LEN, MIN_ENVELOPE_LEN } from './sealed.ts';
 export { pad, paddedLength, unpad } from './padding.ts';
+export { formatSafetyNumber, matchesScanned, safetyNumber, type SafetyNumber } from './fingerprint.ts';
 export {
   decodePayload,
   encodePayload,
