@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { computeProtocolVectors } from './vectors/protocol.ts';
 
-const frozen = JSON.parse(readFileSync(new URL('./vectors/protocol-v1.json', import.meta.url), 'utf8'));
+const file = new URL('./vectors/protocol-v1.json', import.meta.url);
+// Regenerate only on purpose: a changed transcript is a wire-format change (PROTOCOL.md).
+if (process.env.UPDATE_VECTORS === '1') writeFileSync(file, JSON.stringify(await computeProtocolVectors(), null, 2) + '\n');
+const frozen = JSON.parse(readFileSync(file, 'utf8'));
 
 describe('frozen protocol transcript (vectors/protocol-v1.json)', () => {
   it('recomputes byte for byte: identities, bundle, PQXDH, envelopes, ratchet step, session records', async () => {

@@ -2,7 +2,7 @@
  * TEST ONLY. Computes the protocol's frozen known-answer transcript from fixed seeds:
  * identities, prekeys, bundle, PQXDH, first prekey message, sealed envelopes, a reply with a
  * DH ratchet step, and the serialized session records. `protocol.test.ts` recomputes it and
- * compares byte for byte with `protocol-v1.json`; `npx tsx shared/vectors/protocol.ts --write`
+ * compares byte for byte with `protocol-v1.json`; `UPDATE_VECTORS=1 npx vitest run shared/protocol.test.ts`
  * regenerates the file (only ever on purpose, with a version bump and a PROTOCOL.md note).
  */
 import { toHex } from '../encoding.ts';
@@ -73,11 +73,4 @@ export async function computeProtocolVectors(): Promise<Record<string, unknown>>
     paddedLengths: Object.fromEntries([0, 1, 100, 255, 256, 300, 511, 1000, 5000, 65536].map((n) => [n, paddedLength(n)])),
     randomDraws: p.draws(),
   };
-}
-
-if (process.argv.includes('--write')) {
-  const { writeFileSync } = await import('node:fs');
-  const vectors = await computeProtocolVectors();
-  writeFileSync(new URL('./protocol-v1.json', import.meta.url), JSON.stringify(vectors, null, 2) + '\n');
-  console.log('wrote protocol-v1.json');
 }
