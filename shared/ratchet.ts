@@ -226,9 +226,11 @@ async function dhRatchet(d: Draft, ratchetKey: Uint8Array, p: CryptoProvider): P
     if (d.previousRatchetKeys.length > MAX_PREVIOUS_RATCHET_KEYS) d.previousRatchetKeys.shift();
   }
   d.receivingRatchetKey = ratchetKey;
-  const recv = kdfRoot(d.rootKey, await p.x25519(d.sendingRatchet.secretKey, ratchetKey));
+  // The new sending key pair does not depend on the first DH: let both run at once.
+  const [dhRecv, nextRatchet] = await Promise.all([p.x25519(d.sendingRatchet.secretKey, ratchetKey), p.x25519Generate()]);
+  const recv = kdfRoot(d.rootKey, dhRecv);
   d.receivingChain = { key: recv.chainKey, n: 0 };
-  d.sendingRatchet = await p.x25519Generate();
+  d.sendingRatchet = nextRatchet;
   const send = kdfRoot(recv.rootKey, await p.x25519(d.sendingRatchet.secretKey, ratchetKey));
   d.rootKey = send.rootKey;
   d.sendingChain = { key: send.chainKey, n: 0 };
