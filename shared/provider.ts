@@ -58,15 +58,20 @@ export interface CryptoProvider {
 
 /** CSPRNG bytes: `crypto.getRandomValues` through noble (which refuses to run without it). */
 export function randomBytes(length: number): Uint8Array {
+  if (!Number.isSafeInteger(length) || length < 0 || length > 65536) {
+    throw fail('invalid_argument', `length must be an integer in [0, 65536], got ${String(length)}`);
+  }
   return nobleRandomBytes(length);
 }
 
 // ---------------------------------------------------------------------------------------------
 // noble
 
-function checkAead(key: Uint8Array, nonce: Uint8Array): void {
+function checkAead(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, dataName: string, aad: Uint8Array | undefined): void {
   abytes(key, KEY_LEN, 'key');
   abytes(nonce, AES_GCM_NONCE_LEN, 'nonce');
+  abytes(data, undefined, dataName);
+  if (aad !== undefined) abytes(aad, undefined, 'aad');
 }
 
 function nonZeroSecret(shared: Uint8Array): Uint8Array {
@@ -116,11 +121,11 @@ export const nobleProvider: CryptoProvider = {
     return nobleVerify(publicKey, message, signature);
   },
   async aesGcmEncrypt(key, nonce, plaintext, aad) {
-    checkAead(key, nonce);
+    checkAead(key, nonce, plaintext, 'plaintext', aad);
     return gcm(key, nonce, aad).encrypt(plaintext);
   },
   async aesGcmDecrypt(key, nonce, ciphertext, aad) {
-    checkAead(key, nonce);
+    checkAead(key, nonce, ciphertext, 'ciphertext', aad);
     try {
       return gcm(key, nonce, aad).decrypt(ciphertext);
     } catch {
@@ -128,7 +133,7 @@ export const nobleProvider: CryptoProvider = {
     }
   },
   async sha256(data) {
-    return sha256(data);
+    return sha256(abytes(data, undefined, 'data'));
   },
   mlkem768Generate: async () => ml_kem768.keygen(),
   mlkem768Encapsulate: async (publicKey) => {
@@ -345,28 +350,28 @@ function makeWebCryptoProvider(subtle: Subtle, use: CryptoProvider['implementati
     aesGcmEncrypt: !aes
       ? nobleProvider.aesGcmEncrypt
       : async (key, nonce, plaintext, aad) => {
+          checkAead(key, nonce, plaintext, 'plaintext', aad);
           if (plaintext.length < SMALL_AEAD_MAX) return nobleProvider.aesGcmEncrypt(key, nonce, plaintext, aad);
-          checkAead(key, nonce);
           const k = await subtle.importKey('raw', bs(key), 'AES-GCM', false, ['encrypt']);
           const params: AesGcmParams = { name: 'AES-GCM', iv: bs(nonce), tagLength: 128 };
-          if (aad) params.additionalData = bs(aad);
+          if (aad !== undefined) params.additionalData = bs(aad);
           return new Uint8Array(await subtle.encrypt(params, k, bs(plaintext)));
         },
     aesGcmDecrypt: !aes
       ? nobleProvider.aesGcmDecrypt
       : async (key, nonce, ciphertext, aad) => {
+          checkAead(key, nonce, ciphertext, 'ciphertext', aad);
           if (ciphertext.length < SMALL_AEAD_MAX) return nobleProvider.aesGcmDecrypt(key, nonce, ciphertext, aad);
-          checkAead(key, nonce);
           const k = await subtle.importKey('raw', bs(key), 'AES-GCM', false, ['decrypt']);
           const params: AesGcmParams = { name: 'AES-GCM', iv: bs(nonce), tagLength: 128 };
-          if (aad) params.additionalData = bs(aad);
+          if (aad !== undefined) params.additionalData = bs(aad);
           try {
             return new Uint8Array(await subtle.decrypt(params, k, bs(ciphertext)));
           } catch {
             throw fail('bad_mac', `AES-GCM tag check failed (${ciphertext.length} bytes)`);
           }
         },
-    sha256: async (data) => new Uint8Array(await subtle.digest('SHA-256', bs(data))),
+    sha256: async (data) => new Uint8Array(await subtle.digest('SHA-256', bs(abytes(data, undefined, 'data')))),
     mlkem768Generate: nobleProvider.mlkem768Generate,
     mlkem768Encapsulate: nobleProvider.mlkem768Encapsulate,
     mlkem768Decapsulate: nobleProvider.mlkem768Decapsulate,
