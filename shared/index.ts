@@ -54,6 +54,19 @@ export {
 } from './session.ts';
 export { clearSealedSenderCache, envelopeMailboxId, ENVELOPE_HEADER_LEN, MIN_ENVELOPE_LEN } from './sealed.ts';
 export { pad, paddedLength, unpad } from './padding.ts';
+export {
+  createAttachmentDecryptor,
+  createAttachmentEncryptor,
+  decryptAttachment,
+  encryptAttachment,
+  encryptedSize,
+  generateAttachmentKey,
+  ATTACHMENT_HEADER_LEN,
+  type AttachmentDecryptResult,
+  type AttachmentEncryptResult,
+  type AttachmentEncryptor,
+  type AttachmentTransform,
+} from './attachment.ts';
 export { formatSafetyNumber, matchesScanned, safetyNumber, type SafetyNumber } from './fingerprint.ts';
 export {
   decodePayload,
