@@ -8,6 +8,7 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**', 'e2e/**'],
     environment: 'node',
+    reporters: ['default', './.ci/summary-reporter.ts'],
     // Child processes rather than worker threads: each test file gets a clean process, native
     // addons (better-sqlite3, next issue) load safely, and a crash cannot take the run down.
     pool: 'forks',
