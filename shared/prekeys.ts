@@ -17,7 +17,7 @@ import {
   WIRE_VERSION,
   X25519_LEN,
 } from './consts.ts';
-import { abytes, au32, concat, equalBytes, Reader, u32be, utf8, Writer } from './_bytes.ts';
+import { abytes, au32, concat, Reader, u32be, utf8, Writer } from './_bytes.ts';
 import { fail } from './errors.ts';
 import {
   decodePublicIdentity,
@@ -191,9 +191,4 @@ export function decodeOneTimePreKeyRecord(bytes: Uint8Array): OneTimePreKeyRecor
   const rec = { id: r.u32(), keyPair: { secretKey: r.raw(32), publicKey: r.raw(32) } };
   r.end();
   return rec;
-}
-
-/** True when two records hold the same public key (used to detect a reused one-time prekey). */
-export function samePublicKey(a: { publicKey: Uint8Array }, b: { publicKey: Uint8Array }): boolean {
-  return equalBytes(a.publicKey, b.publicKey);
 }

@@ -2,6 +2,7 @@
  * Session setup and message handling through the store, including the adversarial cases of
  * the X3DH/PQXDH specs: every rejected input leaves every store exactly as it was.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ConfidantError } from './errors.ts';
@@ -277,6 +278,30 @@ describe('sealed sender', () => {
     // Mallory seals with her key but puts Alice's certificate inside.
     const forged = await sealEnvelope({ ...mallory, publicIdentity: alice.identity.publicIdentity }, bob.identity.publicIdentity, MAILBOX, { type: 1, message: new Uint8Array(80) }, p);
     await expect(openEnvelope(bob.identity, forged, p)).rejects.toMatchObject({ code: 'identity_mismatch' });
+  });
+
+  it('any single-bit flip anywhere in an envelope is rejected and leaves every store unchanged', async () => {
+    const { alice, bob, bobAddress, aliceAddress } = await pair();
+    await startSession(alice, bobAddress, bob.bundle());
+    const prekeyEnvelope = await sealMessage(alice, bobAddress, MAILBOX, text('first, with the PQXDH header'));
+    await openMessage(bob, prekeyEnvelope);
+    const replyEnvelope = await sealMessage(bob, aliceAddress, MAILBOX, text('a reply: ratchet message'));
+    const prekey2 = await sealMessage(alice, bobAddress, MAILBOX, text('second prekey message'));
+    for (const [store, envelope] of [[bob, prekey2], [alice, replyEnvelope]] as const) {
+      await fc.assert(
+        fc.asyncProperty(fc.nat({ max: envelope.length * 8 - 1 }), async (bit) => {
+          const tampered = envelope.slice();
+          tampered[bit >> 3]! ^= 1 << (bit & 7);
+          const before = snapshot(store);
+          const err = await openMessage(store, tampered).then(() => undefined, (e: unknown) => e);
+          expect(err).toBeInstanceOf(ConfidantError);
+          expect(snapshot(store)).toEqual(before);
+        }),
+        { numRuns: 60 },
+      );
+      // The genuine envelope still opens.
+      await openMessage(store, envelope);
+    }
   });
 
   it('rejects truncated and garbage envelopes with typed errors', async () => {
