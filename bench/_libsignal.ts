@@ -144,7 +144,8 @@ export class Party {
   readonly deviceId = 1;
   readonly address: ProtocolAddress;
   readonly identity = IdentityKeyPair.generate();
-  readonly registrationId = 1 + Math.floor(Math.random() * 16000);
+  // Registration ids only need to differ between parties (libsignal range 1..16380).
+  readonly registrationId = 1 + (crypto.getRandomValues(new Uint16Array(1))[0]! % 16000);
   readonly sessions = new InMemorySessionStore();
   readonly identities: InMemoryIdentityStore;
   readonly preKeys = new InMemoryPreKeyStore();
