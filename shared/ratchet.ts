@@ -5,7 +5,7 @@
  *   KDF_RK(rk, dh)  = HKDF-SHA-256(salt = rk, ikm = dh, info = LABEL.ratchetRoot, 64) -> (rk', ck)
  *   KDF_CK(ck)      = (HMAC-SHA-256(ck, 0x01) = mk, HMAC-SHA-256(ck, 0x02) = ck')
  *   message keys    = HKDF-SHA-256(salt = 0^32, ikm = mk, info = LABEL.ratchetMessageKeys, 44)
- *                     -> AES-256-GCM key(32) || nonce(12); AAD = session AD || message header
+ *                     -> ChaCha20-Poly1305 key(32) || nonce(12); AAD = session AD || message header
  *
  * Every step is pure: `(state, input) -> { state, output }` on a copy, so a tampered, replayed,
  * truncated or garbage message throws a typed error and the caller's state is exactly as it
@@ -15,7 +15,6 @@
  * @module
  */
 import {
-  AES_GCM_TAG_LEN,
   KEY_LEN,
   LABEL,
   MAX_PREVIOUS_RATCHET_KEYS,
@@ -25,6 +24,7 @@ import {
   X25519_LEN,
 } from './consts.ts';
 import { abytes, equalBytes, Reader, wipe, Writer } from './_bytes.ts';
+import { AEAD_TAG_LEN, aeadOpen, aeadSeal } from './_aead.ts';
 import { hkdf, hmacSha256 } from './_kdf.ts';
 import { fail } from './errors.ts';
 import { getProvider, type CryptoProvider, type KeyPair } from './provider.ts';
@@ -79,8 +79,8 @@ export function encodeHeader(h: RatchetHeader): Uint8Array {
 /** Split a ratchet message into header and AEAD ciphertext. */
 export function decodeRatchetMessage(message: Uint8Array): { header: RatchetHeader; headerBytes: Uint8Array; ciphertext: Uint8Array } {
   abytes(message, undefined, 'message');
-  if (message.length < RATCHET_HEADER_LEN + AES_GCM_TAG_LEN) {
-    throw fail('malformed', `ratchet message is ${message.length} bytes, needs at least ${RATCHET_HEADER_LEN + AES_GCM_TAG_LEN}`);
+  if (message.length < RATCHET_HEADER_LEN + AEAD_TAG_LEN) {
+    throw fail('malformed', `ratchet message is ${message.length} bytes, needs at least ${RATCHET_HEADER_LEN + AEAD_TAG_LEN}`);
   }
   const r = new Reader(message, 'ratchet message');
   const version = r.u8();
@@ -181,8 +181,8 @@ export async function ratchetEncrypt(
   const { messageKey, next } = kdfChain(state.sendingChain);
   const headerBytes = encodeHeader({ ratchetKey: state.sendingRatchet.publicKey, previousCount: state.previousCount, n: state.sendingChain.n });
   const { key, nonce } = messageCipherKeys(messageKey);
-  const ciphertext = await p.aesGcmEncrypt(key, nonce, plaintext, aadFor(state.ad, headerBytes));
-  wipe(messageKey);
+  const ciphertext = aeadSeal(key, nonce, plaintext, aadFor(state.ad, headerBytes));
+  wipe(messageKey, key);
   const message = new Uint8Array(headerBytes.length + ciphertext.length);
   message.set(headerBytes);
   message.set(ciphertext, headerBytes.length);
@@ -254,7 +254,7 @@ export async function ratchetDecrypt(
   const skippedIndex = state.skipped.findIndex((s) => s.n === header.n && equalBytes(s.ratchetKey, header.ratchetKey));
   if (skippedIndex >= 0) {
     const { key, nonce } = messageCipherKeys(state.skipped[skippedIndex]!.messageKey);
-    const plaintext = await p.aesGcmDecrypt(key, nonce, ciphertext, aad);
+    const plaintext = aeadOpen(key, nonce, ciphertext, aad);
     const skipped = [...state.skipped];
     skipped.splice(skippedIndex, 1);
     return { state: { ...state, skipped }, plaintext };
@@ -281,8 +281,8 @@ export async function ratchetDecrypt(
   skipTo(d, header.n);
   const { messageKey, next } = kdfChain(d.receivingChain!);
   const { key, nonce } = messageCipherKeys(messageKey);
-  const plaintext = await p.aesGcmDecrypt(key, nonce, ciphertext, aad);
-  wipe(messageKey);
+  const plaintext = aeadOpen(key, nonce, ciphertext, aad);
+  wipe(messageKey, key);
   d.receivingChain = next;
   return { state: d, plaintext };
 }

@@ -1,15 +1,15 @@
 /**
  * Sealed sender (PROTOCOL.md §6): the outer envelope the relay sees. Modelled on Signal's
- * sealed sender v1 (libsignal `sealed_sender.rs`), with AES-256-GCM in place of
- * AES-CTR + HMAC and the mailbox id bound into both layers.
+ * sealed sender v1 (libsignal `sealed_sender.rs`), with ChaCha20-Poly1305 (AEAD below) in place
+ * of AES-CTR + HMAC and the mailbox id bound into both layers.
  *
  *   header   = version(1) || mailboxId(16)                 visible to the relay
  *   E        = fresh X25519;  eDH = DH(E, IK_R)
  *   k1, n1   = HKDF(ikm = eDH, salt = header || E_pub || IK_R, info = LABEL.sealedStatic, 44)
- *   static   = AES-GCM(k1, n1, IK_S (sender's X25519 identity key), aad = header || E_pub)
+ *   static   = AEAD(k1, n1, IK_S (sender's X25519 identity key), aad = header || E_pub)
  *   sDH      = DH(IK_S, IK_R)
  *   k2, n2   = HKDF(ikm = eDH || sDH, salt = header || E_pub || static, info = LABEL.sealedContent, 44)
- *   content  = AES-GCM(k2, n2, senderIdentity(129) || type(1) || message, aad = header || E_pub || static)
+ *   content  = AEAD(k2, n2, senderIdentity(129) || type(1) || message, aad = header || E_pub || static)
  *   envelope = header || E_pub(32) || static(48) || content
  *
  * Only the recipient's identity key opens the first layer; only the holder of IK_S (or IK_R)
@@ -19,7 +19,8 @@
  * delivery capability does, outside the envelope).
  * @module
  */
-import { AES_GCM_TAG_LEN, LABEL, MAILBOX_ID_LEN, WIRE_VERSION, X25519_LEN } from './consts.ts';
+import { LABEL, MAILBOX_ID_LEN, WIRE_VERSION, X25519_LEN } from './consts.ts';
+import { AEAD_TAG_LEN, aeadOpen, aeadSeal } from './_aead.ts';
 import { abytes, concat, equalBytes, Reader, wipe } from './_bytes.ts';
 import { hkdf } from './_kdf.ts';
 import { fail } from './errors.ts';
@@ -29,9 +30,9 @@ import { toBase64url } from './encoding.ts';
 
 /** version(1) || mailboxId(16). */
 export const ENVELOPE_HEADER_LEN = 1 + MAILBOX_ID_LEN;
-const STATIC_LEN = X25519_LEN + AES_GCM_TAG_LEN;
+const STATIC_LEN = X25519_LEN + AEAD_TAG_LEN;
 /** Smallest possible envelope: header, ephemeral key, static layer, content with an empty body. */
-export const MIN_ENVELOPE_LEN = ENVELOPE_HEADER_LEN + X25519_LEN + STATIC_LEN + PUBLIC_IDENTITY_LEN + 1 + AES_GCM_TAG_LEN;
+export const MIN_ENVELOPE_LEN = ENVELOPE_HEADER_LEN + X25519_LEN + STATIC_LEN + PUBLIC_IDENTITY_LEN + 1 + AEAD_TAG_LEN;
 
 export interface SealedContent {
   readonly sender: PublicIdentity;
@@ -94,11 +95,11 @@ export async function sealEnvelope(
     staticSecret(p, sender, recipient.agreementKey),
   ]);
   const k1 = keysFrom(eDH, concat(header, ephemeral.publicKey, recipient.agreementKey), LABEL.sealedStatic);
-  const staticLayer = await p.aesGcmEncrypt(k1.key, k1.nonce, sender.agreement.publicKey, concat(header, ephemeral.publicKey));
+  const staticLayer = aeadSeal(k1.key, k1.nonce, sender.agreement.publicKey, concat(header, ephemeral.publicKey));
   const ikm2 = concat(eDH, sDH);
   const k2 = keysFrom(ikm2, concat(header, ephemeral.publicKey, staticLayer), LABEL.sealedContent);
   const inner = concat(encodePublicIdentity(sender.publicIdentity), Uint8Array.of(content.type), content.message);
-  const contentLayer = await p.aesGcmEncrypt(k2.key, k2.nonce, inner, concat(header, ephemeral.publicKey, staticLayer));
+  const contentLayer = aeadSeal(k2.key, k2.nonce, inner, concat(header, ephemeral.publicKey, staticLayer));
   wipe(eDH, sDH, ikm2, k1.key, k2.key, ephemeral.secretKey);
   return concat(header, ephemeral.publicKey, staticLayer, contentLayer);
 }
@@ -122,11 +123,11 @@ export async function openEnvelope(
   const contentLayer = r.rest();
   const eDH = await p.x25519(recipient.agreement.secretKey, ephemeralKey);
   const k1 = keysFrom(eDH, concat(header, ephemeralKey, recipient.agreement.publicKey), LABEL.sealedStatic);
-  const senderKey = await p.aesGcmDecrypt(k1.key, k1.nonce, staticLayer, concat(header, ephemeralKey));
+  const senderKey = aeadOpen(k1.key, k1.nonce, staticLayer, concat(header, ephemeralKey));
   const sDH = await staticSecret(p, recipient, senderKey);
   const ikm2 = concat(eDH, sDH);
   const k2 = keysFrom(ikm2, concat(header, ephemeralKey, staticLayer), LABEL.sealedContent);
-  const inner = await p.aesGcmDecrypt(k2.key, k2.nonce, contentLayer, concat(header, ephemeralKey, staticLayer));
+  const inner = aeadOpen(k2.key, k2.nonce, contentLayer, concat(header, ephemeralKey, staticLayer));
   wipe(eDH, sDH, ikm2, k1.key, k2.key);
   if (inner.length < PUBLIC_IDENTITY_LEN + 1) throw fail('malformed', `sealed content is ${inner.length} bytes`);
   const sender = decodePublicIdentity(inner.subarray(0, PUBLIC_IDENTITY_LEN));
