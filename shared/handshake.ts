@@ -80,14 +80,21 @@ export async function pqxdhInitiate(
 ): Promise<{ sharedSecret: Uint8Array; ad: Uint8Array; header: PreKeyHeader; baseKey: KeyPair }> {
   const p = options.provider ?? (await getProvider());
   await verifyBundle(bundle, options.expectedIdentity, p);
-  const baseKey = await p.x25519Generate();
-  const { cipherText: kemCiphertext, sharedSecret: kemSecret } = await p.mlkem768Encapsulate(bundle.kemPreKey.publicKey);
-  const dhs = await Promise.all([
+  // Native X25519 work is started first so that it runs while ML-KEM (pure JS) takes the main thread.
+  const [baseKey, dh1, kem] = await Promise.all([
+    p.x25519Generate(),
     p.x25519(ours.agreement.secretKey, bundle.signedPreKey.publicKey),
-    p.x25519(baseKey.secretKey, bundle.identity.agreementKey),
-    p.x25519(baseKey.secretKey, bundle.signedPreKey.publicKey),
-    ...(bundle.oneTimePreKey ? [p.x25519(baseKey.secretKey, bundle.oneTimePreKey.publicKey)] : []),
+    p.mlkem768Encapsulate(bundle.kemPreKey.publicKey),
   ]);
+  const { cipherText: kemCiphertext, sharedSecret: kemSecret } = kem;
+  const dhs = [
+    dh1,
+    ...(await Promise.all([
+      p.x25519(baseKey.secretKey, bundle.identity.agreementKey),
+      p.x25519(baseKey.secretKey, bundle.signedPreKey.publicKey),
+      ...(bundle.oneTimePreKey ? [p.x25519(baseKey.secretKey, bundle.oneTimePreKey.publicKey)] : []),
+    ])),
+  ];
   const transcript = transcriptHash(
     ours.publicIdentity,
     bundle.identity,
@@ -126,8 +133,9 @@ export async function pqxdhRespond(
   if ((header.oneTimePreKeyId === undefined) !== (keys.oneTimePreKey === undefined)) {
     throw fail('invalid_argument', 'one-time prekey presence does not match the header');
   }
-  const kemSecret = await p.mlkem768Decapsulate(header.kemCiphertext, keys.kemPreKey.secretKey);
-  const dhs = await Promise.all([
+  // DHs first (native, off the main thread), ML-KEM decapsulation (pure JS) meanwhile.
+  const [kemSecret, ...dhs] = await Promise.all([
+    Promise.resolve().then(() => p.mlkem768Decapsulate(header.kemCiphertext, keys.kemPreKey.secretKey)),
     p.x25519(keys.signedPreKey.keyPair.secretKey, header.identity.agreementKey),
     p.x25519(ours.agreement.secretKey, header.baseKey),
     p.x25519(keys.signedPreKey.keyPair.secretKey, header.baseKey),
