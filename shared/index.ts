@@ -6,7 +6,7 @@
 export * as consts from './consts.ts';
 export { ConfidantError, ERROR_CODES, type ErrorCode } from './errors.ts';
 export { fromBase64url, fromHex, toBase64url, toHex } from './encoding.ts';
-export { clearKeyCache, detectProvider, getProvider, nobleProvider, randomBytes, type CryptoProvider, type KeyPair } from './provider.ts';
+export { clearKeyCache, detectProvider, getProvider, nobleProvider, randomBytes, type AeadKey, type CryptoProvider, type KeyPair } from './provider.ts';
 export {
   decodePublicIdentity,
   deriveIdentity,

@@ -8,7 +8,8 @@
  *   (`zip215: false`: canonical A and R, S < L, no small-order A, cofactored equation).
  *   The WebCrypto path is made to agree by construction, see `ed25519Verify`.
  * - AES-256-GCM (NIST SP 800-38D) with 96-bit nonces and 128-bit tags; inputs under
- *   SMALL_AEAD_MAX go to noble even here, which is faster for them (consts.ts).
+ *   SMALL_AEAD_MAX go to noble even here, which is faster for them (consts.ts). For many
+ *   messages under one key, `aesGcmKey` sets the key up once (`AeadKey`).
  *
  * Hashes, HMAC and HKDF always come from @noble/hashes: they are synchronous and, for the
  * short inputs of the protocol, faster than a WebCrypto round trip.
@@ -31,6 +32,22 @@ export interface KeyPair {
   readonly publicKey: Uint8Array;
 }
 
+/**
+ * An AES-256-GCM key (NIST SP 800-38D; 96-bit nonces, 128-bit tags) set up once for many
+ * messages: WebCrypto imports it once as a non-extractable `CryptoKey`, noble keeps a copy of
+ * the bytes. For bulk data under one key (attachment chunks), where a per-call import would cost
+ * more than the encryption itself. Same bytes as `aesGcmEncrypt`/`aesGcmDecrypt` on every path.
+ *
+ * Both methods read their inputs before they return (WebCrypto copies them, §14.3 "get a copy
+ * of the bytes held by the data parameter"; noble computes at once), so the caller may reuse its
+ * buffers as soon as the call returns. Wrong types or lengths reject with `invalid_argument`.
+ */
+export interface AeadKey {
+  encrypt(nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
+  /** Rejects with `bad_mac` when the tag does not verify (or the input is shorter than a tag). */
+  decrypt(nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
+}
+
 /** The primitives, all async so that a native implementation can sit behind them. */
 export interface CryptoProvider {
   /** Which implementation serves each primitive, for diagnostics and benchmarks. */
@@ -46,7 +63,12 @@ export interface CryptoProvider {
   aesGcmEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
   /** Throws `bad_mac` when the tag does not verify. */
   aesGcmDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
-  /** SHA-256 of a (possibly large) buffer, native where available. */
+  /** A keyed AES-256-GCM handle (see `AeadKey`); the caller may wipe `key` once this resolves. */
+  aesGcmKey(key: Uint8Array): Promise<AeadKey>;
+  /**
+   * SHA-256 of a (possibly large) buffer, native where available. Like `AeadKey`, reads `data`
+   * before it returns.
+   */
   sha256(data: Uint8Array): Promise<Uint8Array>;
   /** ML-KEM-768 (FIPS 203). Always noble: no runtime ships it in WebCrypto yet. */
   mlkem768Generate(): Promise<{ publicKey: Uint8Array; secretKey: Uint8Array }>;
@@ -69,6 +91,10 @@ export function randomBytes(length: number): Uint8Array {
 
 function checkAead(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, dataName: string, aad: Uint8Array | undefined): void {
   abytes(key, KEY_LEN, 'key');
+  checkAeadInputs(nonce, data, dataName, aad);
+}
+
+function checkAeadInputs(nonce: Uint8Array, data: Uint8Array, dataName: string, aad: Uint8Array | undefined): void {
   abytes(nonce, AES_GCM_NONCE_LEN, 'nonce');
   abytes(data, undefined, dataName);
   if (aad !== undefined) abytes(aad, undefined, 'aad');
@@ -131,6 +157,23 @@ export const nobleProvider: CryptoProvider = {
     } catch {
       throw fail('bad_mac', `AES-GCM tag check failed (${ciphertext.length} bytes)`);
     }
+  },
+  async aesGcmKey(key) {
+    const k = abytes(key, KEY_LEN, 'key').slice();
+    return {
+      async encrypt(nonce, plaintext, aad) {
+        checkAeadInputs(nonce, plaintext, 'plaintext', aad);
+        return gcm(k, nonce, aad).encrypt(plaintext);
+      },
+      async decrypt(nonce, ciphertext, aad) {
+        checkAeadInputs(nonce, ciphertext, 'ciphertext', aad);
+        try {
+          return gcm(k, nonce, aad).decrypt(ciphertext);
+        } catch {
+          throw fail('bad_mac', `AES-GCM tag check failed (${ciphertext.length} bytes)`);
+        }
+      },
+    };
   },
   async sha256(data) {
     return sha256(abytes(data, undefined, 'data'));
@@ -370,6 +413,32 @@ function makeWebCryptoProvider(subtle: Subtle, use: CryptoProvider['implementati
           } catch {
             throw fail('bad_mac', `AES-GCM tag check failed (${ciphertext.length} bytes)`);
           }
+        },
+    aesGcmKey: !aes
+      ? nobleProvider.aesGcmKey
+      : async (key) => {
+          abytes(key, KEY_LEN, 'key');
+          // Imported once, so every call is one native round trip: no SMALL_AEAD_MAX detour to
+          // noble here, which would mean keeping the raw key beside the non-extractable handle.
+          const k = await subtle.importKey('raw', bs(key), 'AES-GCM', false, ['encrypt', 'decrypt']);
+          const params = (nonce: Uint8Array, aad: Uint8Array | undefined): AesGcmParams =>
+            aad === undefined
+              ? { name: 'AES-GCM', iv: bs(nonce), tagLength: 128 }
+              : { name: 'AES-GCM', iv: bs(nonce), additionalData: bs(aad), tagLength: 128 };
+          return {
+            async encrypt(nonce, plaintext, aad) {
+              checkAeadInputs(nonce, plaintext, 'plaintext', aad);
+              return new Uint8Array(await subtle.encrypt(params(nonce, aad), k, bs(plaintext)));
+            },
+            async decrypt(nonce, ciphertext, aad) {
+              checkAeadInputs(nonce, ciphertext, 'ciphertext', aad);
+              try {
+                return new Uint8Array(await subtle.decrypt(params(nonce, aad), k, bs(ciphertext)));
+              } catch {
+                throw fail('bad_mac', `AES-GCM tag check failed (${ciphertext.length} bytes)`);
+              }
+            },
+          };
         },
     sha256: async (data) => new Uint8Array(await subtle.digest('SHA-256', bs(abytes(data, undefined, 'data')))),
     mlkem768Generate: nobleProvider.mlkem768Generate,
