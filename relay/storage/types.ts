@@ -1,0 +1,183 @@
+/**
+ * The relay's one storage interface (DESIGN.md "Storage and scale"). Two adapters implement it,
+ * `sqlite/` (embedded default, better-sqlite3 in WAL mode) and `postgres/` (`pg`, several relay
+ * instances on one database), and one conformance suite (`conformance.ts`) runs against both.
+ *
+ * What is stored is only what DESIGN.md trust boundary 1 allows: public keys, opaque
+ * ciphertext, random ids, hashes of bearer secrets (registration codes, invites, delivery
+ * capabilities; never the secrets themselves), timestamps, sizes and expiries. No names, no
+ * plaintext, no sender identity for a message.
+ *
+ * Conventions:
+ * - Ids and keys are `Uint8Array`s of fixed length (see shared/consts.ts); times are
+ *   milliseconds since the epoch (`number`); the caller passes `now`, so tests control time.
+ * - Every method that changes several rows is atomic (one transaction).
+ * - Expected outcomes (a used code, a duplicate message, a full quota) are results, not
+ *   exceptions; exceptions mean the store itself failed.
+ * - A write that resolved is durable: SQLite runs `synchronous=FULL`, PostgreSQL never
+ *   `synchronous_commit=off`. An acknowledged send survives `kill -9` right after.
+ * @module
+ */
+
+export type AccountKind = 'therapist' | 'client';
+
+export interface Account {
+  /** Ed25519 public key (32 bytes): the account id and the key that signs its requests. */
+  readonly signingKey: Uint8Array;
+  /** X25519 public key (32 bytes). */
+  readonly agreementKey: Uint8Array;
+  /** Encoded public identity with its certificate (shared/keys.ts, 129 bytes). */
+  readonly identity: Uint8Array;
+  readonly kind: AccountKind;
+  readonly createdAt: number;
+}
+
+export interface SignedPreKeyRow {
+  readonly id: number;
+  readonly publicKey: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export interface OneTimePreKeyRow {
+  readonly id: number;
+  readonly publicKey: Uint8Array;
+}
+
+/** What `takeBundle` hands out; the caller turns it into shared's PreKeyBundle JSON. */
+export interface BundleRow {
+  readonly identity: Uint8Array;
+  readonly signedPreKey: SignedPreKeyRow;
+  readonly kemPreKey: SignedPreKeyRow;
+  readonly oneTimePreKey: OneTimePreKeyRow | undefined;
+  /** One-time prekeys left after this one was taken (the low-prekey signal). */
+  readonly oneTimePreKeysLeft: number;
+}
+
+export interface StoredMessage {
+  /** Client-chosen random id (16 bytes), unique per mailbox: makes sends idempotent. */
+  readonly messageId: Uint8Array;
+  readonly mailboxId: Uint8Array;
+  /** The sealed envelope, opaque. */
+  readonly envelope: Uint8Array;
+  readonly receivedAt: number;
+  readonly expiresAt: number;
+  /** Monotonic per store: fetch pages with `after`. */
+  readonly seq: number;
+}
+
+export type PutMessageResult =
+  | { readonly status: 'stored'; readonly seq: number }
+  /** Same id, same bytes: a retry after a lost response. Nothing changed. */
+  | { readonly status: 'duplicate'; readonly seq: number }
+  /** Same id, different bytes: refused, nothing changed. */
+  | { readonly status: 'conflict' }
+  /** The mailbox holds `maxMessages` or `maxBytes` already: refused, nothing changed. */
+  | { readonly status: 'quota' };
+
+export interface MailboxQuota {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+}
+
+export interface BlobInfo {
+  readonly blobId: Uint8Array;
+  readonly size: number;
+  /** True once the upload finished; incomplete blobs are never served. */
+  readonly complete: boolean;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface SweepResult {
+  readonly messages: number;
+  readonly blobs: number;
+  readonly nonces: number;
+  readonly registrationCodes: number;
+  readonly invites: number;
+}
+
+/** Live delivery across relay instances: in-process for SQLite, LISTEN/NOTIFY for PostgreSQL. */
+export interface Notifier {
+  /** Announce that `mailboxId` has a new message (after the write committed). */
+  publish(mailboxId: Uint8Array, seq: number): Promise<void>;
+  /** Call `listener` for each new message of `mailboxId`, on any instance. Returns an unsubscribe. */
+  subscribe(mailboxId: Uint8Array, listener: (seq: number) => void): () => void;
+}
+
+export interface Store {
+  /** Which adapter, for logs and /healthz. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Apply pending schema migrations (versioned, idempotent); called once at start. */
+  migrate(): Promise<void>;
+  /** True when the store answers a trivial query. Never throws. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+  readonly notifier: Notifier;
+
+  // Registration codes (operator-minted, for therapist accounts). Only SHA-256 hashes are stored.
+  addRegistrationCode(codeHash: Uint8Array, createdAt: number, expiresAt: number): Promise<void>;
+
+  // Accounts.
+  /**
+   * Create a therapist account, consuming the registration code in the same transaction.
+   * `code_invalid` covers unknown, used and expired codes alike (no oracle).
+   */
+  registerTherapist(account: Account, codeHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'code_invalid'>;
+  /** A therapist records an invite (hash of its secret) for one future client. */
+  addInvite(inviteHash: Uint8Array, therapistKey: Uint8Array, createdAt: number, expiresAt: number): Promise<void>;
+  /** Create a client account, consuming the invite in the same transaction. */
+  registerClient(account: Account, inviteHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'invite_invalid'>;
+  getAccount(signingKey: Uint8Array): Promise<Account | undefined>;
+
+  /** Replay protection for signed requests: false when (`signingKey`, `nonce`) was seen before. */
+  rememberNonce(signingKey: Uint8Array, nonce: Uint8Array, expiresAt: number): Promise<boolean>;
+
+  // Prekeys.
+  setSignedPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void>;
+  setKemPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void>;
+  /** Adds keys; ids already present are ignored. Returns how many the account now holds. */
+  addOneTimePreKeys(signingKey: Uint8Array, rows: readonly OneTimePreKeyRow[]): Promise<number>;
+  countOneTimePreKeys(signingKey: Uint8Array): Promise<number>;
+  /**
+   * The account's bundle, consuming one one-time prekey atomically: two concurrent calls never
+   * get the same one. Undefined when the account or its signed/KEM prekey is missing.
+   */
+  takeBundle(signingKey: Uint8Array): Promise<BundleRow | undefined>;
+
+  // Mailboxes and delivery capabilities.
+  createMailbox(mailboxId: Uint8Array, owner: Uint8Array, now: number): Promise<'created' | 'exists'>;
+  /** The owner's signing key, or undefined. */
+  mailboxOwner(mailboxId: Uint8Array): Promise<Uint8Array | undefined>;
+  addCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array, now: number): Promise<void>;
+  revokeCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array, now: number): Promise<boolean>;
+  /** True when the capability exists for this mailbox and is not revoked. */
+  checkCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array): Promise<boolean>;
+
+  // Messages.
+  putMessage(
+    message: Omit<StoredMessage, 'seq'>,
+    quota: MailboxQuota,
+  ): Promise<PutMessageResult>;
+  /** Oldest first, `seq > after`, unexpired at `now`, at most `limit`. */
+  listMessages(mailboxId: Uint8Array, options: { after: number; limit: number; now: number }): Promise<StoredMessage[]>;
+  /** Delete acknowledged messages of this mailbox; returns how many existed. */
+  ackMessages(mailboxId: Uint8Array, messageIds: readonly Uint8Array[]): Promise<number>;
+
+  // Blob metadata (the bytes live in a BlobStore).
+  createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { owner: Uint8Array }): Promise<'created' | 'exists'>;
+  completeBlob(blobId: Uint8Array, size: number): Promise<void>;
+  getBlob(blobId: Uint8Array): Promise<BlobInfo | undefined>;
+  deleteBlob(blobId: Uint8Array): Promise<void>;
+
+  /** Delete everything expired at `now` (messages, blob rows, nonces, codes, invites). */
+  sweep(now: number): Promise<SweepResult & { expiredBlobIds: Uint8Array[] }>;
+}
+
+/** Encrypted attachment bytes: files under DATA_DIR/blobs, or rows in PostgreSQL. Streams only. */
+export interface BlobStore {
+  /** Write the stream as blob `blobId`, refusing (and removing) more than `maxBytes`. Returns the size. */
+  write(blobId: Uint8Array, body: ReadableStream<Uint8Array>, maxBytes: number): Promise<number>;
+  /** A stream of the blob's bytes, or undefined when absent. */
+  read(blobId: Uint8Array): Promise<ReadableStream<Uint8Array> | undefined>;
+  delete(blobId: Uint8Array): Promise<void>;
+}
