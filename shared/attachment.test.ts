@@ -19,6 +19,7 @@ import {
   encryptedSize,
   generateAttachmentKey,
   type AttachmentDecryptOptions,
+  type AttachmentTransform,
 } from './attachment.ts';
 import { ATTACHMENT_CHUNK_SIZE, ATTACHMENT_MAX_CHUNKS, ATTACHMENT_MAX_CHUNK_SIZE, ATTACHMENT_MIN_CHUNK_SIZE, LABEL } from './consts.ts';
 import { ConfidantError, type ErrorCode } from './errors.ts';
@@ -129,7 +130,7 @@ function referenceEncrypt(key: Uint8Array, salt: Uint8Array, chunkSize: number, 
   return { ciphertext: concatBytes(header, ...chunks), digest };
 }
 
-/** A provider that counts AEAD calls, served by noble (so the provider path is taken). */
+/** A provider that counts AEAD calls (one-shot and keyed), served by noble. */
 function countingProvider(): CryptoProvider & { calls: { seal: number; open: number } } {
   const calls = { seal: 0, open: 0 };
   return {
@@ -137,6 +138,13 @@ function countingProvider(): CryptoProvider & { calls: { seal: number; open: num
     calls,
     aesGcmEncrypt: (...a) => (calls.seal++, nobleProvider.aesGcmEncrypt(...a)),
     aesGcmDecrypt: (...a) => (calls.open++, nobleProvider.aesGcmDecrypt(...a)),
+    aesGcmKey: async (key) => {
+      const k = await nobleProvider.aesGcmKey(key);
+      return {
+        encrypt: (...a) => (calls.seal++, k.encrypt(...a)),
+        decrypt: (...a) => (calls.open++, k.decrypt(...a)),
+      };
+    },
   };
 }
 
@@ -482,6 +490,87 @@ describe('STREAM failures: typed errors, no unauthenticated plaintext', () => {
 });
 
 describe('streaming behaviour', () => {
+  /**
+   * Writes `parts` through `t` the way a buffer-reusing writer does: every part goes through one
+   * buffer, which is refilled with garbage (or, with `transfer`, detached) as soon as its write
+   * has resolved.
+   */
+  async function runReusing<R>(t: AttachmentTransform<R>, parts: Uint8Array[], transfer: boolean): Promise<Run<R>> {
+    const max = Math.max(1, ...parts.map((p) => p.length));
+    let buf = new Uint8Array(max);
+    let i = 0;
+    const reused = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (i === parts.length) return c.close();
+        const part = parts[i++]!;
+        buf.set(part);
+        c.enqueue(buf.subarray(0, part.length));
+      },
+    }, { highWaterMark: 0 });
+    const emitted: Uint8Array[] = [];
+    const writer = t.writable.getWriter();
+    const reading = (async () => {
+      const reader = t.readable.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        emitted.push(value);
+      }
+    })();
+    const writing = (async () => {
+      const reader = reused.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await writer.write(value);
+        if (transfer) {
+          structuredClone(buf.buffer, { transfer: [buf.buffer] });
+          buf = new Uint8Array(max);
+        } else {
+          buf.fill(0xee);
+        }
+      }
+      await writer.close();
+    })();
+    const [w, r, d] = await Promise.allSettled([writing, reading, t.done]);
+    const error = r.status === 'rejected' ? r.reason : w.status === 'rejected' ? w.reason : d.status === 'rejected' ? d.reason : undefined;
+    return { out: concatBytes(...emitted), error, result: d.status === 'fulfilled' ? d.value : undefined };
+  }
+
+  it.each([
+    ['refills', false],
+    ['transfers', true],
+  ] as const)('a writer that %s its buffer once a write resolved changes nothing, either way', async (_w, transfer) => {
+    const key = generateAttachmentKey();
+    const salt = new Uint8Array(16).fill(3);
+    // Whole chunks per write (each one held back until the next write), a partial tail or none,
+    // and writes that straddle chunks.
+    for (const [n, step] of [
+      [3 * SMALL, SMALL],
+      [3 * SMALL + 100, SMALL],
+      [4 * SMALL, 2 * SMALL],
+      [3 * SMALL + 7, 700],
+    ] as const) {
+      const plaintext = pattern(n, 5);
+      const whole = await encryptAttachment(plaintext, key, { chunkSize: SMALL, salt, provider: native });
+      for (const [name, provider] of providers) {
+        const parts = split(plaintext, Array.from({ length: Math.ceil(n / step) }, (_, i) => i * step));
+        const enc = await runReusing(createAttachmentEncryptor({ key, chunkSize: SMALL, salt, provider }), parts, transfer);
+        expect(enc.error, name).toBeUndefined();
+        expect(bytesToHex(enc.out), `${name} ${n}/${step}`).toBe(bytesToHex(whole.ciphertext));
+        expect(bytesToHex(enc.result!.digest)).toBe(bytesToHex(whole.digest));
+        const cuts = Array.from({ length: Math.ceil(whole.ciphertext.length / (step + 16)) }, (_, i) => ATTACHMENT_HEADER_LEN + i * (step + 16));
+        const dec = await runReusing(
+          createAttachmentDecryptor(key, { digest: whole.digest, provider }),
+          split(whole.ciphertext, [0, ...cuts]),
+          transfer,
+        );
+        expect(dec.error, name).toBeUndefined();
+        expect(bytesToHex(dec.out), `${name} ${n}/${step}`).toBe(bytesToHex(plaintext));
+      }
+    }
+  });
+
   it('respects backpressure: a slow reader keeps the encryptor only a few chunks ahead', async () => {
     let pulled = 0;
     const source = new ReadableStream<Uint8Array>({

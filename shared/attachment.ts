@@ -55,10 +55,13 @@
  * consumer must still treat the output as complete only when the stream closes without error:
  * a truncated stream fails at its end, after the chunks before the cut were emitted.
  *
- * Speed and memory: each chunk costs one AES-GCM and one SHA-256 call, which WebCrypto runs
- * off the main thread, so up to MAX_IN_FLIGHT chunks are in flight at once. Output order is
- * preserved, and `transform` waits for the oldest chunk before taking more input, so memory
- * stays at a few chunks whatever the file size and the stream's backpressure passes through.
+ * Speed and memory: each chunk costs one AES-GCM call, through a key handle set up once per
+ * stream (`CryptoProvider.aesGcmKey`), and one SHA-256 call; WebCrypto runs both off the main
+ * thread, so up to MAX_IN_FLIGHT chunks are in flight at once. A chunk lying whole inside one
+ * write goes to the provider as a view of it (no copy); only the piece held back at the end of
+ * a write is copied. Output order is preserved, and `transform` waits for the oldest chunk
+ * before taking more input, so memory stays at a few chunks whatever the file size and the
+ * stream's backpressure passes through. Measured costs and the chunk size trade-off: consts.ts.
  *
  * Does not: hide the approximate file size (the relay sees the encrypted size), carry a file
  * name or MIME type (those go in the message), or decide what a safe file is to open.
@@ -79,7 +82,7 @@ import {
 } from './consts.ts';
 import { abytes, equalBytes, utf8, wipe } from './_bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
-import { getProvider, randomBytes, type CryptoProvider } from './provider.ts';
+import { getProvider, randomBytes, type AeadKey, type CryptoProvider } from './provider.ts';
 
 /** Random salt in every stream header. 128 bits: salts never repeat under one file key. */
 export const ATTACHMENT_SALT_LEN = 16;
@@ -94,8 +97,9 @@ export const ATTACHMENT_DIGEST_LEN = 32;
 const NONCE_PREFIX_LEN = AES_GCM_NONCE_LEN - 4 - 1;
 /**
  * Chunks encrypted (or decrypted) concurrently. WebCrypto runs each on a worker thread (Node:
- * the libuv pool of 4), so a few in flight keep the cores busy while the main thread slices and
- * copies; more only adds memory (each is ~chunkSize twice: input and output).
+ * the libuv pool of 4), so a few in flight keep the cores busy while the main thread makes the
+ * calls; more only adds memory (each is ~chunkSize two or three times: WebCrypto's copy of the
+ * input, the output, the digest's copy). 2, 3, 4, 6 and 8 measured the same within noise.
  */
 const MAX_IN_FLIGHT = 4;
 
@@ -189,7 +193,7 @@ function asize(value: unknown, name: string): number {
 
 function aprovider(value: unknown): CryptoProvider | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || typeof (value as CryptoProvider).aesGcmEncrypt !== 'function') {
+  if (typeof value !== 'object' || value === null || typeof (value as CryptoProvider).aesGcmKey !== 'function') {
     throw fail('invalid_argument', `provider must be a CryptoProvider, got ${value === null ? 'null' : typeof value}`);
   }
   return value as CryptoProvider;
@@ -247,59 +251,10 @@ function checkCounter(counter: number): void {
   }
 }
 
-/**
- * The per-chunk primitives of one stream: AES-256-GCM under the stream key with the header as
- * AAD, and SHA-256 for the digest.
- *
- * With a WebCrypto provider they call `crypto.subtle` directly, with the key imported once per
- * stream: `CryptoProvider.aesGcmEncrypt` imports it on every call, which in Node costs more than
- * sealing a 64 KiB chunk. Same primitive, same bytes (attachment.test.ts checks both providers
- * agree). WebCrypto also copies its input before returning (WebCrypto §14.3: "get a copy of the
- * bytes held by the data parameter"), so the caller may refill its buffer at once
- * (`copiesInput`); a provider makes no such promise, so its chunks get buffers of their own.
- */
-interface ChunkCrypto {
-  readonly copiesInput: boolean;
-  seal(nonce: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array>;
-  /** Rejects with `bad_mac` when the tag does not verify. */
-  open(nonce: Uint8Array, ciphertext: Uint8Array): Promise<Uint8Array>;
-  hash(data: Uint8Array): Promise<Uint8Array>;
-}
-
-/** WebCrypto's types want ArrayBuffer-backed views; ours are, TypeScript just cannot tell. */
-const bs = (u: Uint8Array): Uint8Array<ArrayBuffer> => u as Uint8Array<ArrayBuffer>;
-
-const badMac = (length: number): ConfidantError => fail('bad_mac', `AES-GCM tag check failed (${length} bytes)`);
-
-async function chunkCrypto(provider: CryptoProvider, aesKey: Uint8Array, aad: Uint8Array): Promise<ChunkCrypto> {
-  const subtle = provider.implementation.aesGcm === 'webcrypto' ? globalThis.crypto?.subtle : undefined;
-  if (!subtle) {
-    return {
-      copiesInput: false,
-      seal: (nonce, plaintext) => provider.aesGcmEncrypt(aesKey, nonce, plaintext, aad),
-      open: (nonce, ciphertext) => provider.aesGcmDecrypt(aesKey, nonce, ciphertext, aad),
-      hash: (data) => provider.sha256(data),
-    };
-  }
-  const key = await subtle.importKey('raw', bs(aesKey), 'AES-GCM', false, ['encrypt', 'decrypt']);
-  const additionalData = bs(aad.slice());
-  const params = (nonce: Uint8Array): AesGcmParams => ({ name: 'AES-GCM', iv: bs(nonce), additionalData, tagLength: 128 });
-  return {
-    copiesInput: true,
-    seal: (nonce, plaintext) => subtle.encrypt(params(nonce), key, bs(plaintext)).then((ct) => new Uint8Array(ct)),
-    open: (nonce, ciphertext) =>
-      subtle.decrypt(params(nonce), key, bs(ciphertext)).then(
-        (pt) => new Uint8Array(pt),
-        () => Promise.reject(badMac(ciphertext.length)),
-      ),
-    hash: (data) => subtle.digest('SHA-256', bs(data)).then((h) => new Uint8Array(h)),
-  };
-}
-
-/** One chunk's work: its output bytes and the SHA-256 of its ciphertext. */
-interface ChunkResult {
-  readonly output: Uint8Array;
-  readonly ciphertextHash: Uint8Array;
+/** One chunk's work, started: its output bytes and the SHA-256 of its ciphertext. */
+interface ChunkJob {
+  readonly output: Promise<Uint8Array>;
+  readonly ciphertextHash: Promise<Uint8Array>;
 }
 
 /**
@@ -308,18 +263,20 @@ interface ChunkResult {
  * the failure still surfaces, in order, when that chunk is taken.
  */
 class InFlight {
-  private readonly queue: Promise<ChunkResult>[] = [];
-  push(job: Promise<ChunkResult>): void {
-    job.catch(() => {});
+  private readonly queue: ChunkJob[] = [];
+  push(job: ChunkJob): void {
+    job.output.catch(() => {});
+    job.ciphertextHash.catch(() => {});
     this.queue.push(job);
   }
-  get full(): boolean {
-    return this.queue.length >= MAX_IN_FLIGHT;
+  /** More than MAX_IN_FLIGHT: the oldest must be taken before more input is read. */
+  get over(): boolean {
+    return this.queue.length > MAX_IN_FLIGHT;
   }
   get size(): number {
     return this.queue.length;
   }
-  take(): Promise<ChunkResult> {
+  take(): ChunkJob {
     return this.queue.shift()!;
   }
 }
@@ -337,47 +294,71 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
 }
 
 /**
- * Cuts a byte stream into fixed-size pieces and holds the newest full piece back until more
- * bytes arrive, so that the piece left at the end of input is known to be the last one.
- * `take` hands out a full piece; the buffer is refilled in place when the consumer copies its
- * input (WebCrypto), and replaced otherwise.
+ * Cuts a byte stream into pieces of `pieceSize` bytes, and holds the newest full piece back
+ * until more bytes arrive, so that the piece left at the end of input is known to be the last.
+ *
+ * A piece that lies whole inside one write and has more bytes after it there is passed on as a
+ * view of that write, without a copy: the provider reads its input before the call returns
+ * (`AeadKey`), within the same `transform` call. Pieces spread over writes are assembled in a
+ * buffer of our own. The held piece outlives its `transform` call, and the writer may refill
+ * or transfer its buffer once its write has resolved, so a held view is copied (our own buffer
+ * is not refilled before the held piece is passed on).
  */
-class Chunker {
-  private buf: Uint8Array;
+class Slicer {
+  private buf: Uint8Array | undefined;
   private fill = 0;
-  constructor(
-    private readonly pieceSize: number,
-    private readonly reuse: boolean,
-  ) {
-    this.buf = new Uint8Array(pieceSize);
-  }
-  /** Whether a full piece is held back (and must be taken before more bytes are added). */
-  get full(): boolean {
-    return this.fill === this.pieceSize;
-  }
+  private held: Uint8Array | undefined;
+  private heldBuf: Uint8Array | undefined;
+  constructor(private readonly pieceSize: number) {}
+  /** Bytes of an incomplete piece (0..pieceSize-1). */
   get length(): number {
     return this.fill;
   }
-  /** Adds bytes from `input` at `offset` up to a full piece; returns the new offset. */
-  add(input: Uint8Array, offset: number): number {
-    const n = Math.min(this.pieceSize - this.fill, input.length - offset);
-    this.buf.set(input.subarray(offset, offset + n), this.fill);
-    this.fill += n;
-    return offset + n;
+  /**
+   * Cuts `input` (non-empty) and calls `piece` for each piece now known not to be the last: the
+   * one held from before (more bytes have come), then every full piece but one ending `input`.
+   */
+  async cut(input: Uint8Array, piece: (p: Uint8Array) => Promise<void>): Promise<void> {
+    if (this.held) {
+      const held = this.held;
+      this.held = undefined;
+      await piece(held);
+    }
+    const size = this.pieceSize;
+    let offset = 0;
+    while (offset < input.length) {
+      let full: Uint8Array;
+      if (this.fill === 0 && input.length - offset >= size) {
+        full = input.subarray(offset, offset + size);
+        offset += size;
+      } else {
+        this.buf ??= new Uint8Array(size);
+        const n = Math.min(size - this.fill, input.length - offset);
+        this.buf.set(input.subarray(offset, offset + n), this.fill);
+        this.fill += n;
+        offset += n;
+        if (this.fill < size) return;
+        this.fill = 0;
+        full = this.buf;
+      }
+      if (offset < input.length) {
+        await piece(full);
+      } else if (full === this.buf) {
+        this.held = full;
+      } else {
+        this.heldBuf ??= new Uint8Array(size);
+        this.heldBuf.set(full);
+        this.held = this.heldBuf;
+      }
+    }
   }
-  /** The held full piece, to be passed on at once. */
-  take(): Uint8Array {
-    const piece = this.buf;
-    if (!this.reuse) this.buf = new Uint8Array(this.pieceSize);
-    this.fill = 0;
-    return piece;
-  }
-  /** Whatever is left at the end of input (0..pieceSize bytes). */
-  rest(): Uint8Array {
-    return this.buf.subarray(0, this.fill);
+  /** At the end of input: the held full piece, else the incomplete rest (0..pieceSize-1 bytes). */
+  last(): Uint8Array {
+    return this.held ?? (this.buf ? this.buf.subarray(0, this.fill) : new Uint8Array(0));
   }
   wipe(): void {
-    this.buf.fill(0);
+    this.buf?.fill(0);
+    this.heldBuf?.fill(0);
   }
 }
 
@@ -400,28 +381,30 @@ export function createAttachmentEncryptor(options: AttachmentEncryptOptions = {}
 
   const digest = sha256.create().update(DIGEST_PREFIX).update(header);
   const inFlight = new InFlight();
+  const slicer = new Slicer(chunkSize);
   const result = deferred<AttachmentEncryptResult>();
-  let ops!: ChunkCrypto;
-  let chunker!: Chunker;
+  let provider!: CryptoProvider;
+  let aead!: AeadKey;
   let counter = 0;
   let size = 0;
   let outSize = 0;
 
   const dispatch = (plaintext: Uint8Array, last: boolean): void => {
     checkCounter(counter);
-    const nonce = chunkNonce(noncePrefix, counter++, last);
     size += plaintext.length;
-    inFlight.push(ops.seal(nonce, plaintext).then(async (output) => ({ output, ciphertextHash: await ops.hash(output) })));
+    const output = aead.encrypt(chunkNonce(noncePrefix, counter++, last), plaintext, header);
+    inFlight.push({ output, ciphertextHash: output.then((ct) => provider.sha256(ct)) });
   };
   const emitOldest = async (controller: TransformStreamDefaultController<Uint8Array>): Promise<void> => {
-    const { output, ciphertextHash } = await inFlight.take();
-    digest.update(ciphertextHash);
+    const job = inFlight.take();
+    const output = await job.output;
+    digest.update(await job.ciphertextHash);
     outSize += output.length;
     controller.enqueue(output);
   };
   const cleanup = (): void => {
     wipe(aesKey, noncePrefix);
-    chunker?.wipe();
+    slicer.wipe();
   };
   const failed = (e: unknown): never => {
     cleanup();
@@ -432,8 +415,8 @@ export function createAttachmentEncryptor(options: AttachmentEncryptOptions = {}
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       try {
-        ops = await chunkCrypto(givenProvider ?? (await getProvider()), aesKey, header);
-        chunker = new Chunker(chunkSize, ops.copiesInput);
+        provider = givenProvider ?? (await getProvider());
+        aead = await provider.aesGcmKey(aesKey);
         outSize += header.length;
         controller.enqueue(header.slice());
       } catch (e) {
@@ -443,22 +426,19 @@ export function createAttachmentEncryptor(options: AttachmentEncryptOptions = {}
     async transform(input, controller) {
       try {
         abytes(input, undefined, 'chunk');
-        let offset = 0;
-        while (offset < input.length) {
-          if (chunker.full) {
-            // A full chunk was held back and more input follows, so it is not the last one.
-            dispatch(chunker.take(), false);
-            if (inFlight.full) await emitOldest(controller);
-          }
-          offset = chunker.add(input, offset);
-        }
+        if (input.length === 0) return;
+        await slicer.cut(input, async (piece) => {
+          // More bytes follow this piece, so it is a middle chunk.
+          dispatch(piece, false);
+          while (inFlight.over) await emitOldest(controller);
+        });
       } catch (e) {
         failed(e);
       }
     },
     async flush(controller) {
       try {
-        dispatch(chunker.rest(), true);
+        dispatch(slicer.last(), true);
         while (inFlight.size > 0) await emitOldest(controller);
         cleanup();
         result.resolve({ key, digest: digest.digest(), size, encryptedSize: outSize });
@@ -519,8 +499,8 @@ export function createAttachmentDecryptor(
   const headerBuf = new Uint8Array(ATTACHMENT_HEADER_LEN);
   let headerFill = 0;
   let keys: StreamKeys | undefined;
-  let ops!: ChunkCrypto;
-  let chunker!: Chunker;
+  let aead!: AeadKey;
+  let slicer!: Slicer;
   let chunkSize = 0;
   const digest = sha256.create().update(DIGEST_PREFIX);
   const inFlight = new InFlight();
@@ -529,16 +509,14 @@ export function createAttachmentDecryptor(
   let size = 0;
   let inSize = 0;
 
-  const decryptJob = (piece: Uint8Array, index: number, last: boolean): Promise<ChunkResult> => {
+  const open = (piece: Uint8Array, index: number, last: boolean): Promise<Uint8Array> => {
     const { noncePrefix } = keys!;
-    const hashed = ops.hash(piece);
-    hashed.catch(() => {});
-    const opened = ops.open(chunkNonce(noncePrefix, index, last), piece).catch(async (e: unknown) => {
+    return aead.decrypt(chunkNonce(noncePrefix, index, last), piece, headerBuf).catch(async (e: unknown) => {
       // A full-size final piece that opens as a *middle* chunk means the real last chunk is
       // missing: report the truncation as such. Its plaintext is never released. (The final
-      // piece is never refilled, so it is still intact here.)
+      // piece sits in a buffer of our own, so these are still the bytes that failed.)
       if (last && ConfidantError.is(e, 'bad_mac') && piece.length === chunkSize + AES_GCM_TAG_LEN) {
-        const asMiddle = await ops.open(chunkNonce(noncePrefix, index, false), piece).then(
+        const asMiddle = await aead.decrypt(chunkNonce(noncePrefix, index, false), piece, headerBuf).then(
           (pt) => (wipe(pt), true),
           () => false,
         );
@@ -546,7 +524,6 @@ export function createAttachmentDecryptor(
       }
       throw ConfidantError.is(e, 'bad_mac') ? fail('bad_mac', `attachment chunk ${index} failed authentication`) : e;
     });
-    return Promise.all([opened, hashed]).then(([output, ciphertextHash]) => ({ output, ciphertextHash }));
   };
   const dispatch = (piece: Uint8Array, last: boolean): void => {
     checkCounter(counter);
@@ -556,16 +533,18 @@ export function createAttachmentDecryptor(
     }
     size += plaintextLen;
     inSize += piece.length;
-    inFlight.push(decryptJob(piece, counter++, last));
+    // Both calls read `piece` before returning: the bytes hashed are the bytes opened.
+    inFlight.push({ output: open(piece, counter++, last), ciphertextHash: provider.sha256(piece) });
   };
   const takeOldest = async (): Promise<Uint8Array> => {
-    const { output, ciphertextHash } = await inFlight.take();
-    digest.update(ciphertextHash);
+    const job = inFlight.take();
+    const output = await job.output;
+    digest.update(await job.ciphertextHash);
     return output;
   };
   const cleanup = (): void => {
     if (keys) wipe(keys.aesKey, keys.noncePrefix);
-    chunker?.wipe();
+    slicer?.wipe();
   };
   const failed = (e: unknown): never => {
     cleanup();
@@ -587,8 +566,8 @@ export function createAttachmentDecryptor(
       }
       keys = derived;
       chunkSize = header.chunkSize;
-      ops = await chunkCrypto(provider, keys.aesKey, headerBuf);
-      chunker = new Chunker(chunkSize + AES_GCM_TAG_LEN, ops.copiesInput);
+      aead = await provider.aesGcmKey(keys.aesKey);
+      slicer = new Slicer(chunkSize + AES_GCM_TAG_LEN);
       digest.update(headerBuf);
       inSize += ATTACHMENT_HEADER_LEN;
     }
@@ -606,16 +585,13 @@ export function createAttachmentDecryptor(
     async transform(input, controller) {
       try {
         abytes(input, undefined, 'chunk');
-        let offset = keys ? 0 : await readHeader(input);
-        if (!keys) return;
-        while (offset < input.length) {
-          if (chunker.full) {
-            // More bytes follow a full piece, so it is a middle chunk.
-            dispatch(chunker.take(), false);
-            if (inFlight.full) controller.enqueue(await takeOldest());
-          }
-          offset = chunker.add(input, offset);
-        }
+        const offset = keys ? 0 : await readHeader(input);
+        if (!keys || offset === input.length) return;
+        await slicer.cut(input.subarray(offset), async (piece) => {
+          // More bytes follow this piece, so it is a middle chunk.
+          dispatch(piece, false);
+          while (inFlight.over) controller.enqueue(await takeOldest());
+        });
       } catch (e) {
         failed(e);
       }
@@ -625,19 +601,20 @@ export function createAttachmentDecryptor(
         if (!keys) {
           throw fail('truncated', `attachment stream ends inside its header (${headerFill} of ${ATTACHMENT_HEADER_LEN} bytes)`);
         }
-        if (counter === 0 && chunker.length === 0) throw fail('truncated', 'attachment stream has a header but no chunk');
-        if (chunker.length < AES_GCM_TAG_LEN) {
-          throw fail('truncated', `attachment stream ends ${chunker.length} bytes into chunk ${counter}, shorter than a tag`);
+        const last = slicer.last();
+        if (counter === 0 && last.length === 0) throw fail('truncated', 'attachment stream has a header but no chunk');
+        if (last.length < AES_GCM_TAG_LEN) {
+          throw fail('truncated', `attachment stream ends ${last.length} bytes into chunk ${counter}, shorter than a tag`);
         }
-        dispatch(chunker.rest(), true);
+        dispatch(last, true);
         while (inFlight.size > 1) controller.enqueue(await takeOldest());
-        const last = await takeOldest();
+        const final = await takeOldest();
         const computed = digest.digest();
         if (expected && !equalBytes(computed, expected)) {
-          wipe(last);
+          wipe(final);
           throw fail('bad_mac', 'attachment digest does not match the one in the message');
         }
-        controller.enqueue(last);
+        controller.enqueue(final);
         cleanup();
         result.resolve({ digest: computed, size, encryptedSize: inSize, chunkSize });
       } catch (e) {
