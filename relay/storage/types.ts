@@ -11,6 +11,7 @@
  * Conventions:
  * - Ids and keys are `Uint8Array`s of fixed length (see shared/consts.ts); times are
  *   milliseconds since the epoch (`number`); the caller passes `now`, so tests control time.
+ * - A row with `expiresAt` is expired at `now` when `expiresAt <= now`, everywhere.
  * - Every method that changes several rows is atomic (one transaction).
  * - Expected outcomes (a used code, a duplicate message, a full quota) are results, not
  *   exceptions; exceptions mean the store itself failed.
@@ -18,6 +19,9 @@
  *   `synchronous_commit=off`. An acknowledged send survives `kill -9` right after.
  * @module
  */
+
+/** Blob ids are 128 random bits chosen by the relay; file names derive from these bytes only. */
+export const BLOB_ID_LEN = 16;
 
 export type AccountKind = 'therapist' | 'client';
 
@@ -100,7 +104,10 @@ export interface SweepResult {
 export interface Notifier {
   /** Announce that `mailboxId` has a new message (after the write committed). */
   publish(mailboxId: Uint8Array, seq: number): Promise<void>;
-  /** Call `listener` for each new message of `mailboxId`, on any instance. Returns an unsubscribe. */
+  /**
+   * Call `listener` for each new message of `mailboxId`, on any instance. Returns an unsubscribe.
+   * A listener that throws does not stop delivery to the others.
+   */
   subscribe(mailboxId: Uint8Array, listener: (seq: number) => void): () => void;
 }
 
@@ -119,13 +126,15 @@ export interface Store {
 
   // Accounts.
   /**
-   * Create a therapist account, consuming the registration code in the same transaction.
-   * `code_invalid` covers unknown, used and expired codes alike (no oracle).
+   * Create a therapist account (`account.kind` must be 'therapist'), consuming the registration
+   * code in the same transaction. `code_invalid` covers unknown, used and expired codes alike
+   * (no oracle). `exists` is decided first and leaves the code unused, so a retry after a lost
+   * response learns the account is there. A used code stays, marked used, until `sweep`.
    */
   registerTherapist(account: Account, codeHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'code_invalid'>;
   /** A therapist records an invite (hash of its secret) for one future client. */
   addInvite(inviteHash: Uint8Array, therapistKey: Uint8Array, createdAt: number, expiresAt: number): Promise<void>;
-  /** Create a client account, consuming the invite in the same transaction. */
+  /** Create a client account, consuming the invite in the same transaction (same rules as above). */
   registerClient(account: Account, inviteHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'invite_invalid'>;
   getAccount(signingKey: Uint8Array): Promise<Account | undefined>;
 
@@ -135,7 +144,7 @@ export interface Store {
   // Prekeys.
   setSignedPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void>;
   setKemPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void>;
-  /** Adds keys; ids already present are ignored. Returns how many the account now holds. */
+  /** Adds keys; ids already present are ignored (the stored key is kept). Returns how many the account now holds. */
   addOneTimePreKeys(signingKey: Uint8Array, rows: readonly OneTimePreKeyRow[]): Promise<number>;
   countOneTimePreKeys(signingKey: Uint8Array): Promise<number>;
   /**
@@ -148,12 +157,20 @@ export interface Store {
   createMailbox(mailboxId: Uint8Array, owner: Uint8Array, now: number): Promise<'created' | 'exists'>;
   /** The owner's signing key, or undefined. */
   mailboxOwner(mailboxId: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Adding a hash that exists already is ignored: it never revives a revoked capability. */
   addCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array, now: number): Promise<void>;
+  /** True when the capability was active for this mailbox and is now revoked. */
   revokeCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array, now: number): Promise<boolean>;
   /** True when the capability exists for this mailbox and is not revoked. */
   checkCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array): Promise<boolean>;
 
   // Messages.
+  /**
+   * Store one envelope. The (mailbox, messageId) check comes first: a retry of a stored message
+   * is `duplicate` even when the mailbox is full. Only the envelope bytes are compared (a retry
+   * carries new timestamps). Quota counts the mailbox's messages unexpired at `receivedAt` and
+   * refuses when one more would exceed `maxMessages` or the bytes would exceed `maxBytes`.
+   */
   putMessage(
     message: Omit<StoredMessage, 'seq'>,
     quota: MailboxQuota,
@@ -165,17 +182,30 @@ export interface Store {
 
   // Blob metadata (the bytes live in a BlobStore).
   createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { owner: Uint8Array }): Promise<'created' | 'exists'>;
-  completeBlob(blobId: Uint8Array, size: number): Promise<void>;
+  /** Mark the upload finished. False when the row is gone (deleted or swept meanwhile): delete the bytes. */
+  completeBlob(blobId: Uint8Array, size: number): Promise<boolean>;
   getBlob(blobId: Uint8Array): Promise<BlobInfo | undefined>;
   deleteBlob(blobId: Uint8Array): Promise<void>;
 
-  /** Delete everything expired at `now` (messages, blob rows, nonces, codes, invites). */
-  sweep(now: number): Promise<SweepResult & { expiredBlobIds: Uint8Array[] }>;
+  /**
+   * Delete everything expired at `now` (messages, blob rows, nonces, codes, invites), used codes
+   * and invites, and incomplete blob rows created before `incompleteBlobsBefore` (abandoned
+   * uploads). Returns the deleted blob ids so the caller removes their bytes.
+   */
+  sweep(
+    now: number,
+    options?: { readonly incompleteBlobsBefore?: number },
+  ): Promise<SweepResult & { expiredBlobIds: Uint8Array[] }>;
 }
 
 /** Encrypted attachment bytes: files under DATA_DIR/blobs, or rows in PostgreSQL. Streams only. */
 export interface BlobStore {
-  /** Write the stream as blob `blobId`, refusing (and removing) more than `maxBytes`. Returns the size. */
+  /**
+   * Write the stream as blob `blobId`, refusing (and removing) more than `maxBytes`. Returns the
+   * size. Over the limit it cancels `body` and throws ConfidantError `too_large` (a 413); a
+   * `blobId` that is not BLOB_ID_LEN bytes throws `invalid_argument`. A failed write leaves
+   * whatever was stored under `blobId` before; a resolved one is durable.
+   */
   write(blobId: Uint8Array, body: ReadableStream<Uint8Array>, maxBytes: number): Promise<number>;
   /** A stream of the blob's bytes, or undefined when absent. */
   read(blobId: Uint8Array): Promise<ReadableStream<Uint8Array> | undefined>;
