@@ -1,7 +1,7 @@
 /**
  * The attachment benches' view of `shared/attachment.ts` and of the two anchors:
  * - `ours`: our STREAM TransformStreams (shared/attachment.ts) behind one small interface;
- * - `nodeGcm*`: node:crypto AES-256-GCM over ATTACHMENT_CHUNK_SIZE (64 KiB) chunks, a fresh cipher and nonce per chunk
+ * - `nodeGcm*`: node:crypto AES-256-GCM over ATTACHMENT_CHUNK_SIZE chunks, a fresh cipher and nonce per chunk
  *   (7-byte random prefix || 32-bit counter || last-chunk flag, the STREAM nonce layout), the
  *   native limit on this machine;
  * - `identityTransform()`: the pass-through anchor of the memory bench.

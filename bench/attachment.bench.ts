@@ -1,8 +1,8 @@
 /**
  * Attachment benchmarks (issue 3, "Benchmarks"):
  * - `attachment_encrypt` / `attachment_decrypt`: MB/s (1 MB = 10^6 bytes) on a 16 MiB buffer
- *   fed in 64 KiB views through our TransformStreams into a counting sink, against node:crypto
- *   AES-256-GCM over the same 64 KiB chunks with a fresh cipher and nonce each (the native
+ *   fed in ATTACHMENT_CHUNK_SIZE views through our TransformStreams into a counting sink, against
+ *   node:crypto AES-256-GCM over the same chunks with a fresh cipher and nonce each (the native
  *   limit: no streams, no digest, no STREAM framing).
  * - `attachment_stream_rss`: peak RSS growth while 200 MB are generated chunk by chunk,
  *   encrypted, decrypted and dropped, each run in a fresh child process (`_rss-child.ts`);

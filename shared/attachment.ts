@@ -11,7 +11,7 @@
  *
  *   header (53 bytes) = version u8 (WIRE_VERSION = 0x01)
  *                    || chunkSize u32 (ATTACHMENT_MIN_CHUNK_SIZE..ATTACHMENT_MAX_CHUNK_SIZE,
- *                       default ATTACHMENT_CHUNK_SIZE = 65536)
+ *                       default ATTACHMENT_CHUNK_SIZE = 262144)
  *                    || salt (16 random bytes)
  *                    || commitment (32 bytes)
  *
@@ -96,12 +96,14 @@ export const ATTACHMENT_DIGEST_LEN = 32;
 /** Nonce = 7-byte prefix || u32 counter || 1-byte last flag (12 bytes, the GCM standard size). */
 const NONCE_PREFIX_LEN = AES_GCM_NONCE_LEN - 4 - 1;
 /**
- * Chunks encrypted (or decrypted) concurrently. WebCrypto runs each on a worker thread (Node:
- * the libuv pool of 4), so a few in flight keep the cores busy while the main thread makes the
- * calls; more only adds memory (each is ~chunkSize two or three times: WebCrypto's copy of the
- * input, the output, the digest's copy). 2, 3, 4, 6 and 8 measured the same within noise.
+ * Most chunks in flight at once. WebCrypto runs each call on a worker thread (Node: the libuv
+ * pool), so with two the AES-GCM of one chunk overlaps the SHA-256 (and the emitting) of the
+ * one before: both cores of a small machine busy. More did not help throughput at 256 KiB
+ * (measured 2 to 7, within noise) and each extra chunk holds ~3 chunk-sized buffers (WebCrypto's
+ * copy of the input, the output, the digest's copy): 3 in flight measured 33 MB of peak RSS in
+ * the 200 MB encrypt->decrypt bench, 2 measured 29 MB (consts.ts, ATTACHMENT_CHUNK_SIZE).
  */
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 2;
 
 const DIGEST_PREFIX = utf8.encode(LABEL.attachmentDigest);
 const INFO_KEY = utf8.encode(LABEL.attachmentKey);
@@ -269,9 +271,9 @@ class InFlight {
     job.ciphertextHash.catch(() => {});
     this.queue.push(job);
   }
-  /** More than MAX_IN_FLIGHT: the oldest must be taken before more input is read. */
-  get over(): boolean {
-    return this.queue.length > MAX_IN_FLIGHT;
+  /** MAX_IN_FLIGHT reached: the oldest must be taken before another chunk starts. */
+  get full(): boolean {
+    return this.queue.length >= MAX_IN_FLIGHT;
   }
   get size(): number {
     return this.queue.length;
@@ -430,7 +432,7 @@ export function createAttachmentEncryptor(options: AttachmentEncryptOptions = {}
         await slicer.cut(input, async (piece) => {
           // More bytes follow this piece, so it is a middle chunk.
           dispatch(piece, false);
-          while (inFlight.over) await emitOldest(controller);
+          while (inFlight.full) await emitOldest(controller);
         });
       } catch (e) {
         failed(e);
@@ -590,7 +592,7 @@ export function createAttachmentDecryptor(
         await slicer.cut(input.subarray(offset), async (piece) => {
           // More bytes follow this piece, so it is a middle chunk.
           dispatch(piece, false);
-          while (inFlight.over) controller.enqueue(await takeOldest());
+          while (inFlight.full) controller.enqueue(await takeOldest());
         });
       } catch (e) {
         failed(e);

@@ -75,13 +75,29 @@ export const PAD_MIN = 256;
 /** Largest plaintext the message layer accepts before padding: 64 KiB. Files go as attachments. */
 export const MAX_PLAINTEXT = 64 * 1024;
 
-/** Attachment STREAM chunk size: 64 KiB balances per-chunk overhead (16-byte tag + call) and memory. */
-export const ATTACHMENT_CHUNK_SIZE = 64 * 1024;
+/**
+ * Attachment STREAM chunk size (PROTOCOL.md §10): plaintext bytes per AES-GCM call. 256 KiB, up
+ * from 64 KiB, because a chunk's cost is dominated by its native calls, not its bytes: each
+ * chunk is one WebCrypto AES-GCM and one SHA-256 call, and in Node 20 such a call on 64 KiB
+ * takes ~70-120 µs of main-thread time under load, mostly fixed costs (argument conversion, the
+ * job and its input copy, two thread hand-offs): more than node:crypto takes for the whole
+ * 64 KiB chunk (~40 µs).
+ * Measured with `npx tsx bench/run.ts attachment` on a noisy 2-core machine (ratio to
+ * node:crypto AES-256-GCM at the same chunk size; peak RSS growth streaming 200 MB through
+ * encrypt->decrypt; attachment.ts MAX_IN_FLIGHT = 2 unless noted):
+ *   64 KiB:  encrypt 0.22-0.24x, decrypt 0.08-0.12x, 22-26 MB (2 to 5 in flight)
+ *   256 KiB: encrypt 0.31-0.44x, decrypt 0.17-0.18x, 29 MB (33-34 MB with 3 or more in flight)
+ *   1 MiB:   encrypt 0.40x,      decrypt 0.23-0.25x, 49 MB (74 MB with 5 in flight)
+ * 1 MiB decrypts faster still but breaks the memory aim (under 32 MB whatever the file size):
+ * bigger chunks mean bigger buffers alive at once and bigger garbage between collections. Cost
+ * in bytes: a 16-byte tag per 256 KiB (0.006%). Memory: a few chunks per stream (attachment.ts).
+ */
+export const ATTACHMENT_CHUNK_SIZE = 256 * 1024;
 /** Largest chunk size a stream header may declare (4 MiB), so a hostile header cannot ask for huge buffers. */
 export const ATTACHMENT_MAX_CHUNK_SIZE = 4 * 1024 * 1024;
 /** Smallest chunk size a stream header may declare. */
 export const ATTACHMENT_MIN_CHUNK_SIZE = 1024;
-/** STREAM counter is 32 bits: 2^32 chunks of 64 KiB = 256 TiB, far above any attachment. */
+/** STREAM counter is 32 bits: 2^32 chunks of 256 KiB = 1 PiB, far above any attachment. */
 export const ATTACHMENT_MAX_CHUNKS = 0xffff_ffff;
 
 /**
