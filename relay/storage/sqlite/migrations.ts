@@ -1,0 +1,149 @@
+/**
+ * Versioned schema of the SQLite store. The file's `user_version` pragma holds the number of
+ * migrations applied; at start each later one runs in its own transaction together with the
+ * version bump, so a crash leaves the schema at a whole version. Never edit a released
+ * migration: append a new one.
+ *
+ * Layout rules: ids, keys and hashes are BLOBs; times are integer milliseconds since the epoch;
+ * bearer secrets (registration codes, invites, delivery capabilities) appear only as SHA-256
+ * hashes. Indexes exist for the hot paths: messages by (mailbox, seq), and `expires_at` for
+ * every table the sweeper visits.
+ * @module
+ */
+import type { SqliteDatabase } from './database.ts';
+
+export interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE accounts (
+        signing_key   BLOB PRIMARY KEY,
+        agreement_key BLOB NOT NULL,
+        identity      BLOB NOT NULL,
+        kind          TEXT NOT NULL CHECK (kind IN ('therapist', 'client')),
+        created_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE registration_codes (
+        code_hash  BLOB PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX registration_codes_expiry ON registration_codes (expires_at);
+
+      CREATE TABLE invites (
+        invite_hash   BLOB PRIMARY KEY,
+        therapist_key BLOB NOT NULL REFERENCES accounts (signing_key),
+        created_at    INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        used_at       INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX invites_expiry ON invites (expires_at);
+      CREATE INDEX invites_therapist ON invites (therapist_key);
+
+      CREATE TABLE nonces (
+        signing_key BLOB NOT NULL,
+        nonce       BLOB NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        PRIMARY KEY (signing_key, nonce)
+      ) WITHOUT ROWID;
+      CREATE INDEX nonces_expiry ON nonces (expires_at);
+
+      CREATE TABLE signed_prekeys (
+        signing_key BLOB PRIMARY KEY REFERENCES accounts (signing_key),
+        key_id      INTEGER NOT NULL,
+        public_key  BLOB NOT NULL,
+        signature   BLOB NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE kem_prekeys (
+        signing_key BLOB PRIMARY KEY REFERENCES accounts (signing_key),
+        key_id      INTEGER NOT NULL,
+        public_key  BLOB NOT NULL,
+        signature   BLOB NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE one_time_prekeys (
+        signing_key BLOB NOT NULL REFERENCES accounts (signing_key),
+        key_id      INTEGER NOT NULL,
+        public_key  BLOB NOT NULL,
+        PRIMARY KEY (signing_key, key_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE mailboxes (
+        mailbox_id BLOB PRIMARY KEY,
+        owner      BLOB NOT NULL REFERENCES accounts (signing_key),
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX mailboxes_owner ON mailboxes (owner);
+
+      CREATE TABLE capabilities (
+        capability_hash BLOB PRIMARY KEY,
+        mailbox_id      BLOB NOT NULL REFERENCES mailboxes (mailbox_id),
+        created_at      INTEGER NOT NULL,
+        revoked_at      INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX capabilities_mailbox ON capabilities (mailbox_id);
+
+      -- AUTOINCREMENT: a seq is never reused, even after the newest message is deleted, so a
+      -- client paging with "after" can never miss a message.
+      CREATE TABLE messages (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        mailbox_id  BLOB NOT NULL REFERENCES mailboxes (mailbox_id),
+        message_id  BLOB NOT NULL,
+        size        INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        envelope    BLOB NOT NULL,
+        UNIQUE (mailbox_id, message_id)
+      );
+      -- Fetch pages by (mailbox, seq); the trailing columns make the quota count covering.
+      CREATE INDEX messages_mailbox_seq ON messages (mailbox_id, seq, expires_at, size);
+      CREATE INDEX messages_expiry ON messages (expires_at);
+
+      CREATE TABLE blobs (
+        blob_id    BLOB PRIMARY KEY,
+        owner      BLOB NOT NULL REFERENCES accounts (signing_key),
+        size       INTEGER NOT NULL DEFAULT 0,
+        complete   INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX blobs_expiry ON blobs (expires_at);
+      CREATE INDEX blobs_incomplete ON blobs (created_at) WHERE complete = 0;
+      CREATE INDEX blobs_owner ON blobs (owner);
+    `,
+  },
+];
+
+/**
+ * Apply the migrations newer than the file's `user_version`, each with its version bump in one
+ * transaction. Returns the versions applied (empty when the schema is current). A file from a
+ * newer release is refused rather than run by code that does not know its schema.
+ */
+export function applyMigrations(db: SqliteDatabase, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`sqlite: migration ${i} has version ${m.version}, expected ${i + 1}`);
+  });
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(`sqlite: the database has schema version ${current}, this relay knows up to ${migrations.length}`);
+  }
+  const applied: number[] = [];
+  for (const m of migrations.slice(current)) {
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    applied.push(m.version);
+  }
+  return applied;
+}
