@@ -24,7 +24,9 @@ export interface OpenStoreOptions {
 
 export async function openStore({ dataDir, databaseUrl }: OpenStoreOptions): Promise<OpenedStore> {
   if (databaseUrl !== undefined && databaseUrl !== '') {
-    throw new Error('relay: DATABASE_URL is set, but the PostgreSQL adapter is not available in this build yet');
+    // Loaded only when asked for: an embedded relay never loads pg.
+    const { openPostgresStore } = await import('./postgres/index.ts');
+    return openPostgresStore(databaseUrl);
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const store = await openSqliteStore(join(dataDir, SQLITE_FILE));

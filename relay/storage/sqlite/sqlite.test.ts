@@ -80,8 +80,10 @@ describe('SQLite adapter specifics', () => {
     expect((await stat(join(dataDir, 'blobs'))).isDirectory()).toBe(true);
   });
 
-  it('refuses DATABASE_URL with a clear error until the PostgreSQL adapter is wired in', async () => {
-    await expect(openStore({ dataDir: dir, databaseUrl: 'postgres://localhost/x' })).rejects.toThrow(/PostgreSQL/);
+  it('goes to PostgreSQL, not SQLite, when DATABASE_URL is set', async () => {
+    // Port 1 on loopback: nothing listens, so the PostgreSQL adapter fails to connect.
+    await expect(openStore({ dataDir: dir, databaseUrl: 'postgres://127.0.0.1:1/none' })).rejects.toThrow();
+    expect(await readdir(dir)).toEqual([]);
   });
 
   describe('migrations', () => {
