@@ -1,0 +1,202 @@
+/**
+ * The PostgreSQL schema, as numbered migrations applied in order at start (relay issue:
+ * "Schema migrations versioned and applied at start").
+ *
+ * `migrate` runs every pending migration in one transaction that first takes a transaction-
+ * scoped advisory lock, so two relay instances starting at once on one database apply each
+ * migration exactly once: the second waits, then finds nothing to do. A failed migration rolls
+ * back whole and leaves `schema_version` as it was.
+ *
+ * Conventions: ids, keys and hashes are BYTEA; times are BIGINT milliseconds since the epoch;
+ * sizes are BIGINT bytes. Never edit a migration that has shipped: append a new one.
+ * @module
+ */
+import type { Pool } from 'pg';
+
+/**
+ * Advisory lock key for migrations (one bigint: the ASCII of "cnfdmigr"). The adapter's other
+ * advisory locks use the two-int4 form, a separate key space in PostgreSQL.
+ */
+const MIGRATION_LOCK = '7236837402465004914';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE accounts (
+        signing_key    BYTEA PRIMARY KEY,
+        agreement_key  BYTEA NOT NULL,
+        identity       BYTEA NOT NULL,
+        kind           TEXT NOT NULL CHECK (kind IN ('therapist', 'client')),
+        created_at     BIGINT NOT NULL
+      );
+
+      -- Bearer secrets appear only as SHA-256 hashes. A used one stays, marked, until the sweep.
+      CREATE TABLE registration_codes (
+        code_hash   BYTEA PRIMARY KEY,
+        created_at  BIGINT NOT NULL,
+        expires_at  BIGINT NOT NULL,
+        used_at     BIGINT
+      );
+      CREATE INDEX registration_codes_expiry ON registration_codes (expires_at);
+
+      CREATE TABLE invites (
+        invite_hash    BYTEA PRIMARY KEY,
+        therapist_key  BYTEA NOT NULL REFERENCES accounts (signing_key),
+        created_at     BIGINT NOT NULL,
+        expires_at     BIGINT NOT NULL,
+        used_at        BIGINT
+      );
+      CREATE INDEX invites_expiry ON invites (expires_at);
+      CREATE INDEX invites_therapist ON invites (therapist_key);
+
+      CREATE TABLE nonces (
+        signing_key  BYTEA NOT NULL,
+        nonce        BYTEA NOT NULL,
+        expires_at   BIGINT NOT NULL,
+        PRIMARY KEY (signing_key, nonce)
+      );
+      CREATE INDEX nonces_expiry ON nonces (expires_at);
+
+      -- One current signed prekey and one current ML-KEM prekey per account.
+      CREATE TABLE signed_prekeys (
+        signing_key  BYTEA PRIMARY KEY REFERENCES accounts (signing_key),
+        key_id       BIGINT NOT NULL,
+        public_key   BYTEA NOT NULL,
+        signature    BYTEA NOT NULL,
+        updated_at   BIGINT NOT NULL
+      );
+      CREATE TABLE kem_prekeys (
+        signing_key  BYTEA PRIMARY KEY REFERENCES accounts (signing_key),
+        key_id       BIGINT NOT NULL,
+        public_key   BYTEA NOT NULL,
+        signature    BYTEA NOT NULL,
+        updated_at   BIGINT NOT NULL
+      );
+      -- takeBundle deletes the lowest key_id of one account: the primary key serves it.
+      CREATE TABLE one_time_prekeys (
+        signing_key  BYTEA NOT NULL REFERENCES accounts (signing_key),
+        key_id       BIGINT NOT NULL,
+        public_key   BYTEA NOT NULL,
+        PRIMARY KEY (signing_key, key_id)
+      );
+
+      CREATE TABLE mailboxes (
+        mailbox_id  BYTEA PRIMARY KEY,
+        owner       BYTEA NOT NULL REFERENCES accounts (signing_key),
+        created_at  BIGINT NOT NULL
+      );
+      CREATE INDEX mailboxes_owner ON mailboxes (owner);
+
+      CREATE TABLE capabilities (
+        capability_hash  BYTEA PRIMARY KEY,
+        mailbox_id       BYTEA NOT NULL REFERENCES mailboxes (mailbox_id),
+        created_at       BIGINT NOT NULL,
+        revoked_at       BIGINT
+      );
+      CREATE INDEX capabilities_mailbox ON capabilities (mailbox_id);
+
+      -- seq comes from an identity column: never reused, so pages by "seq > after" miss nothing.
+      CREATE TABLE messages (
+        seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        mailbox_id   BYTEA NOT NULL REFERENCES mailboxes (mailbox_id),
+        message_id   BYTEA NOT NULL,
+        size         BIGINT NOT NULL,
+        received_at  BIGINT NOT NULL,
+        expires_at   BIGINT NOT NULL,
+        envelope     BYTEA NOT NULL,
+        UNIQUE (mailbox_id, message_id)
+      );
+      -- Fetch pages by (mailbox, seq); the included columns serve the quota count from the index.
+      CREATE INDEX messages_mailbox_seq ON messages (mailbox_id, seq) INCLUDE (expires_at, size);
+      CREATE INDEX messages_expiry ON messages (expires_at);
+
+      CREATE TABLE blobs (
+        blob_id     BYTEA PRIMARY KEY,
+        owner       BYTEA NOT NULL REFERENCES accounts (signing_key),
+        size        BIGINT NOT NULL DEFAULT 0,
+        complete    BOOLEAN NOT NULL DEFAULT false,
+        created_at  BIGINT NOT NULL,
+        expires_at  BIGINT NOT NULL
+      );
+      CREATE INDEX blobs_expiry ON blobs (expires_at);
+      CREATE INDEX blobs_incomplete ON blobs (created_at) WHERE NOT complete;
+      CREATE INDEX blobs_owner ON blobs (owner);
+
+      -- Blob bytes (the PostgreSQL BlobStore), apart from the metadata above: one row per
+      -- finished upload, and its bytes in fixed-size chunks. A new generation per write lets a
+      -- reader notice that the blob was rewritten or deleted under it.
+      CREATE SEQUENCE blob_generation;
+      CREATE TABLE blob_data (
+        blob_id     BYTEA PRIMARY KEY,
+        generation  BIGINT NOT NULL,
+        size        BIGINT NOT NULL,
+        chunk_size  INTEGER NOT NULL,
+        chunks      INTEGER NOT NULL
+      );
+      CREATE TABLE blob_chunks (
+        blob_id     BYTEA NOT NULL,
+        n           INTEGER NOT NULL,
+        generation  BIGINT NOT NULL,
+        data        BYTEA NOT NULL,
+        PRIMARY KEY (blob_id, n)
+      );
+      -- Envelopes and chunks are ciphertext: trying to compress them only costs CPU.
+      ALTER TABLE messages ALTER COLUMN envelope SET STORAGE EXTERNAL;
+      ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+    `,
+  },
+];
+
+/** Highest version this build knows. */
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/**
+ * Applies pending migrations; returns the versions it applied (empty when up to date).
+ * Refuses a database whose schema is newer than this build (an older relay must not write
+ * into a schema it does not understand).
+ */
+export const migrate = async (pool: Pool, now: () => number = Date.now): Promise<number[]> => {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    // Before anything else, so concurrent starts never race on CREATE TABLE IF NOT EXISTS.
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
+    const current = rows[0]?.v ?? 0;
+    if (current > LATEST_VERSION) {
+      throw new Error(`postgres: database schema is version ${current}, newer than this relay's ${LATEST_VERSION}`);
+    }
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        now(),
+      ]);
+      applied.push(migration.version);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    failed = err as Error;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    // A connection whose ROLLBACK may have failed is dropped rather than reused.
+    client.release(failed);
+  }
+};

@@ -1,0 +1,482 @@
+/**
+ * The relay's Store on PostgreSQL (`pg`): several stateless relay instances on one database
+ * (DESIGN.md "Storage and scale"). Semantics are those of `../types.ts`, checked by the shared
+ * conformance suite; this file says only how PostgreSQL provides them.
+ *
+ * - Atomicity: every multi-row method is one READ COMMITTED transaction (`transaction`).
+ * - Durability: every pooled session runs `synchronous_commit = on` (index.ts), overriding a
+ *   server, database or role default of `off`, so a write that resolved was flushed.
+ * - takeBundle: `DELETE ... WHERE key_id = (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1)`, so
+ *   concurrent fetches never take the same one-time prekey. A per-account advisory lock also
+ *   serializes them, which makes the "left" count (the low-prekey signal) exact: without it a
+ *   fetch would still count keys that a concurrent one is deleting.
+ * - putMessage: a per-mailbox advisory transaction lock serializes sends to one mailbox, so the
+ *   duplicate check, the quota check and the insert see a stable mailbox; it also makes `seq`
+ *   (an identity column) commit in order within a mailbox: the next send takes the lock only
+ *   after the previous commit is visible, so a reader paging with `seq > after` never skips one.
+ * - Registration: the account insert comes first (`ON CONFLICT DO NOTHING`: `exists`), then the
+ *   code is consumed with one conditional UPDATE, whose row lock makes a concurrent use of the
+ *   same code wait and then fail; an unusable code rolls the account back.
+ * @module
+ */
+import type { Pool, PoolClient } from 'pg';
+import type {
+  Account,
+  AccountKind,
+  BlobInfo,
+  BundleRow,
+  MailboxQuota,
+  OneTimePreKeyRow,
+  PutMessageResult,
+  SignedPreKeyRow,
+  Store,
+  StoredMessage,
+  SweepResult,
+} from '../types.ts';
+import { ConfidantError } from '../../../shared/index.ts';
+import { LOCK_ACCOUNT, LOCK_MAILBOX, Rollback, bytes, count, int, lockKey, param, time, transaction } from './_pg.ts';
+import { migrate } from './migrations.ts';
+import type { PostgresNotifier } from './notifier.ts';
+
+/** How long `ping` waits for the database before answering false. */
+const PING_TIMEOUT_MS = 2_000;
+
+interface AccountRow {
+  signing_key: Buffer;
+  agreement_key: Buffer;
+  identity: Buffer;
+  kind: AccountKind;
+  created_at: string;
+}
+
+interface PreKeyRow {
+  key_id: string;
+  public_key: Buffer;
+  signature: Buffer;
+}
+
+interface MessageRow {
+  seq: string;
+  mailbox_id: Buffer;
+  message_id: Buffer;
+  envelope: Buffer;
+  received_at: string;
+  expires_at: string;
+}
+
+interface BlobRow {
+  blob_id: Buffer;
+  size: string;
+  complete: boolean;
+  created_at: string;
+  expires_at: string;
+}
+
+const toAccount = (row: AccountRow): Account => ({
+  signingKey: bytes(row.signing_key),
+  agreementKey: bytes(row.agreement_key),
+  identity: bytes(row.identity),
+  kind: row.kind,
+  createdAt: int(row.created_at),
+});
+
+const toSigned = (row: PreKeyRow): SignedPreKeyRow => ({
+  id: int(row.key_id),
+  publicKey: bytes(row.public_key),
+  signature: bytes(row.signature),
+});
+
+const toMessage = (row: MessageRow): StoredMessage => ({
+  messageId: bytes(row.message_id),
+  mailboxId: bytes(row.mailbox_id),
+  envelope: bytes(row.envelope),
+  receivedAt: int(row.received_at),
+  expiresAt: int(row.expires_at),
+  seq: int(row.seq),
+});
+
+const toBlob = (row: BlobRow): BlobInfo => ({
+  blobId: bytes(row.blob_id),
+  size: int(row.size),
+  complete: row.complete,
+  createdAt: int(row.created_at),
+  expiresAt: int(row.expires_at),
+});
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+
+  constructor(
+    /** The main pool (exposed for operators' diagnostics and tests; the Store owns it). */
+    readonly pool: Pool,
+    readonly notifier: PostgresNotifier,
+    private readonly onClose: () => Promise<void>,
+  ) {}
+
+  async migrate(): Promise<void> {
+    await migrate(this.pool);
+  }
+
+  async ping(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+    });
+    const query = this.pool.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
+    try {
+      return await Promise.race([query, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+
+  // Registration codes and accounts.
+
+  async addRegistrationCode(codeHash: Uint8Array, createdAt: number, expiresAt: number): Promise<void> {
+    await this.pool.query('INSERT INTO registration_codes (code_hash, created_at, expires_at) VALUES ($1, $2, $3)', [
+      param(codeHash, 'codeHash'),
+      time(createdAt, 'createdAt'),
+      time(expiresAt, 'expiresAt'),
+    ]);
+  }
+
+  async registerTherapist(account: Account, codeHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'code_invalid'> {
+    const code = param(codeHash, 'codeHash');
+    time(now, 'now');
+    const result = await this.register(account, 'therapist', (client) =>
+      client.query(
+        'UPDATE registration_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2',
+        [code, now],
+      ),
+    );
+    return result === 'invalid' ? 'code_invalid' : result;
+  }
+
+  async addInvite(inviteHash: Uint8Array, therapistKey: Uint8Array, createdAt: number, expiresAt: number): Promise<void> {
+    await this.pool.query('INSERT INTO invites (invite_hash, therapist_key, created_at, expires_at) VALUES ($1, $2, $3, $4)', [
+      param(inviteHash, 'inviteHash'),
+      param(therapistKey, 'therapistKey'),
+      time(createdAt, 'createdAt'),
+      time(expiresAt, 'expiresAt'),
+    ]);
+  }
+
+  async registerClient(account: Account, inviteHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'invite_invalid'> {
+    const invite = param(inviteHash, 'inviteHash');
+    time(now, 'now');
+    const result = await this.register(account, 'client', (client) =>
+      client.query('UPDATE invites SET used_at = $2 WHERE invite_hash = $1 AND used_at IS NULL AND expires_at > $2', [
+        invite,
+        now,
+      ]),
+    );
+    return result === 'invalid' ? 'invite_invalid' : result;
+  }
+
+  /**
+   * Inserts the account, then runs `consume` (an UPDATE that marks the code or invite used).
+   * `exists` changes nothing; when `consume` updates no row the insert is rolled back.
+   */
+  private register(
+    account: Account,
+    kind: AccountKind,
+    consume: (client: PoolClient) => Promise<{ rowCount: number | null }>,
+  ): Promise<'created' | 'exists' | 'invalid'> {
+    if (account.kind !== kind) {
+      throw new ConfidantError('invalid_argument', `account.kind must be ${kind}, got ${String(account.kind)}`);
+    }
+    const values = [
+      param(account.signingKey, 'account.signingKey'),
+      param(account.agreementKey, 'account.agreementKey'),
+      param(account.identity, 'account.identity'),
+      kind,
+      time(account.createdAt, 'account.createdAt'),
+    ];
+    return transaction(this.pool, async (client) => {
+      // A concurrent registration of the same key waits here on the unique index, then sees
+      // ours (exists) or, if ours rolled back, inserts its own.
+      const inserted = await client.query(
+        `INSERT INTO accounts (signing_key, agreement_key, identity, kind, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (signing_key) DO NOTHING`,
+        values,
+      );
+      if (inserted.rowCount !== 1) return 'exists';
+      if ((await consume(client)).rowCount !== 1) throw new Rollback('invalid' as const);
+      return 'created';
+    });
+  }
+
+  async getAccount(signingKey: Uint8Array): Promise<Account | undefined> {
+    const { rows } = await this.pool.query<AccountRow>('SELECT * FROM accounts WHERE signing_key = $1', [
+      param(signingKey, 'signingKey'),
+    ]);
+    return rows[0] ? toAccount(rows[0]) : undefined;
+  }
+
+  async rememberNonce(signingKey: Uint8Array, nonce: Uint8Array, expiresAt: number): Promise<boolean> {
+    const inserted = await this.pool.query(
+      'INSERT INTO nonces (signing_key, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [param(signingKey, 'signingKey'), param(nonce, 'nonce'), time(expiresAt, 'expiresAt')],
+    );
+    return inserted.rowCount === 1;
+  }
+
+  // Prekeys.
+
+  async setSignedPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void> {
+    await this.upsertPreKey('signed_prekeys', signingKey, row, now);
+  }
+
+  async setKemPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void> {
+    await this.upsertPreKey('kem_prekeys', signingKey, row, now);
+  }
+
+  private async upsertPreKey(
+    table: 'signed_prekeys' | 'kem_prekeys',
+    signingKey: Uint8Array,
+    row: SignedPreKeyRow,
+    now: number,
+  ): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${table} (signing_key, key_id, public_key, signature, updated_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (signing_key) DO UPDATE SET key_id = EXCLUDED.key_id, public_key = EXCLUDED.public_key,
+         signature = EXCLUDED.signature, updated_at = EXCLUDED.updated_at`,
+      [
+        param(signingKey, 'signingKey'),
+        count(row.id, 'row.id'),
+        param(row.publicKey, 'row.publicKey'),
+        param(row.signature, 'row.signature'),
+        time(now, 'now'),
+      ],
+    );
+  }
+
+  async addOneTimePreKeys(signingKey: Uint8Array, rows: readonly OneTimePreKeyRow[]): Promise<number> {
+    const key = param(signingKey, 'signingKey');
+    const ids = rows.map((r, i) => count(r.id, `rows[${i}].id`));
+    const publicKeys = rows.map((r, i) => param(r.publicKey, `rows[${i}].publicKey`));
+    return transaction(this.pool, async (client) => {
+      if (rows.length > 0) {
+        // WITH ORDINALITY + DISTINCT ON: an id repeated within one call keeps its first key,
+        // as an id already stored keeps the stored one.
+        await client.query(
+          `INSERT INTO one_time_prekeys (signing_key, key_id, public_key)
+           SELECT DISTINCT ON (k.key_id) $1::bytea, k.key_id, k.public_key
+             FROM unnest($2::bigint[], $3::bytea[]) WITH ORDINALITY AS k (key_id, public_key, i)
+            ORDER BY k.key_id, k.i
+           ON CONFLICT DO NOTHING`,
+          [key, ids, publicKeys],
+        );
+      }
+      return this.countOneTime(client, key);
+    });
+  }
+
+  async countOneTimePreKeys(signingKey: Uint8Array): Promise<number> {
+    return this.countOneTime(this.pool, param(signingKey, 'signingKey'));
+  }
+
+  private async countOneTime(client: Pool | PoolClient, key: Buffer): Promise<number> {
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM one_time_prekeys WHERE signing_key = $1', [key]);
+    return int(rows[0]?.n ?? 0);
+  }
+
+  async takeBundle(signingKey: Uint8Array): Promise<BundleRow | undefined> {
+    const key = param(signingKey, 'signingKey');
+    return transaction(this.pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_ACCOUNT, lockKey(key)]);
+      const found = await client.query<{ identity: Buffer }>('SELECT identity FROM accounts WHERE signing_key = $1', [key]);
+      const signed = await client.query<PreKeyRow>('SELECT key_id, public_key, signature FROM signed_prekeys WHERE signing_key = $1', [key]);
+      const kem = await client.query<PreKeyRow>('SELECT key_id, public_key, signature FROM kem_prekeys WHERE signing_key = $1', [key]);
+      const account = found.rows[0];
+      const signedRow = signed.rows[0];
+      const kemRow = kem.rows[0];
+      if (!account || !signedRow || !kemRow) return undefined;
+      // SKIP LOCKED: even a fetch that got past the account lock (none does today) takes the next
+      // key instead of the one another transaction is deleting.
+      const taken = await client.query<{ key_id: string; public_key: Buffer }>(
+        `DELETE FROM one_time_prekeys
+          WHERE signing_key = $1
+            AND key_id = (SELECT key_id FROM one_time_prekeys WHERE signing_key = $1
+                           ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+          RETURNING key_id, public_key`,
+        [key],
+      );
+      const oneTime = taken.rows[0];
+      return {
+        identity: bytes(account.identity),
+        signedPreKey: toSigned(signedRow),
+        kemPreKey: toSigned(kemRow),
+        oneTimePreKey: oneTime ? { id: int(oneTime.key_id), publicKey: bytes(oneTime.public_key) } : undefined,
+        oneTimePreKeysLeft: await this.countOneTime(client, key),
+      };
+    });
+  }
+
+  // Mailboxes and capabilities.
+
+  async createMailbox(mailboxId: Uint8Array, owner: Uint8Array, now: number): Promise<'created' | 'exists'> {
+    const inserted = await this.pool.query(
+      'INSERT INTO mailboxes (mailbox_id, owner, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [param(mailboxId, 'mailboxId'), param(owner, 'owner'), time(now, 'now')],
+    );
+    return inserted.rowCount === 1 ? 'created' : 'exists';
+  }
+
+  async mailboxOwner(mailboxId: Uint8Array): Promise<Uint8Array | undefined> {
+    const { rows } = await this.pool.query<{ owner: Buffer }>('SELECT owner FROM mailboxes WHERE mailbox_id = $1', [
+      param(mailboxId, 'mailboxId'),
+    ]);
+    return rows[0] ? bytes(rows[0].owner) : undefined;
+  }
+
+  async addCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array, now: number): Promise<void> {
+    // DO NOTHING: re-adding a hash never revives a revoked capability.
+    await this.pool.query(
+      'INSERT INTO capabilities (capability_hash, mailbox_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [param(capabilityHash, 'capabilityHash'), param(mailboxId, 'mailboxId'), time(now, 'now')],
+    );
+  }
+
+  async revokeCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array, now: number): Promise<boolean> {
+    const updated = await this.pool.query(
+      'UPDATE capabilities SET revoked_at = $3 WHERE capability_hash = $1 AND mailbox_id = $2 AND revoked_at IS NULL',
+      [param(capabilityHash, 'capabilityHash'), param(mailboxId, 'mailboxId'), time(now, 'now')],
+    );
+    return updated.rowCount === 1;
+  }
+
+  async checkCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'SELECT 1 FROM capabilities WHERE capability_hash = $1 AND mailbox_id = $2 AND revoked_at IS NULL',
+      [param(capabilityHash, 'capabilityHash'), param(mailboxId, 'mailboxId')],
+    );
+    return rowCount === 1;
+  }
+
+  // Messages.
+
+  async putMessage(message: Omit<StoredMessage, 'seq'>, quota: MailboxQuota): Promise<PutMessageResult> {
+    const mailbox = param(message.mailboxId, 'message.mailboxId');
+    const messageId = param(message.messageId, 'message.messageId');
+    const envelope = param(message.envelope, 'message.envelope');
+    const receivedAt = time(message.receivedAt, 'message.receivedAt');
+    const expiresAt = time(message.expiresAt, 'message.expiresAt');
+    const maxMessages = count(quota.maxMessages, 'quota.maxMessages');
+    const maxBytes = count(quota.maxBytes, 'quota.maxBytes');
+    return transaction(this.pool, async (client): Promise<PutMessageResult> => {
+      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_MAILBOX, lockKey(mailbox)]);
+      const prior = await client.query<{ seq: string; same: boolean }>(
+        'SELECT seq, envelope = $3 AS same FROM messages WHERE mailbox_id = $1 AND message_id = $2',
+        [mailbox, messageId, envelope],
+      );
+      const found = prior.rows[0];
+      if (found) return found.same ? { status: 'duplicate', seq: int(found.seq) } : { status: 'conflict' };
+      const usage = await client.query<{ n: string; b: string }>(
+        'SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM messages WHERE mailbox_id = $1 AND expires_at > $2',
+        [mailbox, receivedAt],
+      );
+      const held = int(usage.rows[0]?.n ?? 0);
+      const used = int(usage.rows[0]?.b ?? 0);
+      if (held + 1 > maxMessages || used + envelope.byteLength > maxBytes) return { status: 'quota' };
+      const inserted = await client.query<{ seq: string }>(
+        `INSERT INTO messages (mailbox_id, message_id, size, received_at, expires_at, envelope)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
+        [mailbox, messageId, envelope.byteLength, receivedAt, expiresAt, envelope],
+      );
+      return { status: 'stored', seq: int(inserted.rows[0]!.seq) };
+    });
+  }
+
+  async listMessages(mailboxId: Uint8Array, options: { after: number; limit: number; now: number }): Promise<StoredMessage[]> {
+    const { rows } = await this.pool.query<MessageRow>(
+      `SELECT seq, mailbox_id, message_id, envelope, received_at, expires_at FROM messages
+        WHERE mailbox_id = $1 AND seq > $2 AND expires_at > $3
+        ORDER BY seq LIMIT $4`,
+      [
+        param(mailboxId, 'mailboxId'),
+        count(options.after, 'options.after'),
+        time(options.now, 'options.now'),
+        count(options.limit, 'options.limit'),
+      ],
+    );
+    return rows.map(toMessage);
+  }
+
+  async ackMessages(mailboxId: Uint8Array, messageIds: readonly Uint8Array[]): Promise<number> {
+    const mailbox = param(mailboxId, 'mailboxId');
+    const ids = messageIds.map((id, i) => param(id, `messageIds[${i}]`));
+    if (ids.length === 0) return 0;
+    const deleted = await this.pool.query('DELETE FROM messages WHERE mailbox_id = $1 AND message_id = ANY($2::bytea[])', [
+      mailbox,
+      ids,
+    ]);
+    return deleted.rowCount ?? 0;
+  }
+
+  // Blob metadata.
+
+  async createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { owner: Uint8Array }): Promise<'created' | 'exists'> {
+    const inserted = await this.pool.query(
+      'INSERT INTO blobs (blob_id, owner, created_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [
+        param(info.blobId, 'info.blobId'),
+        param(info.owner, 'info.owner'),
+        time(info.createdAt, 'info.createdAt'),
+        time(info.expiresAt, 'info.expiresAt'),
+      ],
+    );
+    return inserted.rowCount === 1 ? 'created' : 'exists';
+  }
+
+  async completeBlob(blobId: Uint8Array, size: number): Promise<boolean> {
+    const updated = await this.pool.query('UPDATE blobs SET size = $2, complete = true WHERE blob_id = $1', [
+      param(blobId, 'blobId'),
+      count(size, 'size'),
+    ]);
+    return updated.rowCount === 1;
+  }
+
+  async getBlob(blobId: Uint8Array): Promise<BlobInfo | undefined> {
+    const { rows } = await this.pool.query<BlobRow>(
+      'SELECT blob_id, size, complete, created_at, expires_at FROM blobs WHERE blob_id = $1',
+      [param(blobId, 'blobId')],
+    );
+    return rows[0] ? toBlob(rows[0]) : undefined;
+  }
+
+  async deleteBlob(blobId: Uint8Array): Promise<void> {
+    await this.pool.query('DELETE FROM blobs WHERE blob_id = $1', [param(blobId, 'blobId')]);
+  }
+
+  async sweep(
+    now: number,
+    options: { readonly incompleteBlobsBefore?: number } = {},
+  ): Promise<SweepResult & { expiredBlobIds: Uint8Array[] }> {
+    time(now, 'now');
+    // Without the option no incomplete row is old enough: created_at < MIN_SAFE_INTEGER never holds.
+    const before = time(options.incompleteBlobsBefore ?? Number.MIN_SAFE_INTEGER, 'options.incompleteBlobsBefore');
+    return transaction(this.pool, async (client) => {
+      const deleted = async (sql: string, values: unknown[] = [now]): Promise<number> => (await client.query(sql, values)).rowCount ?? 0;
+      const blobs = await client.query<{ blob_id: Buffer }>(
+        'DELETE FROM blobs WHERE expires_at <= $1 OR (NOT complete AND created_at < $2) RETURNING blob_id',
+        [now, before],
+      );
+      return {
+        messages: await deleted('DELETE FROM messages WHERE expires_at <= $1'),
+        blobs: blobs.rows.length,
+        nonces: await deleted('DELETE FROM nonces WHERE expires_at <= $1'),
+        registrationCodes: await deleted('DELETE FROM registration_codes WHERE expires_at <= $1 OR used_at IS NOT NULL'),
+        invites: await deleted('DELETE FROM invites WHERE expires_at <= $1 OR used_at IS NOT NULL'),
+        expiredBlobIds: blobs.rows.map((r) => bytes(r.blob_id)),
+      };
+    });
+  }
+}
