@@ -101,7 +101,8 @@ const NONCE_PREFIX_LEN = AES_GCM_NONCE_LEN - 4 - 1;
  * one before: both cores of a small machine busy. More did not help throughput at 256 KiB
  * (measured 2 to 7, within noise) and each extra chunk holds ~3 chunk-sized buffers (WebCrypto's
  * copy of the input, the output, the digest's copy): 3 in flight measured 33 MB of peak RSS in
- * the 200 MB encrypt->decrypt bench, 2 measured 29 MB (consts.ts, ATTACHMENT_CHUNK_SIZE).
+ * the 200 MB encrypt->decrypt bench, 2 measured 29 MB, and 1 was slower and no smaller (33 MB;
+ * most of that memory is garbage awaiting collection). consts.ts, ATTACHMENT_CHUNK_SIZE.
  */
 const MAX_IN_FLIGHT = 2;
 

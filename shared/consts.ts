@@ -86,7 +86,8 @@ export const MAX_PLAINTEXT = 64 * 1024;
  * node:crypto AES-256-GCM at the same chunk size; peak RSS growth streaming 200 MB through
  * encrypt->decrypt; attachment.ts MAX_IN_FLIGHT = 2 unless noted):
  *   64 KiB:  encrypt 0.22-0.24x, decrypt 0.08-0.12x, 22-26 MB (2 to 5 in flight)
- *   256 KiB: encrypt 0.31-0.44x, decrypt 0.17-0.18x, 29 MB (33-34 MB with 3 or more in flight)
+ *   256 KiB: encrypt 0.31-0.46x, decrypt 0.16-0.21x, 28-32 MB, typically 29-30 (33-34 MB with
+ *            1 or with 3 or more in flight: memory here is mostly garbage awaiting collection)
  *   1 MiB:   encrypt 0.40x,      decrypt 0.23-0.25x, 49 MB (74 MB with 5 in flight)
  * 1 MiB decrypts faster still but breaks the memory aim (under 32 MB whatever the file size):
  * bigger chunks mean bigger buffers alive at once and bigger garbage between collections. Cost
