@@ -100,11 +100,3 @@ export const ATTACHMENT_MAX_CHUNK_SIZE = 4 * 1024 * 1024;
 export const ATTACHMENT_MIN_CHUNK_SIZE = 1024;
 /** STREAM counter is 32 bits: 2^32 chunks of 256 KiB = 1 PiB, far above any attachment. */
 export const ATTACHMENT_MAX_CHUNKS = 0xffff_ffff;
-
-/**
- * AES-GCM inputs shorter than this go to noble even where WebCrypto exists: a WebCrypto call
- * costs a key import and an async round trip (~100-150 us in Node 20), which noble beats below
- * about 2 KiB (measured: 1.1 KiB noble 70 us vs WebCrypto 111 us; 4 KiB 161 vs 81). Both give
- * identical bytes (provider.test.ts), so this is purely a speed choice.
- */
-export const SMALL_AEAD_MAX = 2048;

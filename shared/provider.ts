@@ -7,9 +7,9 @@
  * - Ed25519 (RFC 8032): one verification rule everywhere, noble's strict mode
  *   (`zip215: false`: canonical A and R, S < L, no small-order A, cofactored equation).
  *   The WebCrypto path is made to agree by construction, see `ed25519Verify`.
- * - AES-256-GCM (NIST SP 800-38D) with 96-bit nonces and 128-bit tags; inputs under
- *   SMALL_AEAD_MAX go to noble even here, which is faster for them (consts.ts). For many
- *   messages under one key, `aesGcmKey` sets the key up once (`AeadKey`).
+ * - AES-256-GCM (NIST SP 800-38D) with 96-bit nonces and 128-bit tags, native whenever the
+ *   runtime has it: noble's AES uses lookup tables (cache-timing leaks), so it is only the
+ *   fallback. For many chunks under one key, `aesGcmKey` sets the key up once (`AeadKey`).
  *
  * Hashes, HMAC and HKDF always come from @noble/hashes: they are synchronous and, for the
  * short inputs of the protocol, faster than a WebCrypto round trip.
@@ -23,7 +23,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { base64urlnopad } from '@scure/base';
-import { AES_GCM_NONCE_LEN, ED25519_SIGNATURE_LEN, SMALL_AEAD_MAX, KEY_LEN, MLKEM768_CIPHERTEXT_LEN, MLKEM768_PUBLIC_LEN, MLKEM768_SECRET_LEN } from './consts.ts';
+import { AES_GCM_NONCE_LEN, ED25519_SIGNATURE_LEN, KEY_LEN, MLKEM768_CIPHERTEXT_LEN, MLKEM768_PUBLIC_LEN, MLKEM768_SECRET_LEN } from './consts.ts';
 import { abytes, isAllZero } from './_bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
 
@@ -394,7 +394,6 @@ function makeWebCryptoProvider(subtle: Subtle, use: CryptoProvider['implementati
       ? nobleProvider.aesGcmEncrypt
       : async (key, nonce, plaintext, aad) => {
           checkAead(key, nonce, plaintext, 'plaintext', aad);
-          if (plaintext.length < SMALL_AEAD_MAX) return nobleProvider.aesGcmEncrypt(key, nonce, plaintext, aad);
           const k = await subtle.importKey('raw', bs(key), 'AES-GCM', false, ['encrypt']);
           const params: AesGcmParams = { name: 'AES-GCM', iv: bs(nonce), tagLength: 128 };
           if (aad !== undefined) params.additionalData = bs(aad);
@@ -404,7 +403,6 @@ function makeWebCryptoProvider(subtle: Subtle, use: CryptoProvider['implementati
       ? nobleProvider.aesGcmDecrypt
       : async (key, nonce, ciphertext, aad) => {
           checkAead(key, nonce, ciphertext, 'ciphertext', aad);
-          if (ciphertext.length < SMALL_AEAD_MAX) return nobleProvider.aesGcmDecrypt(key, nonce, ciphertext, aad);
           const k = await subtle.importKey('raw', bs(key), 'AES-GCM', false, ['decrypt']);
           const params: AesGcmParams = { name: 'AES-GCM', iv: bs(nonce), tagLength: 128 };
           if (aad !== undefined) params.additionalData = bs(aad);
@@ -418,8 +416,7 @@ function makeWebCryptoProvider(subtle: Subtle, use: CryptoProvider['implementati
       ? nobleProvider.aesGcmKey
       : async (key) => {
           abytes(key, KEY_LEN, 'key');
-          // Imported once, so every call is one native round trip: no SMALL_AEAD_MAX detour to
-          // noble here, which would mean keeping the raw key beside the non-extractable handle.
+          // Imported once, non-extractable: every call is one native round trip.
           const k = await subtle.importKey('raw', bs(key), 'AES-GCM', false, ['encrypt', 'decrypt']);
           const params = (nonce: Uint8Array, aad: Uint8Array | undefined): AesGcmParams =>
             aad === undefined

@@ -18,7 +18,10 @@ import { join } from 'node:path';
 import { ConfidantError, toHex } from '../../shared/index.ts';
 import { BLOB_ID_LEN, type BlobStore } from './types.ts';
 
-/** Bytes per read from disk: one encrypted attachment chunk (shared ATTACHMENT_CHUNK_SIZE) plus slack. */
+/**
+ * Bytes per read from disk. Independent of the attachment chunk size (the relay never parses a
+ * blob): 64 KiB keeps each pull small while a slow client downloads.
+ */
 const READ_CHUNK = 64 * 1024;
 /** Suffix of in-progress writes; leftovers from a crash are removed at open. */
 const TMP_SUFFIX = '.tmp';
