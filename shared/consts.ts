@@ -46,6 +46,7 @@ export const LABEL = {
   attachmentCommitment: 'Confidant v1 attachment key commitment',
   attachmentDigest: 'Confidant v1 attachment digest',
   safetyNumber: 'Confidant v1 safety number',
+  relayRequest: 'Confidant v1 relay request',
 } as const;
 
 /**
@@ -100,3 +101,11 @@ export const ATTACHMENT_MAX_CHUNK_SIZE = 4 * 1024 * 1024;
 export const ATTACHMENT_MIN_CHUNK_SIZE = 1024;
 /** STREAM counter is 32 bits: 2^32 chunks of 256 KiB = 1 PiB, far above any attachment. */
 export const ATTACHMENT_MAX_CHUNKS = 0xffff_ffff;
+
+/**
+ * A signed relay request is accepted for this long either side of the relay's clock. Replays
+ * inside the window are refused by the nonce store, which keeps nonces for twice the window.
+ */
+export const REQUEST_MAX_SKEW_MS = 5 * 60 * 1000;
+/** Random request nonces: 128 bits, never reused by an honest client. */
+export const REQUEST_NONCE_LEN = 16;

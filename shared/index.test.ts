@@ -6,6 +6,7 @@ describe('shared/ public API', () => {
     expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
       [
         "ATTACHMENT_HEADER_LEN",
+        "AUTH_HEADERS",
         "ConfidantError",
         "ENVELOPE_HEADER_LEN",
         "ERROR_CODES",
@@ -58,16 +59,19 @@ describe('shared/ public API', () => {
         "paddedLength",
         "phraseToRootSecret",
         "randomBytes",
+        "requestSigningMessage",
         "rootSecretToPhrase",
         "safetyNumber",
         "schemas",
         "sealMessage",
+        "signRequest",
         "startSession",
         "toBase64url",
         "toHex",
         "unpad",
         "verifyBundle",
         "verifyPublicIdentity",
+        "verifyRequest",
         "wipeIdentity",
       ]
     `);

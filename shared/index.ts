@@ -79,4 +79,13 @@ export {
   type ReceiptPayload,
 } from './payload.ts';
 export * as schemas from './schemas.ts';
+export {
+  AUTH_HEADERS,
+  requestSigningMessage,
+  signRequest,
+  verifyRequest,
+  type AuthFailure,
+  type RequestToSign,
+  type VerifiedRequest,
+} from './request-auth.ts';
 export { MemoryProtocolStore } from './memory-store.ts';
