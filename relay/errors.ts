@@ -1,17 +1,35 @@
 /**
  * Edge errors of the relay: every failure leaves as `{ error: { code, message } }` with a
- * 4xx/5xx status, from one place (Hono's notFound and onError hooks).
+ * 4xx/5xx status, from one place (Hono's notFound and onError hooks). Routes and middleware
+ * throw `RelayError` (status + code + a message safe to show); the protocol's `schema` and
+ * `malformed` errors from shared/ become 400s.
  *
- * Does not: log request or response bodies, or echo anything the client sent. The relay issue
- * adds request ids and the full code list (shared/errors.ts owns the protocol codes).
+ * Does not: log request or response bodies, keys, signatures or messages, or echo anything the
+ * client sent. A 5xx is logged as a request id and the error's name only.
  * @module
  */
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConfidantError } from '../shared/errors.ts';
 
-/** Codes the relay answers with at its edge. */
-export type RelayErrorCode = 'not_found' | 'bad_request' | 'internal';
+/** Codes the relay answers with at its edge, each with its one status. */
+export const RELAY_ERROR_STATUS = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  /** A mailbox is full: the sender may retry later. */
+  quota: 429,
+  internal: 500,
+  unavailable: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type RelayErrorCode = keyof typeof RELAY_ERROR_STATUS;
 
 export interface ErrorBody {
   readonly error: { readonly code: RelayErrorCode; readonly message: string };
@@ -21,18 +39,65 @@ export const errorBody = (code: RelayErrorCode, message: string): ErrorBody => (
   error: { code, message },
 });
 
+/** A refusal the client may see: the message must hold nothing the client did not already know. */
+export class RelayError extends Error {
+  override readonly name = 'RelayError';
+  readonly code: RelayErrorCode;
+  readonly status: ContentfulStatusCode;
+
+  constructor(code: RelayErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.status = RELAY_ERROR_STATUS[code];
+  }
+}
+
+/** Hono's own exceptions (e.g. from its helpers) by status, for the code in the body. */
+const codeForStatus = (status: number): RelayErrorCode => {
+  switch (status) {
+    case 401: return 'unauthorized';
+    case 403: return 'forbidden';
+    case 404: return 'not_found';
+    case 409: return 'conflict';
+    case 413: return 'too_large';
+    case 415: return 'unsupported_media_type';
+    case 429: return 'rate_limited';
+    default: return 'bad_request';
+  }
+};
+
 /** Unknown route or method: 404, same shape as every other error. */
 export const notFound: NotFoundHandler = (c: Context) =>
   c.json(errorBody('not_found', 'No such route'), 404);
 
+/** A short id tying a 5xx answer to its log line (no request data in either). */
+const requestId = (c: Context): string => {
+  const fromHeader = c.res.headers.get('x-request-id');
+  return fromHeader ?? crypto.randomUUID();
+};
+
 /**
- * Last-resort handler. An HTTPException keeps its status; anything else is a 500 whose details
- * stay in the log (name only: messages may carry data) and never reach the client.
+ * Last-resort handler. RelayError keeps its status and message; an HTTPException below 500 and
+ * a shared `schema`/`malformed` error become a generic 4xx; anything else is a 500 whose details
+ * stay out of the answer (the log gets the request id and the error's name only: messages may
+ * carry data).
  */
 export const onError: ErrorHandler = (err, c) => {
-  if (err instanceof HTTPException && err.status < 500) {
-    return c.json(errorBody('bad_request', 'Bad request'), err.status as ContentfulStatusCode);
+  if (err instanceof RelayError) {
+    if (err.status < 500) return c.json(errorBody(err.code, err.message), err.status);
+  } else if (err instanceof HTTPException && err.status < 500) {
+    const code = codeForStatus(err.status);
+    return c.json(errorBody(code, 'Request refused'), RELAY_ERROR_STATUS[code]);
+  } else if (ConfidantError.is(err, 'schema') || ConfidantError.is(err, 'malformed')) {
+    return c.json(errorBody('bad_request', 'Request does not match its schema'), 400);
+  } else if (ConfidantError.is(err, 'too_large')) {
+    return c.json(errorBody('too_large', 'Request body too large'), 413);
   }
-  console.error(`relay: ${c.req.method} ${c.req.path} failed: ${err.name}`);
-  return c.json(errorBody('internal', 'Internal error'), 500);
+  const id = requestId(c);
+  console.error(`relay: request ${id} failed: ${err.name}`);
+  const unavailable = err instanceof RelayError && err.code === 'unavailable';
+  c.header('x-request-id', id);
+  return unavailable
+    ? c.json(errorBody('unavailable', 'Service unavailable'), 503)
+    : c.json(errorBody('internal', `Internal error (request ${id})`), 500);
 };
