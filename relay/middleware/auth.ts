@@ -1,0 +1,78 @@
+/**
+ * Signed-request authentication (PROTOCOL.md §13, DESIGN.md trust boundary 8). Runs after
+ * `bodyLimit`, so the signature is checked over the exact body bytes received, together with
+ * the method and the path with its query. Then the account must exist and the nonce be new for
+ * that key (kept until the signature could no longer pass the time check). Every refusal is 401
+ * `unauthorized`; the message says which check failed (nothing the client did not send).
+ *
+ * `requireSignature` is the variant for registration: the account does not exist yet, so only
+ * the signature and the nonce are checked and the key is handed on as `signer`.
+ * @module
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { REQUEST_MAX_SKEW_MS } from '../../shared/consts.ts';
+import { verifyRequest, type AuthFailure } from '../../shared/request-auth.ts';
+import type { RelayEnv } from '../context.ts';
+import { RelayError } from '../errors.ts';
+import type { Store } from '../storage/types.ts';
+
+export interface AuthDeps {
+  readonly store: Store;
+  /** Clock in ms since the epoch; tests inject one. */
+  readonly now?: () => number;
+}
+
+const FAILURE_MESSAGE: Record<AuthFailure, string> = {
+  missing: 'Missing request signature headers',
+  malformed: 'Malformed request signature headers',
+  stale: 'Request time is too far from the relay clock',
+  bad_signature: 'Bad request signature',
+};
+
+const unauthorized = (message: string): RelayError => new RelayError('unauthorized', message);
+
+/** Path and query exactly as sent (the signed form). */
+const pathAndQuery = (c: Context): string => {
+  const url = new URL(c.req.url);
+  return url.pathname + url.search;
+};
+
+async function verified(c: Context<RelayEnv>, now: number): Promise<{ signingKey: Uint8Array; nonce: Uint8Array }> {
+  const result = await verifyRequest(c.req.raw.headers, { method: c.req.method.toUpperCase(), path: pathAndQuery(c), body: c.get('body') }, now);
+  if ('failure' in result) throw unauthorized(FAILURE_MESSAGE[result.failure]);
+  return result;
+}
+
+async function rememberNonce(store: Store, signingKey: Uint8Array, nonce: Uint8Array, now: number): Promise<void> {
+  if (!(await store.rememberNonce(signingKey, nonce, now + 2 * REQUEST_MAX_SKEW_MS))) {
+    throw unauthorized('Replayed request');
+  }
+}
+
+/** A signed request from an existing account: sets `account`. */
+export function requireAuth(deps: AuthDeps): MiddlewareHandler<RelayEnv> {
+  const clock = deps.now ?? Date.now;
+  return async (c, next) => {
+    const now = clock();
+    const { signingKey, nonce } = await verified(c, now);
+    // Existence first: an unknown key never gets rows in the nonce table.
+    const account = await deps.store.getAccount(signingKey);
+    if (account === undefined) throw unauthorized('Unknown account');
+    await rememberNonce(deps.store, signingKey, nonce, now);
+    c.set('account', account);
+    c.set('signer', signingKey);
+    await next();
+  };
+}
+
+/** A signed request from a key that may have no account yet (registration): sets `signer`. */
+export function requireSignature(deps: AuthDeps): MiddlewareHandler<RelayEnv> {
+  const clock = deps.now ?? Date.now;
+  return async (c, next) => {
+    const now = clock();
+    const { signingKey, nonce } = await verified(c, now);
+    await rememberNonce(deps.store, signingKey, nonce, now);
+    c.set('signer', signingKey);
+    await next();
+  };
+}
