@@ -1,18 +1,30 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app.ts';
+import { appFixture, type AppFixture } from './testing/app-fixture.ts';
 
-describe('relay app skeleton', () => {
-  const app = createApp();
+describe('relay app', () => {
+  let fx: AppFixture;
+  beforeAll(async () => {
+    fx = await appFixture();
+  });
+  afterAll(async () => fx.close());
 
-  it('answers GET /healthz with 200 {"ok":true}', async () => {
-    const res = await app.request('/healthz');
+  it('answers GET /healthz with 200 {"ok":true} when the store is reachable', async () => {
+    const res = await fx.app.request('/healthz');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({ ok: true });
   });
 
+  it('answers GET /healthz with 503 and the JSON error shape when the store is not', async () => {
+    const down = Object.create(fx.store, { ping: { value: async () => false } });
+    const res = await createApp({ store: down, blobs: fx.blobs }).request('/healthz');
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+  });
+
   it('answers an unknown path with 404 and the JSON error shape', async () => {
-    const res = await app.request('/nope-secret?token=1');
+    const res = await fx.app.request('/nope-secret?token=1');
     expect(res.status).toBe(404);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(Object.keys(body)).toEqual(['error']);
@@ -23,14 +35,14 @@ describe('relay app skeleton', () => {
   });
 
   it('answers a wrong method on a known path with the same 404 shape', async () => {
-    const res = await app.request('/healthz', { method: 'POST' });
+    const res = await fx.app.request('/healthz', { method: 'POST' });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
 
   it('sends a strict Content-Security-Policy and no-sniff on every response', async () => {
     for (const path of ['/healthz', '/missing']) {
-      const res = await app.request(path);
+      const res = await fx.app.request(path);
       const csp = res.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("default-src 'none'");
       expect(csp).toContain("frame-ancestors 'none'");

@@ -1,21 +1,27 @@
 /**
  * The relay application: composes middleware and routes, nothing else (STYLE.md, relay/).
  * Construction is side-effect free so tests drive it in process with `app.request()`;
- * `start.ts` binds it to a port.
- *
- * Today it is a skeleton: health check, security headers and the error shape. Storage, auth,
- * mailboxes, blobs, live delivery and static serving of the built client arrive in later issues.
+ * `start.ts` opens the store and binds it to a port.
  * @module
  */
 import { Hono } from 'hono';
+import type { RelayEnv } from './context.ts';
 import { notFound, onError } from './errors.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { healthRoutes } from './routes/health.ts';
+import type { BlobStore, Store } from './storage/types.ts';
 
-export const createApp = (): Hono => {
-  const app = new Hono();
+export interface AppDeps {
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  /** Clock in ms since the epoch (default `Date.now`); tests inject one. */
+  readonly now?: () => number;
+}
+
+export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
+  const app = new Hono<RelayEnv>();
   app.use('*', securityHeaders());
-  app.route('/', healthRoutes());
+  app.route('/', healthRoutes(deps));
   app.notFound(notFound);
   app.onError(onError);
   return app;

@@ -1,12 +1,13 @@
 /**
- * `npm start`: binds the relay to PORT (default 8787) on HOST (default 127.0.0.1) with its
- * data under DATA_DIR (default ./data, created if missing).
+ * `npm start`: opens the store (SQLite under DATA_DIR, default ./data, created if missing; or
+ * PostgreSQL when DATABASE_URL is set), applies migrations, and binds the relay to PORT
+ * (default 8787) on HOST (default 127.0.0.1).
  * @module
  */
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { openStore } from './storage/index.ts';
 
 const DEFAULT_PORT = 8787;
 
@@ -23,14 +24,22 @@ const parsePort = (raw: string | undefined): number => {
 const port = parsePort(process.env.PORT);
 const hostname = process.env.HOST || '127.0.0.1';
 const dataDir = resolve(process.env.DATA_DIR || 'data');
-mkdirSync(dataDir, { recursive: true });
 
-const server = serve({ fetch: createApp().fetch, port, hostname }, (info) => {
+let opened: Awaited<ReturnType<typeof openStore>>;
+try {
+  opened = await openStore({ dataDir, databaseUrl: process.env.DATABASE_URL });
+  await opened.store.migrate();
+} catch (err) {
+  // The name only: a connection error message can carry the DATABASE_URL with its password.
+  console.error(`relay: cannot open the store: ${(err as Error).name} ${(err as NodeJS.ErrnoException).code ?? ''}`);
+  process.exit(1);
+}
+const { store, blobs } = opened;
+
+const server = serve({ fetch: createApp({ store, blobs }).fetch, port, hostname }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-  console.log(
-    `relay skeleton listening on http://${host}:${info.port} (GET /healthz), data in ${dataDir}; ` +
-      'the full relay and the client app arrive in later issues',
-  );
+  const where = store.kind === 'sqlite' ? `data in ${dataDir}` : 'data in PostgreSQL';
+  console.log(`relay listening on http://${host}:${info.port} (GET /healthz), ${where}`);
 });
 
 server.on('error', (err: NodeJS.ErrnoException) => {
@@ -39,7 +48,9 @@ server.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const stop = (): void => {
-  server.close(() => process.exit(0));
+  server.close(() => {
+    void store.close().finally(() => process.exit(0));
+  });
   // Keep-alive connections may hold close() open; do not hang on shutdown.
   setTimeout(() => process.exit(0), 2000).unref();
 };

@@ -1,8 +1,14 @@
 /**
- * `GET /healthz`: liveness for operators and load balancers (DESIGN.md, contract for
- * verification). The storage issue makes it answer 200 only when the store is reachable.
+ * `GET /healthz`: liveness for operators and load balancers. 200 `{ ok: true }` when the store
+ * answers a trivial query, 503 `unavailable` otherwise (`Store.ping` never throws).
  * @module
  */
 import { Hono } from 'hono';
+import type { RelayEnv } from '../context.ts';
+import { errorBody } from '../errors.ts';
+import type { Store } from '../storage/types.ts';
 
-export const healthRoutes = (): Hono => new Hono().get('/healthz', (c) => c.json({ ok: true }));
+export const healthRoutes = (deps: { readonly store: Store }): Hono<RelayEnv> =>
+  new Hono<RelayEnv>().get('/healthz', async (c) =>
+    (await deps.store.ping()) ? c.json({ ok: true }) : c.json(errorBody('unavailable', 'Store unreachable'), 503),
+  );
