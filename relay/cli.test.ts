@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fromBase64url } from '../shared/encoding.ts';
+import { deriveIdentity, encodePublicIdentity, generateRootSecret } from '../shared/keys.ts';
+import { openStore } from './storage/index.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const run = promisify(execFile);
+const DAY = 24 * 60 * 60 * 1000;
+
+const cli = (dataDir: string, ...args: string[]) =>
+  run(TSX, [join(ROOT, 'relay', 'cli.ts'), ...args], { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' } });
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function registerWith(dataDir: string, code: Uint8Array, now: number) {
+  const { store } = await openStore({ dataDir });
+  try {
+    const id = await deriveIdentity(generateRootSecret());
+    const p = id.publicIdentity;
+    return await store.registerTherapist(
+      { signingKey: p.signingKey, agreementKey: p.agreementKey, identity: encodePublicIdentity(p), kind: 'therapist', createdAt: now },
+      new Uint8Array(createHash('sha256').update(code).digest()),
+      now,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+describe('relay CLI mint-code', () => {
+  it('prints a 32-byte base64url code whose hash is stored once, with a 7-day default expiry', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'confidant-cli-'));
+    dirs.push(dataDir);
+    const { stdout } = await cli(dataDir, 'mint-code');
+    const text = stdout.trim();
+    expect(text).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const code = fromBase64url(text, 32);
+    expect(await registerWith(dataDir, code, Date.now() + 7 * DAY + 60_000)).toBe('code_invalid');
+    expect(await registerWith(dataDir, code, Date.now())).toBe('created');
+    expect(await registerWith(dataDir, code, Date.now())).toBe('code_invalid');
+  }, 30_000);
+
+  it('honours --days and refuses bad arguments without storing anything', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'confidant-cli-'));
+    dirs.push(dataDir);
+    const code = fromBase64url((await cli(dataDir, 'mint-code', '--days', '1')).stdout.trim(), 32);
+    expect(await registerWith(dataDir, code, Date.now() + DAY + 60_000)).toBe('code_invalid');
+    await expect(cli(dataDir, 'mint-code', '--days', '0')).rejects.toMatchObject({ code: 2 });
+    await expect(cli(dataDir, 'mint-code', '--days')).rejects.toMatchObject({ code: 2 });
+    await expect(cli(dataDir, 'nope')).rejects.toMatchObject({ code: 2 });
+  }, 30_000);
+});
