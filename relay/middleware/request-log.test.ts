@@ -113,6 +113,22 @@ describe('requestLog', () => {
     expect(missing).toMatchObject({ route: null, status: 404 });
   });
 
+  it('shows the request id to onError (on c.res and c.get) and to the client on a 500', async () => {
+    const lines: string[] = [];
+    const app = new Hono<{ Variables: RequestLogVariables }>();
+    app.use('*', requestLog({ sink: (l) => lines.push(l) }));
+    app.get('/boom', () => {
+      throw new Error('x');
+    });
+    app.onError((_e, c) =>
+      c.json({ fromHeader: c.res.headers.get('x-request-id'), fromContext: c.get('requestId') }, 500),
+    );
+    const res = await app.request('/boom');
+    const { requestId } = JSON.parse(lines[0]!) as { requestId: string };
+    expect(await res.json()).toEqual({ fromHeader: requestId, fromContext: requestId });
+    expect(res.headers.get('x-request-id')).toBe(requestId);
+  });
+
   it('drops logIds that are not short hex or integers under identifier names', async () => {
     const lines: string[] = [];
     const app = new Hono<{ Variables: RequestLogVariables }>();

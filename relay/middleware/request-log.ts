@@ -13,7 +13,8 @@
  *
  * The request id is 128 random bits, fresh for each request (a client-sent `x-request-id` is
  * ignored: it could carry anything). It is set as `c.set('requestId')` for onError and as the
- * `x-request-id` response header so an operator can match a user's report to a line.
+ * `x-request-id` response header (before the handlers run, so onError can read it from
+ * `c.res`, and again after) so an operator can match a user's report to a line.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -130,6 +131,8 @@ export function requestLog(options: RequestLogOptions = {}): MiddlewareHandler {
     const start = monotonic();
     const requestId = newId();
     c.set('requestId', requestId);
+    // Set before the handlers too, so onError (relay/errors.ts) finds it on c.res.
+    c.header(REQUEST_ID_HEADER, requestId);
     let status = 500;
     try {
       await next();
