@@ -18,6 +18,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { errorBody } from '../errors.ts';
 
 export interface RateLimitOptions {
   /** Bucket size: the burst allowed from a fresh key. Integer >= 1. */
@@ -38,10 +39,8 @@ export interface RateLimitOptions {
 /** Default `maxKeys`: ~10k small objects, well under a megabyte. */
 export const DEFAULT_MAX_KEYS = 10_000;
 
-/** The 429 body: the relay's error shape (relay/errors.ts) with the code `rate_limited`. */
-export const rateLimitedBody = {
-  error: { code: 'rate_limited', message: 'Too many requests; retry after the Retry-After delay' },
-} as const;
+/** The 429 body, in the relay's one error shape. */
+export const rateLimitedBody = errorBody('rate_limited', 'Too many requests; retry after the Retry-After delay');
 
 interface Bucket {
   tokens: number;
