@@ -109,3 +109,15 @@ export const ATTACHMENT_MAX_CHUNKS = 0xffff_ffff;
 export const REQUEST_MAX_SKEW_MS = 5 * 60 * 1000;
 /** Random request nonces: 128 bits, never reused by an honest client. */
 export const REQUEST_NONCE_LEN = 16;
+
+/** Operator-minted therapist registration codes: 256 random bits; the relay stores only SHA-256. */
+export const REGISTRATION_CODE_LEN = 32;
+/** Invite secrets a therapist hands a client: 256 random bits; the relay stores only SHA-256. */
+export const INVITE_SECRET_LEN = 32;
+/** SHA-256 output, the stored form of registration codes and invite secrets. */
+export const SHA256_LEN = 32;
+/**
+ * One-time prekeys per upload request: 100 keeps a request small (about 6 KB of JSON) while a
+ * device refills its stock in one or two requests.
+ */
+export const MAX_ONE_TIME_PREKEYS_PER_UPLOAD = 100;

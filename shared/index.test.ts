@@ -72,6 +72,7 @@ describe('shared/ public API', () => {
         "verifyBundle",
         "verifyPublicIdentity",
         "verifyRequest",
+        "verifySignedPreKey",
         "wipeIdentity",
       ]
     `);

@@ -35,6 +35,7 @@ export {
   generateSignedPreKey,
   makeBundle,
   verifyBundle,
+  verifySignedPreKey,
   type KemPreKeyRecord,
   type OneTimePreKeyRecord,
   type PreKeyBundle,

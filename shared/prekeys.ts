@@ -86,6 +86,24 @@ export async function generateOneTimePreKeys(firstId: number, count: number, pro
 }
 
 /**
+ * True when `signature` is `signingKey`'s signature over a prekey of this kind, id and public
+ * key (the relay checks uploads with this; `verifyBundle` uses the same rule).
+ */
+export async function verifySignedPreKey(
+  signingKey: Uint8Array,
+  kind: 'signed' | 'kem',
+  preKey: { readonly id: number; readonly publicKey: Uint8Array; readonly signature: Uint8Array },
+  provider?: CryptoProvider,
+): Promise<boolean> {
+  au32(preKey.id, 'id');
+  abytes(preKey.publicKey, kind === 'signed' ? X25519_LEN : MLKEM768_PUBLIC_LEN, 'publicKey');
+  abytes(preKey.signature, ED25519_SIGNATURE_LEN, 'signature');
+  const p = provider ?? (await getProvider());
+  const label = kind === 'signed' ? LABEL.signedPreKey : LABEL.kemPreKey;
+  return p.ed25519Verify(signingKey, signedMessage(label, preKey.id, preKey.publicKey), preKey.signature);
+}
+
+/**
  * Verify everything a bundle claims, strictly: the identity certificate, both prekey signatures,
  * key lengths. With `expectedIdentity` (pinned from an invite or an earlier session) a bundle
  * for any other identity is `identity_mismatch`, checked before anything else is trusted.
@@ -101,8 +119,8 @@ export async function verifyBundle(bundle: PreKeyBundle, expectedIdentity?: Publ
   await verifyPublicIdentity(bundle.identity, p);
   const { signingKey } = bundle.identity;
   const [spkOk, kemOk] = await Promise.all([
-    p.ed25519Verify(signingKey, signedMessage(LABEL.signedPreKey, bundle.signedPreKey.id, bundle.signedPreKey.publicKey), bundle.signedPreKey.signature),
-    p.ed25519Verify(signingKey, signedMessage(LABEL.kemPreKey, bundle.kemPreKey.id, bundle.kemPreKey.publicKey), bundle.kemPreKey.signature),
+    verifySignedPreKey(signingKey, 'signed', bundle.signedPreKey, p),
+    verifySignedPreKey(signingKey, 'kem', bundle.kemPreKey, p),
   ]);
   if (!spkOk) throw fail('bad_signature', `signed prekey ${bundle.signedPreKey.id} signature does not verify`);
   if (!kemOk) throw fail('bad_signature', `ML-KEM prekey ${bundle.kemPreKey.id} signature does not verify`);

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { toBase64url } from './encoding.ts';
 import { MemoryProtocolStore } from './memory-store.ts';
 import { encodeBundle, decodeBundle, verifyBundle } from './prekeys.ts';
-import { b64, bundleFromJson, bundleToJson, parse } from './schemas.ts';
+import * as v from 'valibot';
+import {
+  b64,
+  bundleFromJson,
+  bundleToJson,
+  ClientRegistrationJson,
+  InviteJson,
+  OneTimePreKeysUploadJson,
+  parse,
+  TherapistRegistrationJson,
+} from './schemas.ts';
 
 describe('relay-boundary schemas', () => {
   it('a bundle survives JSON and binary encodings and still verifies', async () => {
@@ -38,5 +48,23 @@ describe('relay-boundary schemas', () => {
     // 'AQIDBA' is canonical; 'AQIDBB' decodes to the same length but has non-zero trailing bits.
     expect(() => parse(b64(4), 'AQIDBB', 'x')).toThrow(expect.objectContaining({ code: 'schema' }));
     expect(() => parse(b64(4), 'AQID+A', 'x')).toThrow(expect.objectContaining({ code: 'schema' }));
+  });
+});
+
+describe('relay request body schemas', () => {
+  const b = (n: number, fill = 1) => toBase64url(new Uint8Array(n).fill(fill));
+  it('accept exact shapes and refuse wrong lengths, types and counts', () => {
+    const ok = (s: v.GenericSchema, x: unknown) => v.safeParse(s, x).success;
+    expect(ok(InviteJson, { inviteHash: b(32) })).toBe(true);
+    expect(ok(InviteJson, { inviteHash: b(31) })).toBe(false);
+    expect(ok(TherapistRegistrationJson, { identity: b(129), registrationCode: b(32) })).toBe(true);
+    expect(ok(TherapistRegistrationJson, { identity: b(128), registrationCode: b(32) })).toBe(false);
+    expect(ok(ClientRegistrationJson, { identity: b(129), invite: 5 })).toBe(false);
+    const preKey = (id: number) => ({ id, publicKey: b(32) });
+    expect(ok(OneTimePreKeysUploadJson, { preKeys: [preKey(1)] })).toBe(true);
+    expect(ok(OneTimePreKeysUploadJson, { preKeys: [] })).toBe(false);
+    expect(ok(OneTimePreKeysUploadJson, { preKeys: Array.from({ length: 100 }, (_, i) => preKey(i)) })).toBe(true);
+    expect(ok(OneTimePreKeysUploadJson, { preKeys: Array.from({ length: 101 }, (_, i) => preKey(i)) })).toBe(false);
+    expect(ok(OneTimePreKeysUploadJson, { preKeys: [preKey(-1)] })).toBe(false);
   });
 });

@@ -9,9 +9,13 @@ import * as v from 'valibot';
 import {
   ED25519_PUBLIC_LEN,
   ED25519_SIGNATURE_LEN,
+  INVITE_SECRET_LEN,
   MAILBOX_ID_LEN,
+  MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
   MESSAGE_ID_LEN,
   MLKEM768_PUBLIC_LEN,
+  REGISTRATION_CODE_LEN,
+  SHA256_LEN,
   X25519_LEN,
 } from './consts.ts';
 import { base64urlLength, fromBase64url, toBase64url } from './encoding.ts';
@@ -56,6 +60,22 @@ export type PreKeyBundleJson = v.InferOutput<typeof PreKeyBundleJson>;
 
 /** A device's Ed25519 signing key as the relay knows it (its account id). */
 export const SigningKeyJson = b64(ED25519_PUBLIC_LEN);
+
+// Relay request bodies (docs/API.md).
+
+/** `POST /v1/accounts/therapist`: the new identity and an operator-minted code. */
+export const TherapistRegistrationJson = v.object({ identity: PublicIdentityJson, registrationCode: b64(REGISTRATION_CODE_LEN) });
+/** `POST /v1/invites`: SHA-256 of the invite secret the therapist gives the client. */
+export const InviteJson = v.object({ inviteHash: b64(SHA256_LEN) });
+/** `POST /v1/accounts/client`: the new identity and the invite secret. */
+export const ClientRegistrationJson = v.object({ identity: PublicIdentityJson, invite: b64(INVITE_SECRET_LEN) });
+/** `POST /v1/prekeys/one-time`: 1..MAX_ONE_TIME_PREKEYS_PER_UPLOAD keys. */
+export const OneTimePreKeysUploadJson = v.object({
+  preKeys: v.pipe(v.array(OneTimePreKeyJson), v.minLength(1), v.maxLength(MAX_ONE_TIME_PREKEYS_PER_UPLOAD)),
+});
+/** `GET /v1/bundles/:key` answer: a bundle plus how many one-time prekeys the device has left. */
+export const BundleResponseJson = v.object({ ...PreKeyBundleJson.entries, oneTimePreKeysLeft: v.pipe(v.number(), v.integer(), v.minValue(0)) });
+export type BundleResponseJson = v.InferOutput<typeof BundleResponseJson>;
 
 /** Validate `input` against `schema`, or throw ConfidantError('schema') naming the first bad path. */
 export function parse<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
