@@ -8,7 +8,11 @@ import { Hono } from 'hono';
 import type { RelayEnv } from './context.ts';
 import { notFound, onError } from './errors.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { bundleRoutes } from './routes/bundles.ts';
 import { healthRoutes } from './routes/health.ts';
+import { inviteRoutes } from './routes/invites.ts';
+import { preKeyRoutes } from './routes/prekeys.ts';
 import type { BlobStore, Store } from './storage/types.ts';
 
 export interface AppDeps {
@@ -22,6 +26,10 @@ export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   const app = new Hono<RelayEnv>();
   app.use('*', securityHeaders());
   app.route('/', healthRoutes(deps));
+  app.route('/', accountRoutes(deps));
+  app.route('/', inviteRoutes(deps));
+  app.route('/', preKeyRoutes(deps));
+  app.route('/', bundleRoutes(deps));
   app.notFound(notFound);
   app.onError(onError);
   return app;

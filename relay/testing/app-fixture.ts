@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Hono } from 'hono';
 import { toBase64url } from '../../shared/encoding.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret, type Identity } from '../../shared/keys.ts';
@@ -15,6 +16,7 @@ import { signRequest } from '../../shared/request-auth.ts';
 import { createApp } from '../app.ts';
 import type { RelayEnv } from '../context.ts';
 import { openStore } from '../storage/index.ts';
+import { SQLITE_FILE } from '../storage/sqlite/index.ts';
 import type { BlobStore, Store } from '../storage/types.ts';
 
 export const FIXTURE_NOW = 1_800_000_000_000;
@@ -47,6 +49,11 @@ export interface AppFixture {
   therapist(): Promise<Identity>;
   /** A registered client invited by `therapist` (through POST /v1/invites and /v1/accounts/client). */
   client(therapist: Identity): Promise<Identity>;
+  /**
+   * Rows per table, read straight from the SQLite file. `nonces` is left out: a request whose
+   * signature verified is remembered even when the route then refuses it (replay protection).
+   */
+  counts(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -100,6 +107,22 @@ export async function appFixture(): Promise<AppFixture> {
       });
       if (res.status !== 201) throw new Error(`fixture: client registration answered ${res.status}`);
       return id;
+    },
+    counts() {
+      const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true, fileMustExist: true });
+      try {
+        const tables = db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'nonces' ORDER BY name")
+          .all() as { name: string }[];
+        const out: Record<string, number> = {};
+        for (const { name } of tables) out[name] = (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n;
+        // Used marks change without changing counts: include them.
+        out['registration_codes_used'] = (db.prepare('SELECT count(*) AS n FROM registration_codes WHERE used_at IS NOT NULL').get() as { n: number }).n;
+        out['invites_used'] = (db.prepare('SELECT count(*) AS n FROM invites WHERE used_at IS NOT NULL').get() as { n: number }).n;
+        return out;
+      } finally {
+        db.close();
+      }
     },
     async close() {
       await store.close();

@@ -1,0 +1,45 @@
+/**
+ * Accounts by keys only (issue 4, DESIGN.md trust boundary 8): a therapist registers with an
+ * operator-minted code, a client with a therapist's invite. Both requests are signed by the
+ * new identity's signing key; the code or invite is consumed in the same transaction that
+ * creates the account. Unknown, used and expired codes get one answer (403), an existing
+ * account 409 (and the code stays unused).
+ *
+ *   POST /v1/accounts/therapist  { identity, registrationCode }  -> 201 { kind: 'therapist' }
+ *   POST /v1/accounts/client     { identity, invite }            -> 201 { kind: 'client' }
+ * @module
+ */
+import { Hono } from 'hono';
+import { fromBase64url } from '../../shared/encoding.ts';
+import { ClientRegistrationJson, TherapistRegistrationJson } from '../../shared/schemas.ts';
+import type { AppDeps } from '../app.ts';
+import type { RelayEnv } from '../context.ts';
+import { RelayError } from '../errors.ts';
+import { requireSignature } from '../middleware/auth.ts';
+import { bodyLimit } from '../middleware/body-limit.ts';
+import { jsonBody } from '../middleware/json-body.ts';
+import { accountFromIdentity, LIMITS, sha256 } from './_util.ts';
+
+export function accountRoutes(deps: AppDeps): Hono<RelayEnv> {
+  const now = deps.now ?? Date.now;
+  const signed = requireSignature(deps);
+  return new Hono<RelayEnv>()
+    .post('/v1/accounts/therapist', bodyLimit(LIMITS.small), jsonBody(TherapistRegistrationJson), signed, async (c) => {
+      const { identity, registrationCode } = c.get('json');
+      const t = now();
+      const account = await accountFromIdentity(identity, c.get('signer'), 'therapist', t);
+      const result = await deps.store.registerTherapist(account, sha256(fromBase64url(registrationCode)), t);
+      if (result === 'exists') throw new RelayError('conflict', 'Account exists');
+      if (result === 'code_invalid') throw new RelayError('forbidden', 'Registration code unknown, used or expired');
+      return c.json({ kind: 'therapist' as const }, 201);
+    })
+    .post('/v1/accounts/client', bodyLimit(LIMITS.small), jsonBody(ClientRegistrationJson), signed, async (c) => {
+      const { identity, invite } = c.get('json');
+      const t = now();
+      const account = await accountFromIdentity(identity, c.get('signer'), 'client', t);
+      const result = await deps.store.registerClient(account, sha256(fromBase64url(invite)), t);
+      if (result === 'exists') throw new RelayError('conflict', 'Account exists');
+      if (result === 'invite_invalid') throw new RelayError('forbidden', 'Invite unknown, used or expired');
+      return c.json({ kind: 'client' as const }, 201);
+    });
+}
