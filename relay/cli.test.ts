@@ -8,6 +8,9 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromBase64url } from '../shared/encoding.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret } from '../shared/keys.ts';
+import { toBase64url } from '../shared/encoding.ts';
+import { signRequest } from '../shared/request-auth.ts';
+import { createApp } from './app.ts';
 import { openStore } from './storage/index.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +52,27 @@ describe('relay CLI mint-code', () => {
     expect(await registerWith(dataDir, code, Date.now() + 7 * DAY + 60_000)).toBe('code_invalid');
     expect(await registerWith(dataDir, code, Date.now())).toBe('created');
     expect(await registerWith(dataDir, code, Date.now())).toBe('code_invalid');
+  }, 30_000);
+
+  it('prints a code that registers a therapist through POST /v1/accounts/therapist once', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'confidant-cli-'));
+    dirs.push(dataDir);
+    const code = (await cli(dataDir, 'mint-code')).stdout.trim();
+    const { store, blobs } = await openStore({ dataDir });
+    try {
+      const app = createApp({ store, blobs });
+      const register = async () => {
+        const id = await deriveIdentity(generateRootSecret());
+        const body = JSON.stringify({ identity: toBase64url(encodePublicIdentity(id.publicIdentity)), registrationCode: code });
+        const path = '/v1/accounts/therapist';
+        const headers = await signRequest(id, { method: 'POST', path, body: new TextEncoder().encode(body) });
+        return app.request(path, { method: 'POST', body, headers: { ...headers, 'content-type': 'application/json' } });
+      };
+      expect((await register()).status).toBe(201);
+      expect((await register()).status).toBe(403);
+    } finally {
+      await store.close();
+    }
   }, 30_000);
 
   it('honours --days and refuses bad arguments without storing anything', async () => {
