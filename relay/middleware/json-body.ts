@@ -28,7 +28,9 @@ export function jsonBody<S extends v.GenericSchema>(schema: S): MiddlewareHandle
     if (!result.success) {
       const issue = result.issues[0];
       const path = issue.path?.map((p) => String(p.key)).join('.') || '(root)';
-      throw new RelayError('bad_request', `Invalid field ${path}: ${issue.message}`);
+      // valibot's default messages quote the received value: say only what was expected.
+      const expected = issue.expected === null ? '' : `, expected ${issue.expected}`;
+      throw new RelayError('bad_request', `Invalid field ${path} (${issue.type}${expected})`);
     }
     c.set('json', result.output);
     await next();
