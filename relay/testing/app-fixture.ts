@@ -61,9 +61,10 @@ const enc = new TextEncoder();
 export const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest());
 export const identityB64 = (id: Identity): string => toBase64url(encodePublicIdentity(id.publicIdentity));
 
-export async function appFixture(): Promise<AppFixture> {
+/** With `databaseUrl` the store is PostgreSQL (`counts()` then throws: it reads the SQLite file). */
+export async function appFixture(options: { databaseUrl?: string } = {}): Promise<AppFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'confidant-relay-'));
-  const { store, blobs } = await openStore({ dataDir });
+  const { store, blobs } = await openStore({ dataDir, databaseUrl: options.databaseUrl });
   await store.migrate();
   const fx: AppFixture = {
     app: undefined as unknown as Hono<RelayEnv>,
@@ -109,6 +110,7 @@ export async function appFixture(): Promise<AppFixture> {
       return id;
     },
     counts() {
+      if (store.kind !== 'sqlite') throw new Error('fixture: counts() reads the SQLite file only');
       const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true, fileMustExist: true });
       try {
         const tables = db
