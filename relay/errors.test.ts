@@ -30,6 +30,7 @@ describe('relay errors', () => {
 
   it('maps HTTPException 4xx by status and shared schema/malformed errors to 400', async () => {
     expect((await appThrowing(new HTTPException(413)).request('/x')).status).toBe(413);
+    expect((await appThrowing(new HTTPException(405)).request('/x')).status).toBe(405);
     const res = await appThrowing(new ConfidantError('schema', 'body: a: secret-detail')).request('/x');
     expect(res.status).toBe(400);
     const body = await bodyOf(res);

@@ -52,7 +52,7 @@ export class RelayError extends Error {
   }
 }
 
-/** Hono's own exceptions (e.g. from its helpers) by status, for the code in the body. */
+/** Hono's own exceptions (e.g. from its helpers) keep their status; this picks the body's code. */
 const codeForStatus = (status: number): RelayErrorCode => {
   switch (status) {
     case 401: return 'unauthorized';
@@ -86,8 +86,7 @@ export const onError: ErrorHandler = (err, c) => {
   if (err instanceof RelayError) {
     if (err.status < 500) return c.json(errorBody(err.code, err.message), err.status);
   } else if (err instanceof HTTPException && err.status < 500) {
-    const code = codeForStatus(err.status);
-    return c.json(errorBody(code, 'Request refused'), RELAY_ERROR_STATUS[code]);
+    return c.json(errorBody(codeForStatus(err.status), 'Request refused'), err.status as ContentfulStatusCode);
   } else if (ConfidantError.is(err, 'schema') || ConfidantError.is(err, 'malformed')) {
     return c.json(errorBody('bad_request', 'Request does not match its schema'), 400);
   } else if (ConfidantError.is(err, 'too_large')) {

@@ -1,9 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toBase64url } from '../../shared/encoding.ts';
-import type { Identity } from '../../shared/keys.ts';
-import { bundleFromJson } from '../../shared/schemas.ts';
-import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, verifyBundle } from '../../shared/prekeys.ts';
 import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { kemPreKeyBody, oneTimeBody, publish, signedPreKeyBody } from '../testing/prekey-bodies.ts';
 
 let fx: AppFixture;
 beforeEach(async () => {
@@ -12,29 +9,6 @@ beforeEach(async () => {
 afterEach(async () => fx.close());
 
 const json = async <T>(res: Response) => (await res.json()) as T;
-
-async function signedPreKeyBody(id: Identity, keyId = 1) {
-  const spk = await generateSignedPreKey(id, keyId);
-  return { id: spk.id, publicKey: toBase64url(spk.keyPair.publicKey), signature: toBase64url(spk.signature) };
-}
-async function kemPreKeyBody(id: Identity, keyId = 1) {
-  const kem = await generateKemPreKey(id, keyId);
-  return { id: kem.id, publicKey: toBase64url(kem.publicKey), signature: toBase64url(kem.signature) };
-}
-async function oneTimeBody(first: number, count: number) {
-  const keys = await generateOneTimePreKeys(first, count);
-  return { preKeys: keys.map((k) => ({ id: k.id, publicKey: toBase64url(k.keyPair.publicKey) })) };
-}
-
-/** Publish a full set for `id`: signed, KEM and `oneTime` one-time prekeys. */
-async function publish(id: Identity, oneTime: number) {
-  expect((await fx.send(id, 'PUT', '/v1/prekeys/signed', { body: JSON.stringify(await signedPreKeyBody(id)) })).status).toBe(200);
-  expect((await fx.send(id, 'PUT', '/v1/prekeys/kem', { body: JSON.stringify(await kemPreKeyBody(id)) })).status).toBe(200);
-  for (let first = 0; first < oneTime; first += 100) {
-    const res = await fx.send(id, 'POST', '/v1/prekeys/one-time', { body: JSON.stringify(await oneTimeBody(first, Math.min(100, oneTime - first))) });
-    expect(res.status).toBe(200);
-  }
-}
 
 describe('prekey upload', () => {
   it('stores signed, KEM and one-time prekeys and counts them', async () => {
@@ -51,7 +25,7 @@ describe('prekey upload', () => {
 
   it('lets a client publish prekeys too', async () => {
     const c = await fx.client(await fx.therapist());
-    await publish(c, 3);
+    await publish(fx, c, 3);
     expect(await json(await fx.send(c, 'GET', '/v1/prekeys/count'))).toEqual({ oneTime: 3 });
   });
 
@@ -74,47 +48,5 @@ describe('prekey upload', () => {
     const res = await fx.send(t, 'POST', '/v1/prekeys/one-time', { body: JSON.stringify(await oneTimeBody(0, 101)) });
     expect(res.status).toBe(400);
     expect(fx.counts()).toEqual(before);
-  });
-});
-
-describe('GET /v1/bundles/:key', () => {
-  it('hands out a bundle that verifies, consuming one one-time prekey and reporting how many are left', async () => {
-    const t = await fx.therapist();
-    const c = await fx.client(t);
-    await publish(t, 2);
-    const path = `/v1/bundles/${toBase64url(t.publicIdentity.signingKey)}`;
-    const first = await json<Record<string, unknown>>(await fx.send(c, 'GET', path));
-    expect(first['oneTimePreKeysLeft']).toBe(1);
-    const bundle = bundleFromJson(first);
-    await verifyBundle(bundle, t.publicIdentity);
-    expect(bundle.oneTimePreKey).toBeDefined();
-    const second = await json<Record<string, unknown>>(await fx.send(c, 'GET', path));
-    expect(second['oneTimePreKeysLeft']).toBe(0);
-    const third = await json<Record<string, unknown>>(await fx.send(c, 'GET', path));
-    expect(third['oneTimePreKey']).toBeUndefined();
-    expect(third['oneTimePreKeysLeft']).toBe(0);
-    await verifyBundle(bundleFromJson(third), t.publicIdentity);
-  });
-
-  it('answers 404 for an unknown key or an account without prekeys, 400 for a malformed key', async () => {
-    const t = await fx.therapist();
-    const stranger = await fx.newIdentity();
-    expect((await fx.send(t, 'GET', `/v1/bundles/${toBase64url(stranger.publicIdentity.signingKey)}`)).status).toBe(404);
-    expect((await fx.send(t, 'GET', `/v1/bundles/${toBase64url(t.publicIdentity.signingKey)}`)).status).toBe(404);
-    expect((await fx.send(t, 'GET', '/v1/bundles/not-a-key')).status).toBe(400);
-  });
-
-  it('never hands the same one-time prekey to concurrent fetches', async () => {
-    const t = await fx.therapist();
-    const c = await fx.client(t);
-    await publish(t, 20);
-    const path = `/v1/bundles/${toBase64url(t.publicIdentity.signingKey)}`;
-    const answers = await Promise.all(Array.from({ length: 30 }, () => fx.send(c, 'GET', path)));
-    const bodies = await Promise.all(answers.map((r) => json<{ oneTimePreKey?: { id: number } }>(r)));
-    expect(answers.every((r) => r.status === 200)).toBe(true);
-    const ids = bodies.flatMap((b) => (b.oneTimePreKey ? [b.oneTimePreKey.id] : []));
-    expect(ids).toHaveLength(20);
-    expect(new Set(ids).size).toBe(20);
-    expect(await json(await fx.send(t, 'GET', '/v1/prekeys/count'))).toEqual({ oneTime: 0 });
   });
 });

@@ -1,0 +1,56 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toBase64url } from '../../shared/encoding.ts';
+import { verifyBundle } from '../../shared/prekeys.ts';
+import { bundleFromJson } from '../../shared/schemas.ts';
+import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { publish } from '../testing/prekey-bodies.ts';
+
+let fx: AppFixture;
+beforeEach(async () => {
+  fx = await appFixture();
+});
+afterEach(async () => fx.close());
+
+const json = async <T>(res: Response) => (await res.json()) as T;
+
+describe('GET /v1/bundles/:key', () => {
+  it('hands out a bundle that verifies, consuming one one-time prekey and reporting how many are left', async () => {
+    const t = await fx.therapist();
+    const c = await fx.client(t);
+    await publish(fx, t, 2);
+    const path = `/v1/bundles/${toBase64url(t.publicIdentity.signingKey)}`;
+    const first = await json<Record<string, unknown>>(await fx.send(c, 'GET', path));
+    expect(first['oneTimePreKeysLeft']).toBe(1);
+    const bundle = bundleFromJson(first);
+    await verifyBundle(bundle, t.publicIdentity);
+    expect(bundle.oneTimePreKey).toBeDefined();
+    const second = await json<Record<string, unknown>>(await fx.send(c, 'GET', path));
+    expect(second['oneTimePreKeysLeft']).toBe(0);
+    const third = await json<Record<string, unknown>>(await fx.send(c, 'GET', path));
+    expect(third['oneTimePreKey']).toBeUndefined();
+    expect(third['oneTimePreKeysLeft']).toBe(0);
+    await verifyBundle(bundleFromJson(third), t.publicIdentity);
+  });
+
+  it('answers 404 for an unknown key or an account without prekeys, 400 for a malformed key', async () => {
+    const t = await fx.therapist();
+    const stranger = await fx.newIdentity();
+    expect((await fx.send(t, 'GET', `/v1/bundles/${toBase64url(stranger.publicIdentity.signingKey)}`)).status).toBe(404);
+    expect((await fx.send(t, 'GET', `/v1/bundles/${toBase64url(t.publicIdentity.signingKey)}`)).status).toBe(404);
+    expect((await fx.send(t, 'GET', '/v1/bundles/not-a-key')).status).toBe(400);
+  });
+
+  it('never hands the same one-time prekey to concurrent fetches', async () => {
+    const t = await fx.therapist();
+    const c = await fx.client(t);
+    await publish(fx, t, 20);
+    const path = `/v1/bundles/${toBase64url(t.publicIdentity.signingKey)}`;
+    const answers = await Promise.all(Array.from({ length: 30 }, () => fx.send(c, 'GET', path)));
+    const bodies = await Promise.all(answers.map((r) => json<{ oneTimePreKey?: { id: number } }>(r)));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+    const ids = bodies.flatMap((b) => (b.oneTimePreKey ? [b.oneTimePreKey.id] : []));
+    expect(ids).toHaveLength(20);
+    expect(new Set(ids).size).toBe(20);
+    expect(await json(await fx.send(t, 'GET', '/v1/prekeys/count'))).toEqual({ oneTime: 0 });
+  });
+});
