@@ -52,4 +52,29 @@ describe('relay app', () => {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     }
   });
+
+  it('limits each client on /v1: past the burst it answers 429 with Retry-After, /healthz stays open', async () => {
+    const app = createApp({ store: fx.store, blobs: fx.blobs, now: () => 0, rateLimit: { capacity: 3, refillPerSecond: 1 } });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await app.request('/v1/prekeys/count')).status);
+    expect(statuses.slice(0, 3)).not.toContain(429);
+    expect(statuses.slice(3)).toEqual([429, 429]);
+    const limited = await app.request('/v1/prekeys/count');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    expect((await app.request('/healthz')).status).toBe(200);
+  });
+
+  it('logs one JSON line per request with the route pattern, never the path, query, headers or body', async () => {
+    const lines: string[] = [];
+    const app = createApp({ store: fx.store, blobs: fx.blobs, logSink: (l) => lines.push(l) });
+    await app.request('/v1/bundles/c2VjcmV0LWlkLWluLXBhdGg?cap=secret-capability', {
+      headers: { 'confidant-signature': 'secret-signature', authorization: 'secret-token' },
+    });
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!) as { method: string; status: number; route: string | null };
+    expect(line.method).toBe('GET');
+    expect(line.status).toBe(401);
+    for (const secret of ['c2VjcmV0', 'secret-capability', 'secret-signature', 'secret-token', 'cap=']) expect(lines[0]).not.toContain(secret);
+  });
 });

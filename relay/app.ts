@@ -7,6 +7,8 @@
 import { Hono } from 'hono';
 import type { RelayEnv } from './context.ts';
 import { notFound, onError } from './errors.ts';
+import { rateLimit, type RateLimitOptions } from './middleware/rate-limit.ts';
+import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { bundleRoutes } from './routes/bundles.ts';
@@ -20,11 +22,22 @@ export interface AppDeps {
   readonly blobs: BlobStore;
   /** Clock in ms since the epoch (default `Date.now`); tests inject one. */
   readonly now?: () => number;
+  /** Where request log lines go (one JSON line each); default: nowhere (tests). start.ts passes stdout. */
+  readonly logSink?: (line: string) => void;
+  /**
+   * Per-client limit on /v1 (by address until a later slice keys it by account after auth).
+   * Default: bursts of 120, then 20 requests a second.
+   */
+  readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond'>;
 }
+
+const DEFAULT_RATE_LIMIT = { capacity: 120, refillPerSecond: 20 } as const;
 
 export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   const app = new Hono<RelayEnv>();
+  app.use('*', requestLog({ sink: deps.logSink ?? (() => {}), ...(deps.now ? { now: deps.now } : {}) }));
   app.use('*', securityHeaders());
+  app.use('/v1/*', rateLimit({ ...(deps.rateLimit ?? DEFAULT_RATE_LIMIT), ...(deps.now ? { now: deps.now } : {}) }));
   app.route('/', healthRoutes(deps));
   app.route('/', accountRoutes(deps));
   app.route('/', inviteRoutes(deps));

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { openStore } from './storage/index.ts';
+import { startSweeper } from './sweeper.ts';
 
 const DEFAULT_PORT = 8787;
 
@@ -36,7 +37,14 @@ try {
 }
 const { store, blobs } = opened;
 
-const server = serve({ fetch: createApp({ store, blobs }).fetch, port, hostname }, (info) => {
+/** Retention: expired messages, blobs, nonces, codes and invites go every hour (and at start). */
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+const sweeper = startSweeper({ store, blobs, intervalMs: SWEEP_INTERVAL_MS });
+
+const logSink = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const server = serve({ fetch: createApp({ store, blobs, logSink }).fetch, port, hostname }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   const where = store.kind === 'sqlite' ? `data in ${dataDir}` : 'data in PostgreSQL';
   console.log(`relay listening on http://${host}:${info.port} (GET /healthz), ${where}`);
@@ -49,7 +57,10 @@ server.on('error', (err: NodeJS.ErrnoException) => {
 
 const stop = (): void => {
   server.close(() => {
-    void store.close().finally(() => process.exit(0));
+    void sweeper
+      .stop()
+      .then(() => store.close())
+      .finally(() => process.exit(0));
   });
   // Keep-alive connections may hold close() open; do not hang on shutdown.
   setTimeout(() => process.exit(0), 2000).unref();
