@@ -80,7 +80,7 @@ import {
   LABEL,
   WIRE_VERSION,
 } from './consts.ts';
-import { abytes, equalBytes, utf8, wipe } from './_bytes.ts';
+import { abytes, concat, equalBytes, utf8, wipe } from './_bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
 import { getProvider, randomBytes, type AeadKey, type CryptoProvider } from './provider.ts';
 
@@ -645,16 +645,6 @@ async function runThrough(pair: ReadableWritablePair<Uint8Array, Uint8Array>, in
   return parts;
 }
 
-function join(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
 /**
  * Encrypts a buffer already in memory (small files, tests). For files, pipe `file.stream()`
  * through `createAttachmentEncryptor()` instead.
@@ -665,11 +655,10 @@ export async function encryptAttachment(
   options: Omit<AttachmentEncryptOptions, 'key'> = {},
 ): Promise<AttachmentEncryptResult & { readonly ciphertext: Uint8Array }> {
   abytes(plaintext, undefined, 'plaintext');
-  const total = encryptedSize(plaintext.length, options.chunkSize);
   const encryptor = createAttachmentEncryptor({ ...options, key });
   const parts = await runThrough(encryptor, plaintext);
   const result = await encryptor.done;
-  return { ...result, ciphertext: join(parts, total) };
+  return { ...result, ciphertext: concat(...parts) };
 }
 
 /** Decrypts a whole encrypted stream held in memory; checks `digest` when given. */
@@ -682,6 +671,6 @@ export async function decryptAttachment(
   abytes(ciphertext, undefined, 'ciphertext');
   const decryptor = createAttachmentDecryptor(key, { ...options, digest });
   const parts = await runThrough(decryptor, ciphertext);
-  const { size } = await decryptor.done;
-  return join(parts, size);
+  await decryptor.done;
+  return concat(...parts);
 }
