@@ -14,8 +14,10 @@ import { accountRoutes } from './routes/accounts.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { healthRoutes } from './routes/health.ts';
 import { inviteRoutes } from './routes/invites.ts';
+import { mailboxRoutes } from './routes/mailboxes.ts';
+import { messageRoutes } from './routes/messages.ts';
 import { preKeyRoutes } from './routes/prekeys.ts';
-import type { BlobStore, Store } from './storage/types.ts';
+import type { BlobStore, MailboxQuota, Store } from './storage/types.ts';
 
 export interface AppDeps {
   readonly store: Store;
@@ -29,6 +31,10 @@ export interface AppDeps {
    * Default: bursts of 120, then 20 requests a second.
    */
   readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond'>;
+  /** How long a stored message lives after receipt (default 30 days). */
+  readonly messageTtlMs?: number;
+  /** Per-mailbox limits (default 10,000 messages / 100 MB). */
+  readonly mailboxQuota?: MailboxQuota;
 }
 
 const DEFAULT_RATE_LIMIT = { capacity: 120, refillPerSecond: 20 } as const;
@@ -43,6 +49,8 @@ export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   app.route('/', inviteRoutes(deps));
   app.route('/', preKeyRoutes(deps));
   app.route('/', bundleRoutes(deps));
+  app.route('/', mailboxRoutes(deps));
+  app.route('/', messageRoutes(deps));
   app.notFound(notFound);
   app.onError(onError);
   return app;

@@ -73,6 +73,16 @@ export const ClientRegistrationJson = v.object({ identity: PublicIdentityJson, i
 export const OneTimePreKeysUploadJson = v.object({
   preKeys: v.pipe(v.array(OneTimePreKeyJson), v.minLength(1), v.maxLength(MAX_ONE_TIME_PREKEYS_PER_UPLOAD)),
 });
+/** `POST /v1/mailboxes`: a mailbox id of 16 random bytes the client chose. */
+export const MailboxCreateJson = v.object({ mailboxId: MailboxId });
+/** `POST /v1/mailboxes/:id/capabilities`: SHA-256 of a 32-byte delivery capability secret. */
+export const CapabilityJson = v.object({ capabilityHash: b64(SHA256_LEN) });
+/** Most message ids one ack may name (and most messages one fetch returns). */
+export const MAX_MESSAGES_PER_PAGE = 500;
+/** `POST /v1/mailboxes/:id/ack`: 1..MAX_MESSAGES_PER_PAGE message ids. */
+export const AckJson = v.object({
+  messageIds: v.pipe(v.array(MessageId), v.minLength(1), v.maxLength(MAX_MESSAGES_PER_PAGE)),
+});
 /** `GET /v1/bundles/:key` answer: a bundle plus how many one-time prekeys the device has left. */
 export const BundleResponseJson = v.object({ ...PreKeyBundleJson.entries, oneTimePreKeysLeft: v.pipe(v.number(), v.integer(), v.minValue(0)) });
 export type BundleResponseJson = v.InferOutput<typeof BundleResponseJson>;

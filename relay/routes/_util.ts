@@ -9,12 +9,16 @@ import { decodePublicIdentity, encodePublicIdentity, verifyPublicIdentity } from
 import { RelayError } from '../errors.ts';
 import type { Account, AccountKind } from '../storage/types.ts';
 
-/** Body limits per route kind: JSON requests are small; nothing here carries messages. */
+/** Body limits per route kind: JSON requests are small; a sealed envelope is the one large body. */
 export const LIMITS = {
   /** Registrations, invites, signed prekeys (a KEM prekey is 1184 bytes, ~1.7 KB as base64url). */
   small: 8 * 1024,
   /** Up to 100 one-time prekeys (~6 KB) with room for whitespace. */
   preKeys: 16 * 1024,
+  /** Acks of up to 500 message ids (~12 KB as JSON). */
+  ack: 16 * 1024,
+  /** One sealed envelope (raw bytes, `POST /v1/messages`). */
+  envelope: 256 * 1024,
   /** GET requests carry no body. */
   none: 0,
 } as const;

@@ -13,7 +13,7 @@ import type { Hono } from 'hono';
 import { toBase64url } from '../../shared/encoding.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret, type Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import { createApp } from '../app.ts';
+import { createApp, type AppDeps } from '../app.ts';
 import type { RelayEnv } from '../context.ts';
 import { openStore } from '../storage/index.ts';
 import { SQLITE_FILE } from '../storage/sqlite/index.ts';
@@ -61,8 +61,13 @@ const enc = new TextEncoder();
 export const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest());
 export const identityB64 = (id: Identity): string => toBase64url(encodePublicIdentity(id.publicIdentity));
 
-/** With `databaseUrl` the store is PostgreSQL (`counts()` then throws: it reads the SQLite file). */
-export async function appFixture(options: { databaseUrl?: string } = {}): Promise<AppFixture> {
+/**
+ * With `databaseUrl` the store is PostgreSQL (`counts()` then throws: it reads the SQLite file).
+ * `deps` overrides message expiry and mailbox quota.
+ */
+export async function appFixture(
+  options: { databaseUrl?: string; deps?: Pick<AppDeps, 'messageTtlMs' | 'mailboxQuota'> } = {},
+): Promise<AppFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'confidant-relay-'));
   const { store, blobs } = await openStore({ dataDir, databaseUrl: options.databaseUrl });
   await store.migrate();
@@ -131,6 +136,6 @@ export async function appFixture(options: { databaseUrl?: string } = {}): Promis
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-  fx.app = createApp({ store, blobs, now: () => fx.now });
+  fx.app = createApp({ store, blobs, now: () => fx.now, ...options.deps });
   return fx;
 }
