@@ -628,10 +628,10 @@ export function storeConformance(name: string, open: () => Promise<OpenedForTest
         const blobId = rnd(BLOB_ID_LEN);
         const info = { blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + DAY };
         expect(await store.createBlob(info)).toBe('created');
-        expect(await store.getBlob(blobId)).toEqual({ blobId, size: 0, complete: false, createdAt: T0, expiresAt: T0 + DAY });
+        expect(await store.getBlob(blobId)).toEqual({ blobId, owner: owner.signingKey, size: 0, complete: false, createdAt: T0, expiresAt: T0 + DAY });
         expect(await store.createBlob({ ...info, expiresAt: T0 + 2 * DAY })).toBe('exists');
         expect(await store.completeBlob(blobId, 12345)).toBe(true);
-        expect(await store.getBlob(blobId)).toEqual({ blobId, size: 12345, complete: true, createdAt: T0, expiresAt: T0 + DAY });
+        expect(await store.getBlob(blobId)).toEqual({ blobId, owner: owner.signingKey, size: 12345, complete: true, createdAt: T0, expiresAt: T0 + DAY });
         await store.deleteBlob(blobId);
         expect(await store.getBlob(blobId)).toBeUndefined();
         await store.deleteBlob(blobId); // absent: harmless

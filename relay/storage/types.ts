@@ -85,6 +85,8 @@ export interface MailboxQuota {
 
 export interface BlobInfo {
   readonly blobId: Uint8Array;
+  /** Signing key of the account that uploaded it (the only one who may delete it). */
+  readonly owner: Uint8Array;
   readonly size: number;
   /** True once the upload finished; incomplete blobs are never served. */
   readonly complete: boolean;

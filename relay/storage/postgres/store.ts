@@ -66,6 +66,7 @@ interface MessageRow {
 
 interface BlobRow {
   blob_id: Buffer;
+  owner: Buffer;
   size: string;
   complete: boolean;
   created_at: string;
@@ -97,6 +98,7 @@ const toMessage = (row: MessageRow): StoredMessage => ({
 
 const toBlob = (row: BlobRow): BlobInfo => ({
   blobId: bytes(row.blob_id),
+  owner: bytes(row.owner),
   size: int(row.size),
   complete: row.complete,
   createdAt: int(row.created_at),
@@ -446,7 +448,7 @@ export class PostgresStore implements Store {
 
   async getBlob(blobId: Uint8Array): Promise<BlobInfo | undefined> {
     const { rows } = await this.pool.query<BlobRow>(
-      'SELECT blob_id, size, complete, created_at, expires_at FROM blobs WHERE blob_id = $1',
+      'SELECT blob_id, owner, size, complete, created_at, expires_at FROM blobs WHERE blob_id = $1',
       [param(blobId, 'blobId')],
     );
     return rows[0] ? toBlob(rows[0]) : undefined;

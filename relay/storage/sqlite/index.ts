@@ -79,6 +79,7 @@ interface MessageDbRow {
 }
 interface BlobDbRow {
   blob_id: Buffer;
+  owner: Buffer;
   size: number;
   complete: 0 | 1;
   created_at: number;
@@ -107,6 +108,7 @@ const toMessage = (r: MessageDbRow): StoredMessage => ({
 });
 const toBlob = (r: BlobDbRow): BlobInfo => ({
   blobId: u8(r.blob_id),
+  owner: u8(r.owner),
   size: r.size,
   complete: r.complete === 1,
   createdAt: r.created_at,
@@ -179,7 +181,7 @@ function prepare(db: SqliteDatabase) {
       'INSERT OR IGNORE INTO blobs (blob_id, owner, created_at, expires_at) VALUES (?, ?, ?, ?)',
     ),
     completeBlob: db.prepare('UPDATE blobs SET size = ?, complete = 1 WHERE blob_id = ?'),
-    getBlob: db.prepare('SELECT blob_id, size, complete, created_at, expires_at FROM blobs WHERE blob_id = ?'),
+    getBlob: db.prepare('SELECT blob_id, owner, size, complete, created_at, expires_at FROM blobs WHERE blob_id = ?'),
     deleteBlob: db.prepare('DELETE FROM blobs WHERE blob_id = ?'),
     sweepMessages: db.prepare('DELETE FROM messages WHERE expires_at <= ?'),
     sweepBlobs: db
