@@ -14,6 +14,7 @@ import { accountRoutes } from './routes/accounts.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { healthRoutes } from './routes/health.ts';
 import { inviteRoutes } from './routes/invites.ts';
+import { liveRoutes, type LiveOptions } from './routes/live.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { preKeyRoutes } from './routes/prekeys.ts';
@@ -24,6 +25,8 @@ export interface AppDeps {
   readonly blobs: BlobStore;
   /** Clock in ms since the epoch (default `Date.now`); tests inject one. */
   readonly now?: () => number;
+  /** Live delivery (`GET /v1/live`): extra allowed browser origins, auth timeout. */
+  readonly live?: LiveOptions;
   /** Where request log lines go (one JSON line each); default: nowhere (tests). start.ts passes stdout. */
   readonly logSink?: (line: string) => void;
   /**
@@ -51,6 +54,7 @@ export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   app.route('/', bundleRoutes(deps));
   app.route('/', mailboxRoutes(deps));
   app.route('/', messageRoutes(deps));
+  app.route('/', liveRoutes(deps));
   app.notFound(notFound);
   app.onError(onError);
   return app;

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { liveSocketServer } from './routes/live.ts';
 import { openStore } from './storage/index.ts';
 import { startSweeper } from './sweeper.ts';
 
@@ -44,7 +45,9 @@ const sweeper = startSweeper({ store, blobs, intervalMs: SWEEP_INTERVAL_MS });
 const logSink = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-const server = serve({ fetch: createApp({ store, blobs, logSink }).fetch, port, hostname }, (info) => {
+/** WebSocket upgrades (GET /v1/live) go through the app first: Origin check, then `ws`. */
+const websocket = { server: liveSocketServer() };
+const server = serve({ fetch: createApp({ store, blobs, logSink }).fetch, port, hostname, websocket }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   const where = store.kind === 'sqlite' ? `data in ${dataDir}` : 'data in PostgreSQL';
   console.log(`relay listening on http://${host}:${info.port} (GET /healthz), ${where}`);

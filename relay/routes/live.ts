@@ -1,0 +1,243 @@
+/**
+ * Live delivery (issue 4; DESIGN.md trust boundary 8): `GET /v1/live` upgraded to a WebSocket
+ * that tells an authenticated device "mailbox M has message seq N". It carries no envelopes:
+ * the client then fetches over HTTP, which stays the source of truth (a missed push costs
+ * latency, never a message).
+ *
+ *   1. Before upgrading: `Origin` must be absent (native clients), same-origin (its host equals
+ *      the `Host` header, as browsers send it) or listed in `live.origins`; else 403, no upgrade.
+ *   2. server -> { type: "challenge", nonce: b64(32) }            fresh random bytes per socket
+ *   3. client -> { type: "auth", key, time, nonce, signature }   within `authTimeoutMs` (10 s):
+ *      the four values `signRequest` gives for GET /v1/live over body = the challenge bytes;
+ *      the account must exist and the nonce be new (the same checks as a signed request).
+ *   4. client -> { type: "subscribe", mailboxIds: [b64(16), ...] } (1..50 in all), each owned
+ *      by the account; may be repeated to add mailboxes.
+ *   5. server -> { type: "subscribed", mailboxIds }               all listed are now live: the
+ *      client fetches once after this, so nothing stored before the subscription is missed.
+ *   6. server -> { type: "message", mailboxId, seq }              per `store.notifier` event.
+ *
+ * Anything else (a message before auth, bad JSON or shape, a binary frame, a frame over 16 KiB,
+ * a bad signature, a foreign mailbox, the timeout) closes the socket with a 4xxx code from
+ * `LIVE_CLOSE` and a generic reason. Closing unsubscribes everything.
+ *
+ * Does not: deliver envelopes, acknowledge, or replay pushes missed while disconnected.
+ * @module
+ */
+import { upgradeWebSocket } from '@hono/node-server';
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { WSContext } from 'hono/ws';
+import * as v from 'valibot';
+import { WebSocketServer } from 'ws';
+import { REQUEST_MAX_SKEW_MS, ED25519_PUBLIC_LEN, ED25519_SIGNATURE_LEN, REQUEST_NONCE_LEN } from '../../shared/consts.ts';
+import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import { AUTH_HEADERS, verifyRequest } from '../../shared/request-auth.ts';
+import { MailboxId, b64 } from '../../shared/schemas.ts';
+import type { RelayEnv } from '../context.ts';
+import { RelayError } from '../errors.ts';
+import type { Store } from '../storage/types.ts';
+
+export const LIVE_PATH = '/v1/live';
+/** Largest frame the route accepts; larger ones close with `too_large`. */
+export const LIVE_MAX_FRAME_BYTES = 16 * 1024;
+/**
+ * Backstop for the `ws` server (`maxPayload`): frames over this are refused by `ws` itself
+ * (close 1009) before being buffered further; frames between the two limits get 4413.
+ */
+export const LIVE_WS_MAX_PAYLOAD = 64 * 1024;
+export const LIVE_CHALLENGE_LEN = 32;
+export const LIVE_MAX_MAILBOXES = 50;
+const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
+
+/** Close codes (4000 + the HTTP status they mirror); reasons stay generic. */
+export const LIVE_CLOSE = {
+  bad_request: 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  timeout: 4408,
+  too_large: 4413,
+} as const;
+type CloseCode = keyof typeof LIVE_CLOSE;
+const CLOSE_REASON: Record<CloseCode, string> = {
+  bad_request: 'bad request',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  timeout: 'timeout',
+  too_large: 'too large',
+};
+
+export interface LiveOptions {
+  /**
+   * Browser origins allowed besides same-origin, exact serialized form (`https://app.example`).
+   * Default: none. A request without `Origin` (native clients) is always allowed.
+   */
+  readonly origins?: readonly string[];
+  /** How long a socket may stay unauthenticated (default 10 s). */
+  readonly authTimeoutMs?: number;
+}
+
+export interface LiveDeps {
+  readonly store: Store;
+  readonly now?: () => number;
+  readonly live?: LiveOptions;
+}
+
+/** The `ws` server start.ts hands to `serve({ websocket: { server } })`. */
+export const liveSocketServer = (): WebSocketServer => {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIVE_WS_MAX_PAYLOAD });
+  // With noServer nothing should emit here; a listener keeps a surprise from crashing the process.
+  wss.on('error', () => {});
+  return wss;
+};
+
+const AuthFrame = v.object({
+  type: v.literal('auth'),
+  key: b64(ED25519_PUBLIC_LEN),
+  time: v.pipe(v.string(), v.regex(/^\d{1,16}$/)),
+  nonce: b64(REQUEST_NONCE_LEN),
+  signature: b64(ED25519_SIGNATURE_LEN),
+});
+const SubscribeFrame = v.object({
+  type: v.literal('subscribe'),
+  mailboxIds: v.pipe(v.array(MailboxId), v.minLength(1), v.maxLength(LIVE_MAX_MAILBOXES)),
+});
+
+const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Origin rule, applied before the upgrade (a browser enforces nothing for WebSockets). */
+function checkOrigin(allowed: ReadonlySet<string>): MiddlewareHandler<RelayEnv> {
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !allowed.has(origin)) {
+      let sameHost = false;
+      try {
+        const host = c.req.header('host');
+        sameHost = host !== undefined && new URL(origin).host === host.toLowerCase();
+      } catch {
+        // "null" or garbage: refused below.
+      }
+      if (!sameHost) throw new RelayError('forbidden', 'Origin not allowed');
+    }
+    await next();
+  };
+}
+
+/** One socket's protocol state; frames are handled one at a time, in order. */
+function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array): { onFrame(data: unknown): void; close(): void } {
+  const clock = deps.now ?? Date.now;
+  let state: 'challenged' | 'authed' | 'closed' = 'challenged';
+  let signingKey: Uint8Array | undefined;
+  const subscriptions = new Map<string, () => void>();
+  let queue = Promise.resolve();
+
+  const close = (code?: CloseCode): void => {
+    if (state === 'closed') return;
+    state = 'closed';
+    clearTimeout(timer);
+    for (const unsubscribe of subscriptions.values()) unsubscribe();
+    subscriptions.clear();
+    if (code !== undefined) ws.close(LIVE_CLOSE[code], CLOSE_REASON[code]);
+  };
+  const timer = setTimeout(() => close('timeout'), deps.live?.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS);
+
+  const auth = async (frame: unknown): Promise<void> => {
+    if (!v.is(AuthFrame, frame)) return close('bad_request');
+    const fields: Record<string, string> = {
+      [AUTH_HEADERS.key]: frame.key,
+      [AUTH_HEADERS.time]: frame.time,
+      [AUTH_HEADERS.nonce]: frame.nonce,
+      [AUTH_HEADERS.signature]: frame.signature,
+    };
+    const now = clock();
+    const result = await verifyRequest({ get: (name) => fields[name] }, { method: 'GET', path: LIVE_PATH, body: challenge }, now);
+    if ('failure' in result) return close('unauthorized');
+    // Existence first, as in middleware/auth.ts: an unknown key never gets nonce rows.
+    if ((await deps.store.getAccount(result.signingKey)) === undefined) return close('unauthorized');
+    if (!(await deps.store.rememberNonce(result.signingKey, result.nonce, now + 2 * REQUEST_MAX_SKEW_MS))) return close('unauthorized');
+    if (state !== 'challenged') return;
+    clearTimeout(timer);
+    signingKey = result.signingKey;
+    state = 'authed';
+  };
+
+  const subscribe = async (frame: unknown, key: Uint8Array): Promise<void> => {
+    if (!v.is(SubscribeFrame, frame)) return close('bad_request');
+    const fresh = [...new Set(frame.mailboxIds)].filter((id) => !subscriptions.has(id));
+    if (subscriptions.size + fresh.length > LIVE_MAX_MAILBOXES) return close('bad_request');
+    for (const idB64 of fresh) {
+      const owner = await deps.store.mailboxOwner(fromBase64url(idB64));
+      if (owner === undefined || !equal(owner, key)) return close('forbidden');
+    }
+    for (const idB64 of fresh) {
+      if (state !== 'authed') return;
+      subscriptions.set(
+        idB64,
+        deps.store.notifier.subscribe(fromBase64url(idB64), (seq) => {
+          if (state === 'authed' && ws.readyState === 1) ws.send(JSON.stringify({ type: 'message', mailboxId: idB64, seq }));
+        }),
+      );
+    }
+    if (state === 'authed') ws.send(JSON.stringify({ type: 'subscribed', mailboxIds: frame.mailboxIds }));
+  };
+
+  const handle = async (data: unknown): Promise<void> => {
+    if (state === 'closed') return;
+    if (typeof data !== 'string') return close(data instanceof ArrayBuffer && data.byteLength > LIVE_MAX_FRAME_BYTES ? 'too_large' : 'bad_request');
+    if (Buffer.byteLength(data) > LIVE_MAX_FRAME_BYTES) return close('too_large');
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return close('bad_request');
+    }
+    if (state === 'challenged') return auth(frame);
+    return subscribe(frame, signingKey!);
+  };
+
+  return {
+    onFrame(data) {
+      queue = queue.then(() => handle(data)).catch(() => {
+        // A store failure: nothing about it goes to the client.
+        if (state !== 'closed') {
+          close();
+          ws.close(1011, 'internal error');
+        }
+      });
+    },
+    close: () => close(),
+  };
+}
+
+export function liveRoutes(deps: LiveDeps): Hono<RelayEnv> {
+  const allowed = new Set(deps.live?.origins ?? []);
+  return new Hono<RelayEnv>().get(
+    LIVE_PATH,
+    checkOrigin(allowed),
+    upgradeWebSocket(
+      () => {
+        let live: ReturnType<typeof session> | undefined;
+        return {
+          onOpen(_event, ws) {
+            const challenge = new Uint8Array(LIVE_CHALLENGE_LEN);
+            crypto.getRandomValues(challenge);
+            live = session(deps, ws, challenge);
+            ws.send(JSON.stringify({ type: 'challenge', nonce: toBase64url(challenge) }));
+          },
+          onMessage(event) {
+            live?.onFrame(event.data);
+          },
+          onClose() {
+            live?.close();
+          },
+          onError() {
+            // A reset socket: `ws` closes it and onClose unsubscribes.
+            live?.close();
+          },
+        };
+      },
+      { onError: () => {} },
+    ),
+    () => {
+      throw new RelayError('bad_request', 'Expected a WebSocket upgrade');
+    },
+  );
+}
