@@ -11,6 +11,7 @@ import { rateLimit, type RateLimitOptions } from './middleware/rate-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { blobRoutes } from './routes/blobs.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { healthRoutes } from './routes/health.ts';
 import { inviteRoutes } from './routes/invites.ts';
@@ -38,6 +39,10 @@ export interface AppDeps {
   readonly messageTtlMs?: number;
   /** Per-mailbox limits (default 10,000 messages / 100 MB). */
   readonly mailboxQuota?: MailboxQuota;
+  /** Largest blob upload in bytes (default 250 MB). */
+  readonly blobMaxBytes?: number;
+  /** How long a blob lives after upload (default 30 days). */
+  readonly blobTtlMs?: number;
 }
 
 const DEFAULT_RATE_LIMIT = { capacity: 120, refillPerSecond: 20 } as const;
@@ -55,6 +60,7 @@ export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   app.route('/', mailboxRoutes(deps));
   app.route('/', messageRoutes(deps));
   app.route('/', liveRoutes(deps));
+  app.route('/', blobRoutes(deps));
   app.notFound(notFound);
   app.onError(onError);
   return app;

@@ -7,6 +7,10 @@
  *
  * `requireSignature` is the variant for registration: the account does not exist yet, so only
  * the signature and the nonce are checked and the key is handed on as `signer`.
+ *
+ * `requireStreamingAuth` is the variant for a body too large to read first (a blob upload): the
+ * signature covers method, path and query over an empty body digest, and the body stream is
+ * left untouched for the handler to stream (docs/API.md, `POST /v1/blobs`).
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono';
@@ -37,8 +41,8 @@ const pathAndQuery = (c: Context): string => {
   return url.pathname + url.search;
 };
 
-async function verified(c: Context<RelayEnv>, now: number): Promise<{ signingKey: Uint8Array; nonce: Uint8Array }> {
-  const result = await verifyRequest(c.req.raw.headers, { method: c.req.method.toUpperCase(), path: pathAndQuery(c), body: c.get('body') }, now);
+async function verified(c: Context<RelayEnv>, now: number, body: Uint8Array = c.get('body')): Promise<{ signingKey: Uint8Array; nonce: Uint8Array }> {
+  const result = await verifyRequest(c.req.raw.headers, { method: c.req.method.toUpperCase(), path: pathAndQuery(c), body }, now);
   if ('failure' in result) throw unauthorized(FAILURE_MESSAGE[result.failure]);
   return result;
 }
@@ -72,6 +76,26 @@ export function requireSignature(deps: AuthDeps): MiddlewareHandler<RelayEnv> {
     const now = clock();
     const { signingKey, nonce } = await verified(c, now);
     await rememberNonce(deps.store, signingKey, nonce, now);
+    c.set('signer', signingKey);
+    await next();
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A signed request from an existing account whose body is streamed later (blob uploads): the
+ * signature is checked as if over an empty body, without reading the body. Sets `account`.
+ */
+export function requireStreamingAuth(deps: AuthDeps): MiddlewareHandler<RelayEnv> {
+  const clock = deps.now ?? Date.now;
+  return async (c, next) => {
+    const now = clock();
+    const { signingKey, nonce } = await verified(c, now, EMPTY);
+    const account = await deps.store.getAccount(signingKey);
+    if (account === undefined) throw unauthorized('Unknown account');
+    await rememberNonce(deps.store, signingKey, nonce, now);
+    c.set('account', account);
     c.set('signer', signingKey);
     await next();
   };

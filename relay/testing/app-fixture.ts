@@ -66,7 +66,7 @@ export const identityB64 = (id: Identity): string => toBase64url(encodePublicIde
  * `deps` overrides message expiry and mailbox quota.
  */
 export async function appFixture(
-  options: { databaseUrl?: string; deps?: Pick<AppDeps, 'messageTtlMs' | 'mailboxQuota'> } = {},
+  options: { databaseUrl?: string; deps?: Pick<AppDeps, 'messageTtlMs' | 'mailboxQuota' | 'blobMaxBytes' | 'blobTtlMs'> } = {},
 ): Promise<AppFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'confidant-relay-'));
   const { store, blobs } = await openStore({ dataDir, databaseUrl: options.databaseUrl });

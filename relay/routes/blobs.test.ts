@@ -1,0 +1,117 @@
+/**
+ * Blob routes: an encrypted attachment uploaded as a stream comes back byte-exact and decrypts;
+ * the owner deletes it; expired and absent blobs are 404.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decryptAttachment, encryptAttachment } from '../../shared/attachment.ts';
+import type { Identity } from '../../shared/keys.ts';
+import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { blobFiles, upload } from '../testing/blob-helpers.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+let fx: AppFixture;
+let owner: Identity;
+let other: Identity;
+beforeAll(async () => {
+  fx = await appFixture({ deps: { blobTtlMs: DAY } });
+  owner = await fx.therapist();
+  other = await fx.client(owner);
+});
+afterAll(async () => fx.close());
+
+const uploaded = async (res: Response): Promise<{ blobId: string; size: number }> => {
+  expect(res.status).toBe(201);
+  return (await res.json()) as { blobId: string; size: number };
+};
+
+describe('POST /v1/blobs then GET /v1/blobs/:id', () => {
+  it('round-trips a 3 MB encrypted attachment byte-exact, and it decrypts', async () => {
+    const plaintext = new Uint8Array(randomBytes(3 * 1024 * 1024 + 17));
+    const { ciphertext, key, digest } = await encryptAttachment(plaintext);
+    const { blobId, size } = await uploaded(await upload(fx, owner, ciphertext, { chunks: 7 }));
+    expect(blobId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(size).toBe(ciphertext.length);
+    const res = await fx.app.request(`/v1/blobs/${blobId}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(res.headers.get('content-length')).toBe(String(ciphertext.length));
+    const downloaded = new Uint8Array(await res.arrayBuffer());
+    expect(Buffer.compare(downloaded, ciphertext)).toBe(0);
+    expect(Buffer.compare(await decryptAttachment(downloaded, key, digest), plaintext)).toBe(0);
+  });
+
+  it('accepts a declared Content-Length and an empty blob', async () => {
+    const bytes = new Uint8Array(randomBytes(1000));
+    const { blobId } = await uploaded(await upload(fx, owner, bytes));
+    expect(new Uint8Array(await (await fx.app.request(`/v1/blobs/${blobId}`)).arrayBuffer())).toEqual(bytes);
+    const empty = await uploaded(await upload(fx, owner, new Uint8Array(0)));
+    expect(empty.size).toBe(0);
+    expect((await fx.app.request(`/v1/blobs/${empty.blobId}`)).status).toBe(200);
+  });
+
+  it('names each upload with a fresh random id (the same bytes twice are two blobs)', async () => {
+    const bytes = new Uint8Array(randomBytes(100));
+    const a = await uploaded(await upload(fx, owner, bytes));
+    const b = await uploaded(await upload(fx, other, bytes));
+    expect(a.blobId).not.toBe(b.blobId);
+  });
+
+  it('stores files named by hex of the id only, with no temporary files left', async () => {
+    const { blobId } = await uploaded(await upload(fx, owner, new Uint8Array(10)));
+    const hex = Buffer.from(blobId, 'base64url').toString('hex');
+    const files = await blobFiles(fx);
+    expect(files).toContain(hex);
+    expect(files.every((f) => /^[0-9a-f]{32}$/.test(f))).toBe(true);
+  });
+
+  it('answers 404 for an unknown id', async () => {
+    expect((await fx.app.request(`/v1/blobs/${randomBytes(16).toString('base64url')}`)).status).toBe(404);
+  });
+
+  it('answers 404 once the blob expired (injected clock)', async () => {
+    const { blobId } = await uploaded(await upload(fx, owner, new Uint8Array(10)));
+    const saved = fx.now;
+    try {
+      fx.now = saved + DAY - 1;
+      expect((await fx.app.request(`/v1/blobs/${blobId}`)).status).toBe(200);
+      fx.now = saved + DAY;
+      expect((await fx.app.request(`/v1/blobs/${blobId}`)).status).toBe(404);
+    } finally {
+      fx.now = saved;
+    }
+  });
+
+  it('does not serve a blob whose upload has not completed', async () => {
+    const blobId = new Uint8Array(randomBytes(16));
+    await fx.store.createBlob({ blobId, owner: owner.signing.publicKey, createdAt: fx.now, expiresAt: fx.now + DAY });
+    expect((await fx.app.request(`/v1/blobs/${Buffer.from(blobId).toString('base64url')}`)).status).toBe(404);
+    await fx.store.deleteBlob(blobId);
+  });
+});
+
+describe('DELETE /v1/blobs/:id', () => {
+  it('lets the owner delete: 204, then the row, the file and the download are gone', async () => {
+    const { blobId } = await uploaded(await upload(fx, owner, new Uint8Array(randomBytes(5000))));
+    const hex = Buffer.from(blobId, 'base64url').toString('hex');
+    expect((await fx.send(owner, 'DELETE', `/v1/blobs/${blobId}`)).status).toBe(204);
+    expect(await fx.store.getBlob(Buffer.from(blobId, 'base64url'))).toBeUndefined();
+    expect(await blobFiles(fx)).not.toContain(hex);
+    expect((await fx.app.request(`/v1/blobs/${blobId}`)).status).toBe(404);
+    expect((await fx.send(owner, 'DELETE', `/v1/blobs/${blobId}`)).status).toBe(404);
+  });
+
+  it('refuses another account with the same 404 as an absent blob, and keeps the blob', async () => {
+    const bytes = new Uint8Array(randomBytes(500));
+    const { blobId } = await uploaded(await upload(fx, owner, bytes));
+    const res = await fx.send(other, 'DELETE', `/v1/blobs/${blobId}`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'No such blob' } });
+    expect(new Uint8Array(await (await fx.app.request(`/v1/blobs/${blobId}`)).arrayBuffer())).toEqual(bytes);
+  });
+
+  it('requires a signature', async () => {
+    const { blobId } = await uploaded(await upload(fx, owner, new Uint8Array(10)));
+    expect((await fx.send(undefined, 'DELETE', `/v1/blobs/${blobId}`)).status).toBe(401);
+  });
+});
