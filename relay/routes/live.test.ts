@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { fromBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
@@ -102,6 +102,29 @@ describe('GET /v1/live', () => {
     c.ws.close();
     await c.closed;
   });
+  it('unsubscribes every mailbox when the client closes', async () => {
+    const therapist = await fx.therapist();
+    const boxes = [await mailboxWithCapability(fx, therapist), await mailboxWithCapability(fx, therapist)];
+    const live = new Set<string>();
+    const subscribe = fx.store.notifier.subscribe.bind(fx.store.notifier);
+    vi.spyOn(fx.store.notifier, 'subscribe').mockImplementation((id, listener) => {
+      const key = String(id);
+      live.add(key);
+      const off = subscribe(id, listener);
+      return () => {
+        live.delete(key);
+        off();
+      };
+    });
+    const c = await authed(therapist);
+    c.ws.send(JSON.stringify({ type: 'subscribe', mailboxIds: boxes.map((b) => b.idB64) }));
+    expect((await c.next()).type).toBe('subscribed');
+    expect(live.size).toBe(2);
+    c.ws.close();
+    await c.closed;
+    await vi.waitFor(() => expect(live.size).toBe(0));
+  });
+
   it('accepts an allow-listed Origin and a same-origin one', async () => {
     const therapist = await fx.therapist();
     for (const origin of [ALLOWED_ORIGIN, `http://${base}`]) {
