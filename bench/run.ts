@@ -13,9 +13,10 @@ import { compare, log, printTable, type BenchLine, type Comparison } from './_ha
 import { attachmentStreamRss, attachmentThroughput } from './attachment.bench.ts';
 import { message1kRoundtrip, sessionSetup } from './protocol.bench.ts';
 import { providerBenches } from './provider.bench.ts';
+import { RELAY_NAMES, relayBenches } from './relay.bench.ts';
 
 /** Rounds per group, sized so the whole run stays well under five minutes on 2 noisy cores. */
-const ROUNDS = { protocol: 13, attachment: 11, rss: 9, provider: 9 } as const;
+const ROUNDS = { protocol: 13, attachment: 11, rss: 9, provider: 9, relay: 3 } as const;
 
 const filters = process.argv.slice(2);
 const wanted = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f));
@@ -39,6 +40,15 @@ await bench('attachment_stream_rss', () => attachmentStreamRss(ROUNDS.rss));
 
 if (wanted('provider_')) {
   for (const c of await providerBenches(ROUNDS.provider)) await bench(c.name, () => c);
+}
+
+if (RELAY_NAMES.some(wanted)) {
+  const relay = await relayBenches(ROUNDS.relay, wanted);
+  try {
+    for (const c of relay.comparisons) await bench(c.name, () => c);
+  } finally {
+    await relay.close();
+  }
 }
 
 printTable(lines, {
