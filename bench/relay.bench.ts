@@ -20,16 +20,23 @@ import { toBase64url } from '../shared/encoding.ts';
 import { signRequest } from '../shared/request-auth.ts';
 import { createApp } from '../relay/app.ts';
 import { appFixture, type AppFixture } from '../relay/testing/app-fixture.ts';
-import { mailboxWithCapability, seal, type TestMailbox } from '../relay/testing/mailbox-helpers.ts';
+import { deliver, mailboxWithCapability, seal, type TestMailbox } from '../relay/testing/mailbox-helpers.ts';
 import type { Comparison } from './_harness.ts';
 import { cannon, serveLoopback, type Served } from './_relay.ts';
 
 const ENVELOPE_BYTES = 1024;
 const BLOB_BYTES = 64 * 1024 * 1024;
 const MiB = 1024 * 1024;
+/**
+ * Messages per fetched page; signed requests made ahead per run (one nonce each; the run fails
+ * loudly with 401s if the relay ever outpaces FETCH_SIGNED / FETCH_SECONDS req/s); seconds per run.
+ */
+const FETCH_PAGE = 10;
+const FETCH_SIGNED = 8000;
+const FETCH_SECONDS = 4;
 
 /** Every benchmark this file can produce (run.ts asks for them by filter). */
-export const RELAY_NAMES = ['relay_send_1k', 'relay_blob_upload_64m', 'relay_blob_download_64m'] as const;
+export const RELAY_NAMES = ['relay_send_1k', 'relay_signed_fetch', 'relay_blob_upload_64m', 'relay_blob_download_64m'] as const;
 
 export interface RelayBenches {
   readonly comparisons: Comparison[];
@@ -51,21 +58,35 @@ async function relay(): Promise<{ fx: AppFixture; served: Served }> {
 }
 
 /** A bare Hono app over better-sqlite3 (same pragmas as our store), no auth, no validation. */
-async function bare(): Promise<{ served: Served; close(): Promise<void> }> {
+async function bare(): Promise<{ served: Served; fill(mailbox: string, messageId: string, body: Uint8Array): void; close(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'confidant-bench-bare-'));
   const db = new Database(join(dir, 'bare.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE messages (seq INTEGER PRIMARY KEY, message_id TEXT, body BLOB NOT NULL)');
   const insert = db.prepare('INSERT INTO messages (message_id, body) VALUES (?, ?)');
-  const app = new Hono().post('/messages', async (c) => {
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    const { lastInsertRowid } = insert.run(c.req.header('confidant-message-id') ?? null, body);
-    return c.json({ seq: Number(lastInsertRowid) }, 201);
-  });
+  db.exec('CREATE TABLE stored (seq INTEGER PRIMARY KEY, mailbox TEXT NOT NULL, message_id TEXT, body BLOB NOT NULL)');
+  db.exec('CREATE INDEX stored_mailbox ON stored (mailbox, seq)');
+  const store = db.prepare('INSERT INTO stored (mailbox, message_id, body) VALUES (?, ?, ?)');
+  const list = db.prepare('SELECT seq, message_id, body FROM stored WHERE mailbox = ? AND seq > ? ORDER BY seq LIMIT ?');
+  const app = new Hono()
+    .post('/messages', async (c) => {
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      const { lastInsertRowid } = insert.run(c.req.header('confidant-message-id') ?? null, body);
+      return c.json({ seq: Number(lastInsertRowid) }, 201);
+    })
+    .get('/mailboxes/:id/messages', (c) => {
+      const limit = Number(c.req.query('limit') ?? 50);
+      const rows = list.all(c.req.param('id'), Number(c.req.query('after') ?? 0), limit + 1) as { seq: number; message_id: string; body: Buffer }[];
+      return c.json({
+        messages: rows.slice(0, limit).map((r) => ({ seq: r.seq, messageId: r.message_id, envelope: toBase64url(r.body) })),
+        more: rows.length > limit,
+      });
+    });
   const served = await serveLoopback(app.fetch);
   return {
     served,
+    fill: (mailbox: string, messageId: string, body: Uint8Array) => void store.run(mailbox, messageId, body),
     async close() {
       await served.close();
       db.close();
@@ -127,6 +148,40 @@ export async function relayBenches(rounds: number, wanted: (name: string) => boo
       theirs,
       rounds,
       warmup: 0,
+    });
+  }
+
+  if (wanted('relay_signed_fetch')) {
+    const owner = await fx.therapist();
+    const mailbox = await mailboxWithCapability(fx, owner);
+    const env = await envelope1k(fx, mailbox);
+    const ids = messageIds();
+    for (let i = 0; i < FETCH_PAGE; i++) {
+      const id = ids();
+      const res = await deliver(fx, env, { capability: mailbox.capability, messageId: id });
+      if (res.status !== 201) throw new Error(`bench: delivery answered ${res.status}`);
+      anchor.fill(mailbox.idB64, id, env);
+    }
+    const path = `/v1/mailboxes/${mailbox.idB64}/messages?limit=${FETCH_PAGE}`;
+    // Signed ahead (the client's cost, not the relay's): each request needs a fresh nonce.
+    const ours = async (): Promise<number> => {
+      const signed: Record<string, string>[] = [];
+      for (let i = 0; i < FETCH_SIGNED; i++) {
+        signed.push(await signRequest(owner, { method: 'GET', path, body: new Uint8Array(0) }, { now: Date.now() }));
+      }
+      let i = 0;
+      return cannon(served.url, [{ method: 'GET', path, setupRequest: (req) => ({ ...req, headers: signed[Math.min(i++, FETCH_SIGNED - 1)]! }) }], FETCH_SECONDS);
+    };
+    const theirs = (): Promise<number> =>
+      cannon(anchor.served.url, [{ method: 'GET', path: `/mailboxes/${mailbox.idB64}/messages?limit=${FETCH_PAGE}` }], FETCH_SECONDS);
+    comparisons.push({
+      name: 'relay_signed_fetch',
+      unit: 'req/s',
+      anchor: `bare Hono GET selecting the same ${FETCH_PAGE} x ${env.length} B rows from better-sqlite3 as JSON, no auth; ours verifies an Ed25519 request signature (+ nonce insert); autocannon 10 conns x ${FETCH_SECONDS} s, loopback`,
+      ours,
+      theirs,
+      rounds,
+      warmup: 1,
     });
   }
 
