@@ -18,6 +18,7 @@
  * @module
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -25,6 +26,7 @@ import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { base64urlnopad } from '@scure/base';
 import { AES_GCM_NONCE_LEN, ED25519_SIGNATURE_LEN, KEY_LEN, MLKEM768_CIPHERTEXT_LEN, MLKEM768_PUBLIC_LEN, MLKEM768_SECRET_LEN } from './consts.ts';
 import { abytes, isAllZero } from './_bytes.ts';
+import { toHex } from './encoding.ts';
 import { ConfidantError, fail } from './errors.ts';
 
 export interface KeyPair {
@@ -242,18 +244,6 @@ function isCanonicalY(encoded: Uint8Array): boolean {
   return encoded[0]! < 0xed;
 }
 
-function hexOf(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += (b < 16 ? '0' : '') + b.toString(16);
-  return out;
-}
-
-function leToBigInt(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
-  return n;
-}
-
 /**
  * Private-key handles by a digest of the key. Importing a PKCS#8 key costs ~0.8 ms in Node
  * (OpenSSL 3's decoder) against ~0.1 ms for the operation itself, and ratchet keys are used
@@ -321,8 +311,7 @@ function makeWebCryptoProvider(subtle: Subtle, use: CryptoProvider['implementati
    */
   function edPublicKeyAcceptable(publicKey: Uint8Array): boolean {
     if (!isCanonicalY(publicKey)) return false;
-    const hexKey = hexOf(publicKey);
-    return !ED25519_REJECTED_KEYS.has(hexKey);
+    return !ED25519_REJECTED_KEYS.has(toHex(publicKey));
   }
 
   const x = use.x25519 === 'webcrypto';
@@ -376,7 +365,7 @@ function makeWebCryptoProvider(subtle: Subtle, use: CryptoProvider['implementati
           if (!(message instanceof Uint8Array)) return false;
           // noble strict rules that a native verifier may not apply: S < L, canonical and
           // non-small-order A. (A non-canonical R can never pass the native byte comparison.)
-          if (leToBigInt(signature.subarray(32)) >= ED25519_L) return false;
+          if (bytesToNumberLE(signature.subarray(32)) >= ED25519_L) return false;
           if (!edPublicKeyAcceptable(publicKey)) return false;
           let valid = false;
           try {

@@ -55,10 +55,18 @@ async function rememberNonce(store: Store, signingKey: Uint8Array, nonce: Uint8A
 
 /** A signed request from an existing account: sets `account`. */
 export function requireAuth(deps: AuthDeps): MiddlewareHandler<RelayEnv> {
+  return accountAuth(deps, undefined);
+}
+
+/**
+ * The account check both account middlewares share. `body` overrides the bytes the signature
+ * covers (streamed uploads sign an empty body); undefined means the request body as read.
+ */
+function accountAuth(deps: AuthDeps, body: Uint8Array | undefined): MiddlewareHandler<RelayEnv> {
   const clock = deps.now ?? Date.now;
   return async (c, next) => {
     const now = clock();
-    const { signingKey, nonce } = await verified(c, now);
+    const { signingKey, nonce } = await verified(c, now, body);
     // Existence first: an unknown key never gets rows in the nonce table.
     const account = await deps.store.getAccount(signingKey);
     if (account === undefined) throw unauthorized('Unknown account');
@@ -88,15 +96,5 @@ const EMPTY = new Uint8Array(0);
  * signature is checked as if over an empty body, without reading the body. Sets `account`.
  */
 export function requireStreamingAuth(deps: AuthDeps): MiddlewareHandler<RelayEnv> {
-  const clock = deps.now ?? Date.now;
-  return async (c, next) => {
-    const now = clock();
-    const { signingKey, nonce } = await verified(c, now, EMPTY);
-    const account = await deps.store.getAccount(signingKey);
-    if (account === undefined) throw unauthorized('Unknown account');
-    await rememberNonce(deps.store, signingKey, nonce, now);
-    c.set('account', account);
-    c.set('signer', signingKey);
-    await next();
-  };
+  return accountAuth(deps, EMPTY);
 }

@@ -292,17 +292,16 @@ export class SqliteStore implements Store {
   }
 
   async setSignedPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void> {
-    this.#stmts.setSigned.run(
-      bytes(signingKey, 'signingKey'),
-      count(row.id, 'row.id'),
-      bytes(row.publicKey, 'row.publicKey'),
-      bytes(row.signature, 'row.signature'),
-      time(now, 'now'),
-    );
+    this.#setPreKey(this.#stmts.setSigned, signingKey, row, now);
   }
 
   async setKemPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void> {
-    this.#stmts.setKem.run(
+    this.#setPreKey(this.#stmts.setKem, signingKey, row, now);
+  }
+
+  /** Signed and KEM prekeys share one row shape; only the table differs. */
+  #setPreKey(stmt: Statements['setSigned'], signingKey: Uint8Array, row: SignedPreKeyRow, now: number): void {
+    stmt.run(
       bytes(signingKey, 'signingKey'),
       count(row.id, 'row.id'),
       bytes(row.publicKey, 'row.publicKey'),
