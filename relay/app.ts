@@ -19,6 +19,7 @@ import { liveRoutes, type LiveOptions } from './routes/live.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { preKeyRoutes } from './routes/prekeys.ts';
+import { staticRoutes } from './static.ts';
 import type { BlobStore, MailboxQuota, Store } from './storage/types.ts';
 
 export interface AppDeps {
@@ -43,6 +44,8 @@ export interface AppDeps {
   readonly blobMaxBytes?: number;
   /** How long a blob lives after upload (default 30 days). */
   readonly blobTtlMs?: number;
+  /** The built client (dist/) to serve at `/`; none: the API alone. */
+  readonly clientDir?: string;
 }
 
 const DEFAULT_RATE_LIMIT = { capacity: 120, refillPerSecond: 20 } as const;
@@ -61,6 +64,7 @@ export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   app.route('/', messageRoutes(deps));
   app.route('/', liveRoutes(deps));
   app.route('/', blobRoutes(deps));
+  if (deps.clientDir) app.route('/', staticRoutes(deps.clientDir));
   app.notFound(notFound);
   app.onError(onError);
   return app;

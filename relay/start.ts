@@ -1,12 +1,13 @@
 /**
  * `npm start`: opens the store (SQLite under DATA_DIR, default ./data, created if missing; or
  * PostgreSQL when DATABASE_URL is set), applies migrations, and binds the relay to PORT
- * (default 8787) on HOST (default 127.0.0.1).
+ * (default 8787) on HOST (default 127.0.0.1), serving the built client from CLIENT_DIR (default ./dist).
  * @module
  */
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { isClientBuilt } from './static.ts';
 import { liveSocketServer } from './routes/live.ts';
 import { openStore } from './storage/index.ts';
 import { startSweeper } from './sweeper.ts';
@@ -38,6 +39,11 @@ try {
 }
 const { store, blobs } = opened;
 
+/** The built client (`npm run build`, which `npm start` runs first); CLIENT_DIR overrides. */
+const clientDir = resolve(process.env.CLIENT_DIR || 'dist');
+const serveClient = isClientBuilt(clientDir);
+if (!serveClient) console.warn(`relay: no built client in ${clientDir} (run npm run build); serving the API only`);
+
 /** Retention: expired messages, blobs, nonces, codes and invites go every hour (and at start). */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 const sweeper = startSweeper({ store, blobs, intervalMs: SWEEP_INTERVAL_MS });
@@ -47,7 +53,7 @@ const logSink = (line: string): void => {
 };
 /** WebSocket upgrades (GET /v1/live) go through the app first: Origin check, then `ws`. */
 const websocket = { server: liveSocketServer() };
-const server = serve({ fetch: createApp({ store, blobs, logSink }).fetch, port, hostname, websocket }, (info) => {
+const server = serve({ fetch: createApp({ store, blobs, logSink, ...(serveClient ? { clientDir } : {}) }).fetch, port, hostname, websocket }, (info) => {
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   const where = store.kind === 'sqlite' ? `data in ${dataDir}` : 'data in PostgreSQL';
   console.log(`relay listening on http://${host}:${info.port} (GET /healthz), ${where}`);

@@ -2,9 +2,9 @@
  * Strict security headers on every response (Hono `secureHeaders`).
  *
  * The CSP allows only same-origin code and data: no inline script or style, no eval, no
- * framing, no plugins, no <base> rewriting. It is already shaped for the PWA the relay will
- * serve (scripts, styles, workers, manifest from 'self'; images also from data:/blob: for
- * decrypted attachments). The relay issue revisits it together with static serving.
+ * framing, no plugins, no <base> rewriting. It is the policy of the PWA the relay serves
+ * (relay/static.ts): scripts, styles, the service worker and the manifest from 'self'; images
+ * also from data: (QR codes) and blob: (decrypted attachments, which never touch the server).
  * @module
  */
 import type { MiddlewareHandler } from 'hono';
