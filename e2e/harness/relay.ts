@@ -1,0 +1,185 @@
+/**
+ * The real relay for end-to-end tests: `node --import tsx relay/start.ts` as a child process
+ * (so its pid is the server itself) on a kernel-chosen loopback port (PORT=0; the port is read
+ * from the `relay listening on http://…` line) with a fresh temp DATA_DIR. Everything it
+ * prints goes to `relay.log` in the temp folder, which the leak scanner (leaks.ts) reads with
+ * the SQLite files and the blob folder. It serves whatever `npm run build` left in dist/.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths.ts';
+
+/** File name of the relay's database under DATA_DIR (relay/storage/sqlite/index.ts SQLITE_FILE). */
+const SQLITE_FILE = 'relay.sqlite';
+/** Blob folder under DATA_DIR (relay/storage/index.ts). */
+const BLOB_DIR = 'blobs';
+const START_TIMEOUT_MS = 60_000;
+/** After SIGTERM the relay closes its server and store; past this it gets SIGKILL. */
+const STOP_GRACE_MS = 5_000;
+
+export interface StartRelayOptions {
+  /** Reuse a DATA_DIR (e.g. a restart on the same data); default: a fresh one in the temp folder. */
+  readonly dataDir?: string;
+  /** Extra environment for the relay (PORT, HOST, DATA_DIR and DATABASE_URL are set here). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface Relay {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  readonly base: string;
+  readonly port: number;
+  /** The temp folder holding `data/` (unless a dataDir was given) and `relay.log`. */
+  readonly tempDir: string;
+  readonly dataDir: string;
+  /** Everything the relay wrote to stdout and stderr, appended as it arrives. */
+  readonly logPath: string;
+  /** `DATA_DIR/relay.sqlite`; the -wal and -shm files sit beside it while the relay runs. */
+  readonly sqlitePath: string;
+  readonly blobDir: string;
+  readonly child: ChildProcess;
+  /** stdout + stderr so far (the same text as the log file), for failure messages. */
+  output(): string;
+  /** The relay's JSON request log lines parsed (lines that are not JSON are left out). */
+  requestLog(): Record<string, unknown>[];
+  /** The SQLite files that exist now: relay.sqlite and any relay.sqlite-wal / -shm / -journal. */
+  sqliteFiles(): Promise<string[]>;
+  /** SIGTERM, then SIGKILL after a grace period; resolves when the process has exited and the log is flushed. Idempotent. */
+  stop(): Promise<void>;
+  /** stop(), then delete the temp folder. */
+  dispose(): Promise<void>;
+}
+
+const exited = (child: ChildProcess): Promise<void> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
+
+const closeStream = (s: WriteStream): Promise<void> =>
+  s.closed ? Promise.resolve() : new Promise((r) => s.end(() => r()));
+
+/** Start the relay; resolves once it listens and GET /healthz answers 200. */
+export async function startRelay(options: StartRelayOptions = {}): Promise<Relay> {
+  const tempDir = await mkdtemp(join(tmpdir(), 'confidant-e2e-relay-'));
+  const dataDir = options.dataDir ?? join(tempDir, 'data');
+  const logPath = join(tempDir, 'relay.log');
+  const log = createWriteStream(logPath, { flags: 'a' });
+
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'relay', 'start.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const take = (chunk: Buffer): void => {
+    out += chunk.toString('utf8');
+    log.write(chunk);
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  const streamsDone = Promise.all([
+    new Promise((r) => child.stdout!.once('close', r)),
+    new Promise((r) => child.stderr!.once('close', r)),
+  ]);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        await exited(child);
+        clearTimeout(timer);
+      }
+      await streamsDone;
+      await closeStream(log);
+    })());
+
+  let base: string;
+  try {
+    base = await waitForListening(child, () => out);
+    await waitForHealthz(base, () => out);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  const sqlitePath = join(dataDir, SQLITE_FILE);
+  return {
+    base,
+    port: Number(new URL(base).port),
+    tempDir,
+    dataDir,
+    logPath,
+    sqlitePath,
+    blobDir: join(dataDir, BLOB_DIR),
+    child,
+    output: () => out,
+    requestLog: () =>
+      out.split('\n').flatMap((line) => {
+        if (!line.startsWith('{')) return [];
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      }),
+    sqliteFiles: async () => {
+      const names = await readdir(dataDir).catch(() => [] as string[]);
+      const files = names.filter((n) => n === SQLITE_FILE || n.startsWith(`${SQLITE_FILE}-`)).map((n) => join(dataDir, n));
+      const present: string[] = [];
+      for (const f of files) if ((await stat(f).catch(() => undefined))?.isFile()) present.push(f);
+      return present.sort();
+    },
+    stop,
+    dispose: async () => {
+      await stop();
+      await rm(tempDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function waitForListening(child: ChildProcess, output: () => string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`relay did not start within ${START_TIMEOUT_MS} ms:\n${output()}`));
+    }, START_TIMEOUT_MS);
+    const onData = (): void => {
+      const m = /relay listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output());
+      if (m) {
+        cleanup();
+        resolve(m[1]!);
+      }
+    };
+    const onExit = (code: number | null, signal: string | null): void => {
+      cleanup();
+      reject(new Error(`relay exited before listening (code ${code}, signal ${signal}):\n${output()}`));
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+    };
+    // Listeners added after take() (in startRelay), so output() already holds the new chunk.
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+    onData();
+  });
+}
+
+async function waitForHealthz(base: string, output: () => string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const status = await fetch(`${base}/healthz`).then(
+      async (r) => (await r.body?.cancel(), r.status),
+      () => 0,
+    );
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`relay GET /healthz answered ${status}:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
