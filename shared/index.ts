@@ -75,10 +75,21 @@ export {
   PAYLOAD_VERSION,
   type AttachmentPointer,
   type ConsentPayload,
+  type HelloPayload,
   type MessagePayload,
   type Payload,
   type ReceiptPayload,
 } from './payload.ts';
+export {
+  CAPABILITY_LEN,
+  decodeInvite,
+  encodeInvite,
+  isInviteExpired,
+  MAX_CONSENT_TEXT,
+  MAX_EMERGENCY_NOTICE,
+  MAX_PRACTICE_NAME,
+  type Invite,
+} from './invite.ts';
 export * as schemas from './schemas.ts';
 export {
   AUTH_HEADERS,

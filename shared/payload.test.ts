@@ -22,7 +22,9 @@ describe('payload', () => {
   it('round-trips each kind of payload', () => {
     const receipt: Payload = { v: 1, type: 'receipt', id, sentAt: 1, status: 'read', messageIds: [id] };
     const consent: Payload = { v: 1, type: 'consent', id, sentAt: 1, action: 'accept', documentDigest: key, signature: toBase64url(new Uint8Array(64)) };
-    for (const p of [message, receipt, consent]) expect(decodePayload(encodePayload(p))).toEqual(p);
+    const hello: Payload = { v: 1, type: 'hello', id, sentAt: 1, mailboxId: id, capability: key, inviteHash: key };
+    for (const p of [message, receipt, consent, hello]) expect(decodePayload(encodePayload(p))).toEqual(p);
+    expect(() => encodePayload({ ...hello, capability: id } as Payload)).toThrow(/capability/);
   });
 
   it('keeps attacker-controlled text exactly as text', () => {

@@ -13,7 +13,7 @@ import * as v from 'valibot';
 import { MAX_PLAINTEXT } from './consts.ts';
 import { utf8 } from './_bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
-import { b64, MessageId, parse } from './schemas.ts';
+import { b64, MailboxId, MessageId, parse } from './schemas.ts';
 
 export const PAYLOAD_VERSION = 1;
 /** Longest text message, in UTF-16 code units (about 10 pages): keeps a payload under MAX_PLAINTEXT. */
@@ -72,11 +72,25 @@ export const ConsentPayload = v.object({
   signature: v.optional(b64(64)),
 });
 
-export const Payload = v.variant('type', [MessagePayload, ReceiptPayload, ConsentPayload]);
+/**
+ * The first message a client sends after joining from an invite: where the therapist writes
+ * back (the client's mailbox and a delivery capability for it) and which invite it answers
+ * (SHA-256 of the invite secret, so the therapist's device can match its local label).
+ */
+export const HelloPayload = v.object({
+  ...base,
+  type: v.literal('hello'),
+  mailboxId: MailboxId,
+  capability: b64(32),
+  inviteHash: b64(32),
+});
+
+export const Payload = v.variant('type', [MessagePayload, ReceiptPayload, ConsentPayload, HelloPayload]);
 export type Payload = v.InferOutput<typeof Payload>;
 export type MessagePayload = v.InferOutput<typeof MessagePayload>;
 export type ReceiptPayload = v.InferOutput<typeof ReceiptPayload>;
 export type ConsentPayload = v.InferOutput<typeof ConsentPayload>;
+export type HelloPayload = v.InferOutput<typeof HelloPayload>;
 export type AttachmentPointer = v.InferOutput<typeof AttachmentPointer>;
 
 /** Validate and encode a payload for `sealMessage`. Invalid payloads never leave the device. */

@@ -1,0 +1,153 @@
+/**
+ * Invites: what a therapist hands a new client, out of band, as a link and a QR code
+ * (PROTOCOL.md §14). Everything the client's device needs travels in the URL fragment, which a
+ * browser never sends to a server, so the relay learns nothing from an invite:
+ *
+ * - the therapist's public identity (pinned from then on; the safety number confirms it),
+ * - the therapist's mailbox id and a delivery capability for it (so the client can write),
+ * - the invite secret (the relay stores only its SHA-256 and lets one client account register
+ *   with it, once, before it expires),
+ * - the practice name, the consent text and the emergency notice the therapist set,
+ * - when the invite expires.
+ *
+ * Wire form: `base64url(deflate-raw(UTF-8 JSON))` with a one-character version prefix, so a
+ * long consent text still fits a scannable QR code. Decoding is bounded (a compressed bomb
+ * stops at `MAX_INVITE_JSON` bytes) and schema-checked.
+ *
+ * Does not: authenticate the invite. Whoever can replace the link can replace the keys in it;
+ * that is what comparing safety numbers in person is for (THREAT-MODEL.md).
+ * @module
+ */
+import * as v from 'valibot';
+import { utf8 } from './_bytes.ts';
+import { INVITE_SECRET_LEN, MAILBOX_ID_LEN } from './consts.ts';
+import { fromBase64url, toBase64url } from './encoding.ts';
+import { ConfidantError, fail } from './errors.ts';
+import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN, verifyPublicIdentity, type PublicIdentity } from './keys.ts';
+import { b64, parse } from './schemas.ts';
+
+/** Prefix of the encoded invite: format version 1. */
+export const INVITE_PREFIX = '1';
+/** Length of a delivery capability secret. */
+export const CAPABILITY_LEN = 32;
+export const MAX_PRACTICE_NAME = 80;
+export const MAX_CONSENT_TEXT = 8_000;
+export const MAX_EMERGENCY_NOTICE = 600;
+/** Largest decompressed invite accepted. */
+export const MAX_INVITE_JSON = 16 * 1024;
+
+export interface Invite {
+  readonly therapist: PublicIdentity;
+  readonly mailboxId: Uint8Array;
+  readonly capability: Uint8Array;
+  readonly secret: Uint8Array;
+  readonly practiceName: string;
+  readonly consentText: string;
+  readonly emergencyNotice: string;
+  /** Milliseconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+const text = (max: number, min = 1) => v.pipe(v.string(), v.minLength(min), v.maxLength(max));
+
+const InviteJson = v.strictObject({
+  therapist: b64(PUBLIC_IDENTITY_LEN),
+  mailboxId: b64(MAILBOX_ID_LEN),
+  capability: b64(CAPABILITY_LEN),
+  secret: b64(INVITE_SECRET_LEN),
+  practiceName: text(MAX_PRACTICE_NAME),
+  consentText: text(MAX_CONSENT_TEXT),
+  emergencyNotice: text(MAX_EMERGENCY_NOTICE),
+  expiresAt: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15)),
+});
+
+async function pipeBytes(bytes: Uint8Array, transform: CompressionStream | DecompressionStream, limit: number): Promise<Uint8Array> {
+  const reader = new Blob([bytes as BlobPart]).stream().pipeThrough(transform).getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      throw fail('too_large', `invite is over ${limit} bytes`);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The text that goes after `#/join/` in an invite link. */
+export async function encodeInvite(invite: Invite): Promise<string> {
+  const json = parse(
+    InviteJson,
+    {
+      therapist: toBase64url(encodePublicIdentity(invite.therapist)),
+      mailboxId: toBase64url(invite.mailboxId),
+      capability: toBase64url(invite.capability),
+      secret: toBase64url(invite.secret),
+      practiceName: invite.practiceName,
+      consentText: invite.consentText,
+      emergencyNotice: invite.emergencyNotice,
+      expiresAt: invite.expiresAt,
+    },
+    'invite',
+  );
+  const packed = await pipeBytes(utf8.encode(JSON.stringify(json)), new CompressionStream('deflate-raw'), MAX_INVITE_JSON);
+  return INVITE_PREFIX + toBase64url(packed);
+}
+
+/**
+ * Parses an encoded invite (the fragment text). Throws `ConfidantError` `malformed` (not an
+ * invite, corrupted, an identity whose certificate does not verify), `unsupported_version`, or `too_large`. Expiry is the
+ * caller's to check against its clock (`isInviteExpired`).
+ */
+export async function decodeInvite(encoded: string): Promise<Invite> {
+  const trimmed = encoded.trim();
+  if (trimmed.length === 0) throw fail('malformed', 'empty invite');
+  if (trimmed[0] !== INVITE_PREFIX) {
+    if (/^[2-9]/.test(trimmed)) throw fail('unsupported_version', `invite version ${trimmed[0]}`);
+    throw fail('malformed', 'not an invite');
+  }
+  if (trimmed.length > 2 * MAX_INVITE_JSON) throw fail('too_large', 'invite text too long');
+  let json: unknown;
+  try {
+    const packed = fromBase64url(trimmed.slice(1));
+    json = JSON.parse(utf8.decode(await pipeBytes(packed, new DecompressionStream('deflate-raw'), MAX_INVITE_JSON)));
+  } catch (e) {
+    if (ConfidantError.is(e, 'too_large')) throw e;
+    throw new ConfidantError('malformed', 'invite does not decode', { cause: e });
+  }
+  let parsed: v.InferOutput<typeof InviteJson>;
+  try {
+    parsed = parse(InviteJson, json, 'invite');
+  } catch (e) {
+    throw new ConfidantError('malformed', 'invite fields are not valid', { cause: e });
+  }
+  let therapist: PublicIdentity;
+  try {
+    therapist = decodePublicIdentity(fromBase64url(parsed.therapist, PUBLIC_IDENTITY_LEN));
+    await verifyPublicIdentity(therapist);
+  } catch (e) {
+    throw new ConfidantError('malformed', "the therapist's identity in the invite does not verify", { cause: e });
+  }
+  return {
+    therapist,
+    mailboxId: fromBase64url(parsed.mailboxId, MAILBOX_ID_LEN),
+    capability: fromBase64url(parsed.capability, CAPABILITY_LEN),
+    secret: fromBase64url(parsed.secret, INVITE_SECRET_LEN),
+    practiceName: parsed.practiceName,
+    consentText: parsed.consentText,
+    emergencyNotice: parsed.emergencyNotice,
+    expiresAt: parsed.expiresAt,
+  };
+}
+
+export const isInviteExpired = (invite: Pick<Invite, 'expiresAt'>, now: number): boolean => now >= invite.expiresAt;
