@@ -117,6 +117,15 @@ const toBlob = (r: BlobDbRow): BlobInfo => ({
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 
+/** Most mailboxes whose usage bound is remembered at once (see `SqliteStore.#usage`). */
+const USAGE_BOUNDS = 10_000;
+
+/** A mailbox's usage: messages and envelope bytes. */
+interface Usage {
+  n: number;
+  bytes: number;
+}
+
 /** The statements, prepared once after the schema exists. */
 function prepare(db: SqliteDatabase) {
   return {
@@ -165,9 +174,13 @@ function prepare(db: SqliteDatabase) {
       .prepare('SELECT 1 FROM capabilities WHERE capability_hash = ? AND mailbox_id = ? AND revoked_at IS NULL')
       .pluck(),
     findMessage: db.prepare('SELECT seq, envelope FROM messages WHERE mailbox_id = ? AND message_id = ?'),
+    // One scan gives both the quota figure (unexpired at receivedAt) and the bound (every row).
     mailboxUsage: db.prepare(
-      'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM messages WHERE mailbox_id = ? AND expires_at > ?',
+      `SELECT coalesce(sum(expires_at > ?), 0) AS n, coalesce(sum(CASE WHEN expires_at > ? THEN size ELSE 0 END), 0) AS bytes,
+         count(*) AS allN, coalesce(sum(size), 0) AS allBytes
+       FROM messages WHERE mailbox_id = ?`,
     ),
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
     insertMessage: db.prepare(
       `INSERT INTO messages (mailbox_id, message_id, size, received_at, expires_at, envelope)
        VALUES (?, ?, ?, ?, ?, ?)`,
@@ -199,6 +212,20 @@ export class SqliteStore implements Store {
   readonly notifier = new InProcessNotifier();
   readonly #db: SqliteDatabase;
   #s: Statements | undefined;
+  /**
+   * Per mailbox (key: id as latin1), an upper bound of its usage: every row, expired or not.
+   * The quota counts only unexpired rows, and that count needs a scan of the mailbox's index
+   * entries on each send: ~80 ns an entry, so ~0.8 ms per send into a 10,000-message mailbox,
+   * more than everything else a send costs (bench relay_send_1k). When the bound plus the new
+   * envelope fits the quota, the exact figure does too, and the scan is skipped; otherwise the
+   * scan decides as before and refreshes the bound. The decision is the same either way.
+   *
+   * The bound must never fall below the truth. Only `putMessage` adds rows, and it raises the
+   * bound after its commit; acks and sweeps only lower the truth. Another connection could add
+   * rows: `PRAGMA data_version` changes whenever one commits, and then every bound is dropped.
+   */
+  readonly #usage = new Map<string, Usage>();
+  #dataVersion: unknown;
 
   /** Opens (creating if missing) the database file; call `migrate()` before anything else. */
   constructor(file: string) {
@@ -386,16 +413,33 @@ export class SqliteStore implements Store {
     const expiresAt = time(message.expiresAt, 'message.expiresAt');
     const maxMessages = count(quota.maxMessages, 'quota.maxMessages');
     const maxBytes = count(quota.maxBytes, 'quota.maxBytes');
-    return this.#tx((): PutMessageResult => {
+    const key = Buffer.from(mailboxId.buffer, mailboxId.byteOffset, mailboxId.byteLength).toString('latin1');
+    let bound: Usage | undefined;
+    const result = this.#tx((): PutMessageResult => {
       const prior = s.findMessage.get(mailboxId, messageId) as { seq: number; envelope: Buffer } | undefined;
       if (prior !== undefined) {
         return equal(prior.envelope, envelope) ? { status: 'duplicate', seq: prior.seq } : { status: 'conflict' };
       }
-      const usage = s.mailboxUsage.get(mailboxId, receivedAt) as { n: number; bytes: number };
-      if (usage.n + 1 > maxMessages || usage.bytes + envelope.length > maxBytes) return { status: 'quota' };
+      const version = s.dataVersion.get();
+      if (version !== this.#dataVersion) {
+        this.#usage.clear();
+        this.#dataVersion = version;
+      }
+      bound = this.#usage.get(key);
+      if (bound === undefined || bound.n + 1 > maxMessages || bound.bytes + envelope.length > maxBytes) {
+        const usage = s.mailboxUsage.get(receivedAt, receivedAt, mailboxId) as Usage & { allN: number; allBytes: number };
+        bound = { n: usage.allN, bytes: usage.allBytes };
+        if (usage.n + 1 > maxMessages || usage.bytes + envelope.length > maxBytes) return { status: 'quota' };
+      }
       const r = s.insertMessage.run(mailboxId, messageId, envelope.length, receivedAt, expiresAt, envelope);
       return { status: 'stored', seq: Number(r.lastInsertRowid) };
     });
+    // Committed: raise the bound (or remember it, keeping the map bounded).
+    if (result.status === 'stored' && bound !== undefined) {
+      if (!this.#usage.has(key) && this.#usage.size >= USAGE_BOUNDS) this.#usage.clear();
+      this.#usage.set(key, { n: bound.n + 1, bytes: bound.bytes + envelope.length });
+    }
+    return result;
   }
 
   async listMessages(
