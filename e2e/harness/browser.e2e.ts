@@ -125,12 +125,18 @@ describe('launchPerson', () => {
     expect(await dark()).toBe(false);
   });
 
-  it('opens a CDP session on the page', async () => {
+  it('opens a CDP session on the page, whose installability check flags a page without a manifest', async () => {
     await person.page.goto('/');
     const cdp = await person.cdp();
-    const { result } = (await cdp.send('Runtime.evaluate', { expression: '6 * 7', returnByValue: true })) as { result: { value: number } };
-    expect(result.value).toBe(42);
-    await cdp.detach();
+    try {
+      const { result } = (await cdp.send('Runtime.evaluate', { expression: '6 * 7', returnByValue: true })) as { result: { value: number } };
+      expect(result.value).toBe(42);
+      // The check the shell test relies on is not vacuous: this page links no manifest.
+      const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: { errorId: string }[] };
+      expect(installabilityErrors.map((e) => e.errorId)).toContain('no-manifest');
+    } finally {
+      await cdp.detach();
+    }
   });
 });
 

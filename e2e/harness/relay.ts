@@ -3,15 +3,16 @@
  * (so its pid is the server itself) on a kernel-chosen loopback port (PORT=0; the port is read
  * from the `relay listening on http://…` line) with a fresh temp DATA_DIR. Everything it
  * prints goes to `relay.log` in the temp folder, which the leak scanner (leaks.ts) reads with
- * the SQLite files and the blob folder. It serves whatever `npm run build` left in dist/.
+ * the SQLite files and the blob folder. It serves whatever `npm run build` left in dist/
+ * (`requireBuiltClient()` says so clearly when there is nothing there).
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './paths.ts';
+import { DIST_DIR, REPO_ROOT } from './paths.ts';
 
 /** File name of the relay's database under DATA_DIR (relay/storage/sqlite/index.ts SQLITE_FILE). */
 const SQLITE_FILE = 'relay.sqlite';
@@ -24,7 +25,9 @@ const STOP_GRACE_MS = 5_000;
 export interface StartRelayOptions {
   /** Reuse a DATA_DIR (e.g. a restart on the same data); default: a fresh one in the temp folder. */
   readonly dataDir?: string;
-  /** Extra environment for the relay (PORT, HOST, DATA_DIR and DATABASE_URL are set here). */
+  /** The built client the relay serves (CLIENT_DIR); default dist/ (`npm run build`). */
+  readonly clientDir?: string;
+  /** Extra environment for the relay (PORT, HOST, DATA_DIR, CLIENT_DIR and DATABASE_URL are set here). */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -53,6 +56,13 @@ export interface Relay {
   dispose(): Promise<void>;
 }
 
+/** Throws, saying what to run, unless `npm run build` has written the client to `dir`. */
+export function requireBuiltClient(dir: string = DIST_DIR): void {
+  if (!existsSync(join(dir, 'index.html')) || !existsSync(join(dir, 'sw.js'))) {
+    throw new Error(`no built client in ${dir} (index.html and sw.js): run \`npm run build\` before the end-to-end tests (npm run test:e2e does)`);
+  }
+}
+
 const exited = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve()
@@ -70,7 +80,15 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Relay
 
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'relay', 'start.ts')], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: '' },
+    env: {
+      ...process.env,
+      ...options.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      CLIENT_DIR: options.clientDir ?? DIST_DIR,
+      DATABASE_URL: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
