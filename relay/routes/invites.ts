@@ -3,7 +3,8 @@
  * client (out of band); the client's registration presents the secret. The relay never sees
  * the secret before it is used. Valid for INVITE_TTL_MS.
  *
- *   POST /v1/invites  { inviteHash }  -> 201 { expiresAt }   (therapist accounts only: else 403)
+ *   POST /v1/invites  { inviteHash }  -> 201 { expiresAt }   (therapist accounts only: else 403;
+ *                                        a hash stored already, by anyone: 409, nothing changes)
  * @module
  */
 import { Hono } from 'hono';
@@ -15,7 +16,7 @@ import { RelayError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { isUniqueViolation, LIMITS } from './_util.ts';
+import { LIMITS } from './_util.ts';
 
 /** Seven days: long enough to pass a secret on at the next session, short enough to go stale. */
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -27,12 +28,8 @@ export function inviteRoutes(deps: AppDeps): Hono<RelayEnv> {
     if (account.kind !== 'therapist') throw new RelayError('forbidden', 'Only therapist accounts may invite');
     const t = now();
     const expiresAt = t + INVITE_TTL_MS;
-    try {
-      await deps.store.addInvite(fromBase64url(c.get('json').inviteHash), account.signingKey, t, expiresAt);
-    } catch (e) {
-      if (isUniqueViolation(e)) throw new RelayError('conflict', 'Invite exists');
-      throw e;
-    }
+    const result = await deps.store.addInvite(fromBase64url(c.get('json').inviteHash), account.signingKey, t, expiresAt);
+    if (result === 'exists') throw new RelayError('conflict', 'Invite exists');
     return c.json({ expiresAt }, 201);
   });
 }

@@ -234,6 +234,20 @@ export function storeConformance(name: string, open: () => Promise<OpenedForTest
         expect(await store.getAccount(client.signingKey)).toBeUndefined();
       });
 
+      it('addInvite answers exists for a hash stored already (by any therapist) and keeps the first row', async () => {
+        const owner = await therapist();
+        const other = await therapist();
+        const invite = rnd(32);
+        expect(await store.addInvite(invite, owner.signingKey, T0, T0 + DAY)).toBe('created');
+        expect(await store.addInvite(invite, owner.signingKey, T0, T0 + 2 * DAY)).toBe('exists');
+        expect(await store.addInvite(invite, other.signingKey, T0, T0 + 2 * DAY)).toBe('exists');
+        // The first row is kept: its expiry, not the later one, still applies.
+        expect(await store.registerClient(newAccount('client'), invite, T0 + DAY)).toBe('invite_invalid');
+        expect(await store.registerClient(newAccount('client'), invite, T0)).toBe('created');
+        // A used invite's hash is still stored (until the sweep): still exists.
+        expect(await store.addInvite(invite, owner.signingKey, T0, T0 + DAY)).toBe('exists');
+      });
+
       it('answers exists for a registered key and leaves the invite unused', async () => {
         const owner = await therapist();
         const invite = rnd(32);

@@ -134,8 +134,11 @@ export interface Store {
    * response learns the account is there. A used code stays, marked used, until `sweep`.
    */
   registerTherapist(account: Account, codeHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'code_invalid'>;
-  /** A therapist records an invite (hash of its secret) for one future client. */
-  addInvite(inviteHash: Uint8Array, therapistKey: Uint8Array, createdAt: number, expiresAt: number): Promise<void>;
+  /**
+   * A therapist records an invite (hash of its secret) for one future client. `exists` when the
+   * hash is stored already (by any therapist, used or not, until `sweep`): nothing changes.
+   */
+  addInvite(inviteHash: Uint8Array, therapistKey: Uint8Array, createdAt: number, expiresAt: number): Promise<'created' | 'exists'>;
   /** Create a client account, consuming the invite in the same transaction (same rules as above). */
   registerClient(account: Account, inviteHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'invite_invalid'>;
   getAccount(signingKey: Uint8Array): Promise<Account | undefined>;

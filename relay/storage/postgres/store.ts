@@ -161,13 +161,14 @@ export class PostgresStore implements Store {
     return result === 'invalid' ? 'code_invalid' : result;
   }
 
-  async addInvite(inviteHash: Uint8Array, therapistKey: Uint8Array, createdAt: number, expiresAt: number): Promise<void> {
-    await this.pool.query('INSERT INTO invites (invite_hash, therapist_key, created_at, expires_at) VALUES ($1, $2, $3, $4)', [
-      param(inviteHash, 'inviteHash'),
-      param(therapistKey, 'therapistKey'),
-      time(createdAt, 'createdAt'),
-      time(expiresAt, 'expiresAt'),
-    ]);
+  async addInvite(inviteHash: Uint8Array, therapistKey: Uint8Array, createdAt: number, expiresAt: number): Promise<'created' | 'exists'> {
+    // ON CONFLICT names the key: a therapist key without an account still fails (foreign key).
+    const inserted = await this.pool.query(
+      `INSERT INTO invites (invite_hash, therapist_key, created_at, expires_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (invite_hash) DO NOTHING`,
+      [param(inviteHash, 'inviteHash'), param(therapistKey, 'therapistKey'), time(createdAt, 'createdAt'), time(expiresAt, 'expiresAt')],
+    );
+    return inserted.rowCount === 1 ? 'created' : 'exists';
   }
 
   async registerClient(account: Account, inviteHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'invite_invalid'> {
