@@ -15,6 +15,8 @@ export const VAULT_ERROR_CODES = [
   'exists',
   /** `openVault` found no vault in that database. */
   'no_vault',
+  /** The vault holds no device identity yet (protocol-store.ts `open` before `create`). */
+  'no_identity',
   /** A record failed authentication: tampered, truncated, or moved to another key. */
   'bad_mac',
   /** A stored structure is malformed (bad header, wrong lengths, bad value encoding). */

@@ -1,0 +1,354 @@
+/**
+ * The device's `ProtocolStore` (shared/session.ts) over the encrypted vault: the counterpart of
+ * shared/memory-store.ts that the same session tests run against (protocol-store.test.ts).
+ *
+ * Layout in the vault (docs/VAULT.md §Collections):
+ *   protocol          ""         "root-secret"   the 32-byte root secret (identity, keys.ts)
+ *   protocol          ""         "prekey-ids"    next ids to hand out {signed, kem, oneTime}
+ *   sessions          <address>  "record"        encodeSessionRecord bytes; the address (a peer's
+ *                                                identity id) is a blinded partition, not stored
+ *   prekeys.signed    ""         <id>            encodeSignedPreKeyRecord
+ *   prekeys.kem       ""         <id>            encodeKemPreKeyRecord
+ *   prekeys.one-time  ""         <id>            encodeOneTimePreKeyRecord
+ * Prekey ids are in the clear (the relay publishes them anyway).
+ *
+ * The identity is derived from the root secret on first use and kept until the vault locks;
+ * on lock its secrets are wiped, with the protocol's key caches (`clearKeyCache`,
+ * `clearSealedSenderCache`). Ids are never reused: the counters only grow, so a one-time prekey
+ * deleted after use cannot come back under the same id.
+ * Does not: talk to the relay (client/account uploads what `generate*` returns), or decide
+ * whom to trust (session.ts pins identities; the app shows changes).
+ * @module
+ */
+import { deriveIdentity, generateRootSecret, wipeIdentity, type Identity } from '../../shared/keys.ts';
+import {
+  decodeKemPreKeyRecord,
+  decodeOneTimePreKeyRecord,
+  decodeSignedPreKeyRecord,
+  encodeKemPreKeyRecord,
+  encodeOneTimePreKeyRecord,
+  encodeSignedPreKeyRecord,
+  generateKemPreKey,
+  generateOneTimePreKeys,
+  generateSignedPreKey,
+  makeBundle,
+  type KemPreKeyRecord,
+  type OneTimePreKeyRecord,
+  type PreKeyBundle,
+  type SignedPreKeyRecord,
+} from '../../shared/prekeys.ts';
+import { clearKeyCache, type CryptoProvider } from '../../shared/provider.ts';
+import { clearSealedSenderCache } from '../../shared/sealed.ts';
+import type { ProtocolStore } from '../../shared/session.ts';
+import { encodeValue } from './codec.ts';
+import { vaultFail } from './errors.ts';
+import type { Vault, VaultOp } from './vault.ts';
+
+export const COLLECTION = {
+  protocol: 'protocol',
+  sessions: 'sessions',
+  signed: 'prekeys.signed',
+  kem: 'prekeys.kem',
+  oneTime: 'prekeys.one-time',
+} as const;
+
+const ROOT_SECRET_ID = 'root-secret';
+const COUNTERS_ID = 'prekey-ids';
+const SESSION_ID = 'record';
+const ROOT_SECRET_LEN = 32;
+const MAX_U32 = 0xffff_ffff;
+
+interface Counters {
+  signed: number;
+  kem: number;
+  oneTime: number;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+function aAddress(address: unknown): string {
+  if (typeof address !== 'string' || address.length === 0) throw vaultFail('invalid_argument', 'address must be a non-empty string');
+  return address;
+}
+
+export class VaultProtocolStore implements ProtocolStore {
+  private identity: Identity | undefined;
+  private identityPending: Promise<Identity> | undefined;
+  /** Prekey writes run one at a time, so two refills never hand out the same ids. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly unsubscribe: () => void;
+
+  private constructor(
+    readonly vault: Vault,
+    private readonly provider: CryptoProvider | undefined,
+  ) {
+    this.unsubscribe = vault.onLockChange((unlocked) => {
+      if (!unlocked) this.forget();
+    });
+  }
+
+  /**
+   * Set up the protocol state of a new device in `vault`: store `rootSecret` (default: a fresh
+   * one; the caller shows it as the recovery phrase, keys.ts `rootSecretToPhrase`). Repeating
+   * with the same secret is harmless; a different secret than the stored one is refused.
+   */
+  static async create(vault: Vault, options: { rootSecret?: Uint8Array; provider?: CryptoProvider } = {}): Promise<VaultProtocolStore> {
+    const rootSecret = options.rootSecret ?? generateRootSecret();
+    if (!(rootSecret instanceof Uint8Array) || rootSecret.length !== ROOT_SECRET_LEN) {
+      throw vaultFail('invalid_argument', `rootSecret must be ${ROOT_SECRET_LEN} bytes`);
+    }
+    const stored = await vault.get(COLLECTION.protocol, '', ROOT_SECRET_ID);
+    if (stored && !sameBytes(stored, rootSecret)) throw vaultFail('exists', 'this vault already holds a different identity');
+    if (!stored) await vault.put(COLLECTION.protocol, '', ROOT_SECRET_ID, rootSecret);
+    return new VaultProtocolStore(vault, options.provider);
+  }
+
+  /** The store of a vault that already holds an identity (`no_identity` otherwise). */
+  static async open(vault: Vault, options: { provider?: CryptoProvider } = {}): Promise<VaultProtocolStore> {
+    if (!(await vault.get(COLLECTION.protocol, '', ROOT_SECRET_ID))) throw vaultFail('no_identity', 'this vault holds no identity');
+    return new VaultProtocolStore(vault, options.provider);
+  }
+
+  /** True when `vault` holds an identity (`open` would succeed). */
+  static async exists(vault: Vault): Promise<boolean> {
+    return (await vault.get(COLLECTION.protocol, '', ROOT_SECRET_ID)) !== undefined;
+  }
+
+  /** Stop following the vault's lock state and wipe the cached identity. */
+  close(): void {
+    this.unsubscribe();
+    this.forget();
+  }
+
+  private forget(): void {
+    const id = this.identity;
+    this.identity = undefined;
+    this.identityPending = undefined;
+    if (id) wipeIdentity(id);
+    clearKeyCache();
+    clearSealedSenderCache();
+  }
+
+  /** The root secret (to show the recovery phrase or build an encrypted export). Wipe after use. */
+  async rootSecret(): Promise<Uint8Array> {
+    const secret = await this.vault.get(COLLECTION.protocol, '', ROOT_SECRET_ID);
+    if (!secret || secret.length !== ROOT_SECRET_LEN) throw vaultFail('no_identity', 'this vault holds no identity');
+    return secret;
+  }
+
+  async getIdentity(): Promise<Identity> {
+    if (this.identity) return this.identity;
+    if (!this.vault.isUnlocked) throw vaultFail('locked', 'vault is locked');
+    this.identityPending ??= (async () => {
+      const secret = await this.rootSecret();
+      try {
+        return await deriveIdentity(secret, this.provider);
+      } finally {
+        secret.fill(0);
+      }
+    })();
+    const pending = this.identityPending;
+    const identity = await pending;
+    // Locked while deriving: do not resurrect the identity after the lock wiped its cache.
+    if (this.identityPending !== pending || !this.vault.isUnlocked) {
+      wipeIdentity(identity);
+      throw vaultFail('locked', 'vault was locked');
+    }
+    this.identity = identity;
+    return identity;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sessions
+
+  async loadSession(address: string): Promise<Uint8Array | undefined> {
+    return this.vault.get(COLLECTION.sessions, aAddress(address), SESSION_ID);
+  }
+
+  async storeSession(address: string, record: Uint8Array): Promise<void> {
+    await this.vault.put(COLLECTION.sessions, aAddress(address), SESSION_ID, record);
+  }
+
+  async deleteSession(address: string): Promise<void> {
+    await this.vault.delete(COLLECTION.sessions, aAddress(address), SESSION_ID);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Prekeys: the ProtocolStore lookups
+
+  async loadSignedPreKey(id: number): Promise<SignedPreKeyRecord | undefined> {
+    const b = await this.vault.get(COLLECTION.signed, '', id);
+    return b && decodeSignedPreKeyRecord(b);
+  }
+
+  async loadKemPreKey(id: number): Promise<KemPreKeyRecord | undefined> {
+    const b = await this.vault.get(COLLECTION.kem, '', id);
+    return b && decodeKemPreKeyRecord(b);
+  }
+
+  async loadOneTimePreKey(id: number): Promise<OneTimePreKeyRecord | undefined> {
+    const b = await this.vault.get(COLLECTION.oneTime, '', id);
+    return b && decodeOneTimePreKeyRecord(b);
+  }
+
+  async removeOneTimePreKey(id: number): Promise<void> {
+    await this.vault.delete(COLLECTION.oneTime, '', id);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Prekeys: generating and recording them for upload
+
+  private async counters(): Promise<Counters> {
+    const c = await this.vault.getJSON<{ signed?: number; kem?: number; oneTime?: number }>(COLLECTION.protocol, '', COUNTERS_ID);
+    // Also never below the highest stored id + 1, for records stored before any counter was.
+    const [s, k, o] = await Promise.all(
+      [COLLECTION.signed, COLLECTION.kem, COLLECTION.oneTime].map(async (col) => {
+        const last = await this.vault.list(col, '', { reverse: true, limit: 1 });
+        return last.length ? (last[0]!.id as number) + 1 : 1;
+      }),
+    );
+    return { signed: Math.max(c?.signed ?? 1, s!), kem: Math.max(c?.kem ?? 1, k!), oneTime: Math.max(c?.oneTime ?? 1, o!) };
+  }
+
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private counterOp(next: Counters): VaultOp {
+    for (const v of Object.values(next)) if (v > MAX_U32) throw vaultFail('invalid_argument', 'prekey ids exhausted');
+    return { type: 'put', collection: COLLECTION.protocol, partition: '', id: COUNTERS_ID, value: encodeValue({ ...next }) };
+  }
+
+  async nextSignedPreKeyId(): Promise<number> {
+    return (await this.counters()).signed;
+  }
+  async nextKemPreKeyId(): Promise<number> {
+    return (await this.counters()).kem;
+  }
+  async nextOneTimePreKeyId(): Promise<number> {
+    return (await this.counters()).oneTime;
+  }
+
+  /** Keep a signed prekey (generated here or by `generateSignedPreKey`). */
+  async storeSignedPreKey(record: SignedPreKeyRecord): Promise<void> {
+    await this.serial(() => this.writeSigned(record));
+  }
+
+  private async writeSigned(record: SignedPreKeyRecord): Promise<void> {
+    const c = await this.counters();
+    await this.vault.batch([
+      { type: 'put', collection: COLLECTION.signed, partition: '', id: record.id, value: encodeSignedPreKeyRecord(record) },
+      this.counterOp({ ...c, signed: Math.max(c.signed, record.id + 1) }),
+    ]);
+  }
+
+  async storeKemPreKey(record: KemPreKeyRecord): Promise<void> {
+    await this.serial(() => this.writeKem(record));
+  }
+
+  private async writeKem(record: KemPreKeyRecord): Promise<void> {
+    const c = await this.counters();
+    await this.vault.batch([
+      { type: 'put', collection: COLLECTION.kem, partition: '', id: record.id, value: encodeKemPreKeyRecord(record) },
+      this.counterOp({ ...c, kem: Math.max(c.kem, record.id + 1) }),
+    ]);
+  }
+
+  /** Keep one-time prekeys, all in one transaction with the id counter. */
+  async storeOneTimePreKeys(records: readonly OneTimePreKeyRecord[]): Promise<void> {
+    await this.serial(() => this.writeOneTime(records));
+  }
+
+  private async writeOneTime(records: readonly OneTimePreKeyRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const c = await this.counters();
+    const top = Math.max(...records.map((r) => r.id));
+    await this.vault.batch([
+      ...records.map((r): VaultOp => ({ type: 'put', collection: COLLECTION.oneTime, partition: '', id: r.id, value: encodeOneTimePreKeyRecord(r) })),
+      this.counterOp({ ...c, oneTime: Math.max(c.oneTime, top + 1) }),
+    ]);
+  }
+
+  /** A new signed prekey under the next id, stored; returns it for upload. */
+  async generateSignedPreKey(): Promise<SignedPreKeyRecord> {
+    const identity = await this.getIdentity();
+    return this.serial(async () => {
+      const record = await generateSignedPreKey(identity, (await this.counters()).signed, this.provider);
+      await this.writeSigned(record);
+      return record;
+    });
+  }
+
+  /** A new ML-KEM-768 prekey under the next id, stored; returns it for upload. */
+  async generateKemPreKey(): Promise<KemPreKeyRecord> {
+    const identity = await this.getIdentity();
+    return this.serial(async () => {
+      const record = await generateKemPreKey(identity, (await this.counters()).kem, this.provider);
+      await this.writeKem(record);
+      return record;
+    });
+  }
+
+  /** `count` new one-time prekeys under fresh ids, stored; returns them for upload. */
+  async generateOneTimePreKeys(count: number): Promise<OneTimePreKeyRecord[]> {
+    if (!Number.isInteger(count) || count < 0) throw vaultFail('invalid_argument', `count must be a non-negative integer, got ${count}`);
+    return this.serial(async () => {
+      const records = await generateOneTimePreKeys((await this.counters()).oneTime, count, this.provider);
+      await this.writeOneTime(records);
+      return records;
+    });
+  }
+
+  /** The newest signed prekey (highest id), the one to publish. */
+  async currentSignedPreKey(): Promise<SignedPreKeyRecord | undefined> {
+    const [last] = await this.vault.list(COLLECTION.signed, '', { reverse: true, limit: 1 });
+    return last && decodeSignedPreKeyRecord(last.value);
+  }
+
+  async currentKemPreKey(): Promise<KemPreKeyRecord | undefined> {
+    const [last] = await this.vault.list(COLLECTION.kem, '', { reverse: true, limit: 1 });
+    return last && decodeKemPreKeyRecord(last.value);
+  }
+
+  async oneTimePreKeyCount(): Promise<number> {
+    return this.vault.count(COLLECTION.oneTime, '');
+  }
+
+  /**
+   * After rotation: delete signed and KEM prekeys older than the newest `keep` of each (late
+   * prekey messages may still name a recently replaced one, so keep at least 2).
+   */
+  async pruneSignedPreKeys(keep = 2): Promise<void> {
+    if (!Number.isInteger(keep) || keep < 1) throw vaultFail('invalid_argument', `keep must be a positive integer, got ${keep}`);
+    const ops: VaultOp[] = [];
+    for (const collection of [COLLECTION.signed, COLLECTION.kem]) {
+      const old = await this.vault.list(collection, '', { reverse: true });
+      for (const e of old.slice(keep)) ops.push({ type: 'delete', collection, partition: '', id: e.id });
+    }
+    await this.vault.batch(ops);
+  }
+
+  /**
+   * The bundle a relay would hand out for this device (newest signed and KEM prekeys, the given
+   * or lowest one-time prekey, none with `null`). For tests and for checking an upload.
+   */
+  async bundle(options: { oneTimePreKeyId?: number | null } = {}): Promise<PreKeyBundle> {
+    const [spk, kem] = await Promise.all([this.currentSignedPreKey(), this.currentKemPreKey()]);
+    if (!spk || !kem) throw vaultFail('no_identity', 'no signed or KEM prekey yet');
+    let opk: OneTimePreKeyRecord | undefined;
+    if (options.oneTimePreKeyId === undefined) {
+      const [first] = await this.vault.list(COLLECTION.oneTime, '', { limit: 1 });
+      opk = first && decodeOneTimePreKeyRecord(first.value);
+    } else if (options.oneTimePreKeyId !== null) {
+      opk = await this.loadOneTimePreKey(options.oneTimePreKeyId);
+    }
+    return makeBundle(await this.getIdentity(), spk, kem, opk);
+  }
+}
