@@ -1,10 +1,50 @@
 /**
- * The app's top level: which screen shows follows from one state signal (client/state/app.ts):
- * starting, first run (welcome / join from an invite link), locked, or unlocked.
+ * The app's top level: the screen follows from the phase (client/state/app.ts) and the URL
+ * fragment. Locked shows only the unlock screen, whatever the route says.
  * @module
  */
+import { useEffect } from 'preact/hooks';
+import { boot, conversations, phase, profile, route } from './state/app.ts';
+import { ConversationView } from './views/conversation.tsx';
+import { Home } from './views/home.tsx';
+import { InviteClient } from './views/invite.tsx';
+import { Join } from './views/join.tsx';
+import { Settings } from './views/settings.tsx';
+import { SetupTherapist } from './views/setup-therapist.tsx';
+import { Unlock } from './views/unlock.tsx';
+import { Verify } from './views/verify.tsx';
 import { Welcome } from './views/welcome.tsx';
 
+const param = (hash: string, prefix: string): string | undefined => (hash.startsWith(prefix) ? decodeURIComponent(hash.slice(prefix.length)) : undefined);
+
 export function App() {
-  return <Welcome />;
+  useEffect(() => {
+    void boot();
+  }, []);
+  const hash = route.value;
+  switch (phase.value) {
+    case 'starting':
+      return (
+        <main class="boot" aria-busy="true">
+          <p>Opening Confidant…</p>
+        </main>
+      );
+    case 'welcome':
+      if (hash.startsWith('#/join/')) return <Join hash={hash} />;
+      if (hash === '#/setup') return <SetupTherapist />;
+      return <Welcome />;
+    case 'locked':
+      return <Unlock />;
+    case 'ready': {
+      const c = param(hash, '#/c/');
+      if (c !== undefined) return <ConversationView id={c} />;
+      const v = param(hash, '#/verify/');
+      if (v !== undefined) return <Verify id={v} />;
+      if (hash === '#/settings') return <Settings />;
+      if (profile.value?.role === 'therapist') return hash === '#/invite' ? <InviteClient /> : <Home />;
+      // A client has one conversation: their therapist.
+      const only = conversations.value[0];
+      return only ? <ConversationView id={only.id} /> : <main class="screen">No conversation yet.</main>;
+    }
+  }
 }

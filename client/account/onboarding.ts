@@ -1,0 +1,177 @@
+/**
+ * Creating an account on this device: a therapist with the operator's registration code, or a
+ * client from a therapist's invite. Each step is safe to repeat after a failure (a lost answer,
+ * the network gone mid-way): registration that finds our own account already there counts as
+ * done, mailbox and prekey uploads are idempotent.
+ *
+ * Order matters for "loses nothing": the relay check that can refuse (code, invite) runs first,
+ * before the vault is written, so a refused code leaves the person on the same form with their
+ * phrase and passphrase still in hand.
+ * @module
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import { encodeInvite, type Invite } from '../../shared/invite.ts';
+import { deriveIdentity, encodePublicIdentity, identityId, type Identity } from '../../shared/keys.ts';
+import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey } from '../../shared/prekeys.ts';
+import { randomBytes } from '../../shared/provider.ts';
+import { REGISTRATION_CODE_LEN } from '../../shared/consts.ts';
+import { RelayApiError, type RelayApi } from '../api/relay.ts';
+import type { Conversation, LocalInvite, Profile, Records } from '../data/records.ts';
+import type { VaultProtocolStore } from '../data/protocol-store.ts';
+
+export const DEFAULT_CONSENT_TEXT = `Messaging with your therapist
+
+• Messages are for practical matters and for sharing thoughts between sessions. They are not a replacement for sessions.
+• Your therapist reads messages during working hours and usually replies within two working days.
+• Messages are end-to-end encrypted: only you and your therapist can read them. They may be kept as part of your clinical record, as the law requires.
+• You can stop messaging and withdraw this consent at any time.`;
+
+export const DEFAULT_EMERGENCY_NOTICE =
+  'Messages are not monitored around the clock. If you are in danger or thinking of harming yourself, call your local emergency number (112 in Europe, 911 in the US) or go to the nearest emergency department.';
+
+/** One-time prekeys kept on the relay: therapists are contacted by many, clients by one. */
+export const ONE_TIME_PREKEYS = { therapist: 50, client: 10 } as const;
+
+/** Days an invite is valid (the relay's own limit is 7). */
+export const INVITE_DAYS = 7;
+
+export class OnboardingError extends Error {
+  override readonly name = 'OnboardingError';
+  constructor(
+    readonly code: 'bad_code' | 'invite_refused' | 'malformed_code',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses the registration code as the operator's tool prints it (base64url of 32 bytes). */
+export function parseRegistrationCode(text: string): Uint8Array {
+  try {
+    return fromBase64url(text.trim(), REGISTRATION_CODE_LEN);
+  } catch {
+    throw new OnboardingError('malformed_code', 'That does not look like a registration code. It is 43 letters and digits, as your administrator sent it.');
+  }
+}
+
+/** Registers, treating "this account exists" as success: a retry after a lost answer. */
+async function registerOnce(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    if (e instanceof RelayApiError && e.status === 409) return;
+    throw e;
+  }
+}
+
+/** Step one of a therapist: the relay accepts the identity with the operator's code. */
+export async function registerTherapist(api: RelayApi, identity: Identity, codeText: string): Promise<void> {
+  const code = parseRegistrationCode(codeText);
+  try {
+    await registerOnce(() => api.registerTherapist(identity, code));
+  } catch (e) {
+    if (e instanceof RelayApiError && e.status === 403) {
+      throw new OnboardingError('bad_code', 'This registration code is not valid: it may have been used already or have expired. Ask your administrator for a new one.');
+    }
+    throw e;
+  }
+}
+
+/** Step one of a client: the relay accepts the identity with the invite's secret. */
+export async function registerClient(api: RelayApi, identity: Identity, invite: Invite): Promise<void> {
+  try {
+    await registerOnce(() => api.registerClient(identity, invite.secret));
+  } catch (e) {
+    if (e instanceof RelayApiError && e.status === 403) {
+      throw new OnboardingError('invite_refused', 'This invite can no longer be used: it was used already or has expired. Ask your therapist for a new invite link.');
+    }
+    throw e;
+  }
+}
+
+/**
+ * After registration: our mailbox and prekeys, generated here, kept in the vault first and
+ * then uploaded (a crash between leaves keys the relay lacks, which the next start uploads).
+ */
+export async function provisionDevice(api: RelayApi, identity: Identity, store: VaultProtocolStore, profile: Profile): Promise<void> {
+  await registerOnce(() => api.createMailbox(identity, profile.mailboxId));
+  const signed = (await store.currentSignedPreKey()) ?? (await generateSignedPreKey(identity, 1));
+  const kem = (await store.currentKemPreKey()) ?? (await generateKemPreKey(identity, 1));
+  await store.storeSignedPreKey(signed);
+  await store.storeKemPreKey(kem);
+  await api.putSignedPreKey(identity, signed);
+  await api.putKemPreKey(identity, kem);
+  await refillOneTimePreKeys(api, identity, store, ONE_TIME_PREKEYS[profile.role]);
+}
+
+/** Tops the relay's one-time prekeys back up to `target` (the relay reports how many it holds). */
+export async function refillOneTimePreKeys(api: RelayApi, identity: Identity, store: VaultProtocolStore, target: number): Promise<number> {
+  const held = await api.oneTimePreKeyCount(identity);
+  if (held >= target) return held;
+  const fresh = await generateOneTimePreKeys(await store.nextOneTimePreKeyId(), target - held);
+  await store.storeOneTimePreKeys(fresh);
+  return api.uploadOneTimePreKeys(identity, fresh);
+}
+
+export function newProfile(role: Profile['role'], rootSecret: Uint8Array, practiceName: string, now: number): Profile {
+  return {
+    role,
+    rootSecret,
+    practiceName,
+    mailboxId: randomBytes(16),
+    createdAt: now,
+    autoLockMinutes: 5,
+    ...(role === 'therapist' ? { consentText: DEFAULT_CONSENT_TEXT, emergencyNotice: DEFAULT_EMERGENCY_NOTICE } : {}),
+  };
+}
+
+export const inviteHashOf = (secret: Uint8Array): string => toBase64url(sha256(secret));
+
+/**
+ * A therapist's invite for a new client: a fresh capability for our mailbox and a fresh invite
+ * secret, both registered (as hashes) with the relay, and the link that carries them. The label
+ * stays on this device.
+ */
+export async function createInvite(api: RelayApi, identity: Identity, profile: Profile, records: Records, label: string, origin: string, now: number): Promise<LocalInvite> {
+  const capability = randomBytes(32);
+  const secret = randomBytes(32);
+  await api.addCapability(identity, profile.mailboxId, sha256(capability));
+  const relayExpiry = await api.createInvite(identity, sha256(secret));
+  const expiresAt = Math.min(relayExpiry, now + INVITE_DAYS * 86_400_000);
+  const encoded = await encodeInvite({
+    therapist: identity.publicIdentity,
+    mailboxId: profile.mailboxId,
+    capability,
+    secret,
+    practiceName: profile.practiceName,
+    consentText: profile.consentText ?? DEFAULT_CONSENT_TEXT,
+    emergencyNotice: profile.emergencyNotice ?? DEFAULT_EMERGENCY_NOTICE,
+    expiresAt,
+  });
+  const invite: LocalInvite = { hash: inviteHashOf(secret), label, link: `${origin}/#/join/${encoded}`, capability, createdAt: now, expiresAt };
+  await records.saveInvite(invite);
+  return invite;
+}
+
+/** The client's conversation with the therapist who invited them, pinned to the invite's identity. */
+export function conversationFromInvite(invite: Invite, issuedCapability: Uint8Array, now: number, consentDigest: string): Conversation {
+  return {
+    id: identityId(invite.therapist),
+    peer: encodePublicIdentity(invite.therapist),
+    label: invite.practiceName,
+    sendMailboxId: invite.mailboxId,
+    sendCapability: invite.capability,
+    issuedCapability,
+    inviteHash: inviteHashOf(invite.secret),
+    unread: 0,
+    urgentUnread: 0,
+    lastAt: now,
+    consentDigest,
+    consentAt: now,
+    consentText: invite.consentText,
+    emergencyNotice: invite.emergencyNotice,
+  };
+}
+
+export const identityFromProfile = (profile: Profile): Promise<Identity> => deriveIdentity(profile.rootSecret);

@@ -1,0 +1,260 @@
+/**
+ * The relay's HTTP API as the device uses it (docs/API.md): every call signed by the device's
+ * identity where the route asks for it (shared/request-auth.ts), bodies and answers checked
+ * against shared/schemas.ts, failures turned into two kinds of error the UI can explain:
+ *
+ * - `OfflineError`: the request never got an answer (no network, relay down). Nothing is lost:
+ *   callers keep the work (the outbox retries).
+ * - `RelayApiError`: the relay answered 4xx/5xx with `{ error: { code, message } }`.
+ *
+ * Does not: keep state, retry, or hold keys beyond the call.
+ * @module
+ */
+import * as v from 'valibot';
+import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import type { Identity } from '../../shared/keys.ts';
+import { encodePublicIdentity } from '../../shared/keys.ts';
+import type { KemPreKeyRecord, OneTimePreKeyRecord, PreKeyBundle, SignedPreKeyRecord } from '../../shared/prekeys.ts';
+import { signRequest } from '../../shared/request-auth.ts';
+import { bundleFromJson } from '../../shared/schemas.ts';
+
+export class OfflineError extends Error {
+  override readonly name = 'OfflineError';
+}
+
+export class RelayApiError extends Error {
+  override readonly name = 'RelayApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const ErrorJson = v.object({ error: v.object({ code: v.string(), message: v.string() }) });
+
+const MessagesJson = v.object({
+  messages: v.array(v.object({ seq: v.number(), messageId: v.string(), envelope: v.string(), receivedAt: v.number() })),
+  more: v.boolean(),
+});
+
+export interface StoredEnvelope {
+  readonly seq: number;
+  readonly messageId: string;
+  readonly envelope: Uint8Array;
+  readonly receivedAt: number;
+}
+
+export interface RelayApiOptions {
+  /** Origin of the relay; default: the page's own origin. */
+  readonly origin?: string;
+  /** `fetch` to use (tests); default the global one. */
+  readonly fetch?: typeof fetch;
+}
+
+const enc = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+export class RelayApi {
+  readonly origin: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: RelayApiOptions = {}) {
+    this.origin = options.origin ?? globalThis.location.origin;
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** One request; `signer` signs it (method, path with query, body digest, time, nonce). */
+  private async request(method: string, path: string, init: { signer?: Identity; json?: unknown; body?: Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
+    const body = init.json !== undefined ? enc.encode(JSON.stringify(init.json)) : (init.body ?? EMPTY);
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.json !== undefined) headers['content-type'] = 'application/json';
+    if (init.signer) Object.assign(headers, await signRequest(init.signer, { method, path, body }));
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.origin + path, {
+        method,
+        headers,
+        body: method === 'GET' || method === 'HEAD' ? null : (body as BodyInit),
+        credentials: 'omit',
+        cache: 'no-store',
+        referrerPolicy: 'no-referrer',
+      });
+    } catch (e) {
+      throw new OfflineError('The relay could not be reached', { cause: e });
+    }
+    if (res.ok) return res;
+    throw await toApiError(res);
+  }
+
+  private async json<T>(res: Response, schema: v.GenericSchema<unknown, T>): Promise<T> {
+    const parsed = v.safeParse(schema, await res.json().catch(() => undefined));
+    if (!parsed.success) throw new RelayApiError(res.status, 'bad_response', 'The relay answered something unexpected');
+    return parsed.output;
+  }
+
+  async health(): Promise<boolean> {
+    try {
+      return (await this.fetchImpl(`${this.origin}/healthz`, { cache: 'no-store' })).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  async registerTherapist(identity: Identity, registrationCode: Uint8Array): Promise<void> {
+    await this.request('POST', '/v1/accounts/therapist', {
+      signer: identity,
+      json: { identity: toBase64url(encodePublicIdentity(identity.publicIdentity)), registrationCode: toBase64url(registrationCode) },
+    });
+  }
+
+  async registerClient(identity: Identity, inviteSecret: Uint8Array): Promise<void> {
+    await this.request('POST', '/v1/accounts/client', {
+      signer: identity,
+      json: { identity: toBase64url(encodePublicIdentity(identity.publicIdentity)), invite: toBase64url(inviteSecret) },
+    });
+  }
+
+  /** Registers SHA-256(invite secret); returns when it expires. */
+  async createInvite(identity: Identity, inviteHash: Uint8Array): Promise<number> {
+    const res = await this.request('POST', '/v1/invites', { signer: identity, json: { inviteHash: toBase64url(inviteHash) } });
+    return (await this.json(res, v.object({ expiresAt: v.number() }))).expiresAt;
+  }
+
+  async putSignedPreKey(identity: Identity, spk: SignedPreKeyRecord): Promise<void> {
+    await this.request('PUT', '/v1/prekeys/signed', {
+      signer: identity,
+      json: { id: spk.id, publicKey: toBase64url(spk.keyPair.publicKey), signature: toBase64url(spk.signature) },
+    });
+  }
+
+  async putKemPreKey(identity: Identity, kem: KemPreKeyRecord): Promise<void> {
+    await this.request('PUT', '/v1/prekeys/kem', {
+      signer: identity,
+      json: { id: kem.id, publicKey: toBase64url(kem.publicKey), signature: toBase64url(kem.signature) },
+    });
+  }
+
+  /** Uploads one-time prekeys (at most 100 per call); returns how many the relay now holds. */
+  async uploadOneTimePreKeys(identity: Identity, keys: readonly OneTimePreKeyRecord[]): Promise<number> {
+    const res = await this.request('POST', '/v1/prekeys/one-time', {
+      signer: identity,
+      json: { preKeys: keys.map((k) => ({ id: k.id, publicKey: toBase64url(k.keyPair.publicKey) })) },
+    });
+    return (await this.json(res, v.object({ count: v.number() }))).count;
+  }
+
+  async oneTimePreKeyCount(identity: Identity): Promise<number> {
+    const res = await this.request('GET', '/v1/prekeys/count', { signer: identity });
+    return (await this.json(res, v.object({ oneTime: v.number() }))).oneTime;
+  }
+
+  /** The peer's prekey bundle (consumes one of its one-time prekeys). Verify it against the pinned identity. */
+  async fetchBundle(identity: Identity, peerSigningKey: Uint8Array): Promise<PreKeyBundle> {
+    const res = await this.request('GET', `/v1/bundles/${toBase64url(peerSigningKey)}`, { signer: identity });
+    return bundleFromJson(await res.json());
+  }
+
+  async createMailbox(identity: Identity, mailboxId: Uint8Array): Promise<void> {
+    await this.request('POST', '/v1/mailboxes', { signer: identity, json: { mailboxId: toBase64url(mailboxId) } });
+  }
+
+  async addCapability(identity: Identity, mailboxId: Uint8Array, capabilityHash: Uint8Array): Promise<void> {
+    await this.request('POST', `/v1/mailboxes/${toBase64url(mailboxId)}/capabilities`, {
+      signer: identity,
+      json: { capabilityHash: toBase64url(capabilityHash) },
+    });
+  }
+
+  async revokeCapability(identity: Identity, mailboxId: Uint8Array, capabilityHash: Uint8Array): Promise<void> {
+    await this.request('DELETE', `/v1/mailboxes/${toBase64url(mailboxId)}/capabilities/${toBase64url(capabilityHash)}`, { signer: identity });
+  }
+
+  /**
+   * Delivers a sealed envelope (no account signature: sealed sender). Idempotent per
+   * `messageId`: a retry after a lost answer stores nothing twice.
+   */
+  async send(capability: Uint8Array, messageId: Uint8Array, envelope: Uint8Array): Promise<number> {
+    const res = await this.request('POST', '/v1/messages', {
+      body: envelope,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'confidant-capability': toBase64url(capability),
+        'confidant-message-id': toBase64url(messageId),
+      },
+    });
+    return (await this.json(res, v.object({ seq: v.number() }))).seq;
+  }
+
+  async fetchMessages(identity: Identity, mailboxId: Uint8Array, after: number, limit = 200): Promise<{ messages: StoredEnvelope[]; more: boolean }> {
+    const res = await this.request('GET', `/v1/mailboxes/${toBase64url(mailboxId)}/messages?after=${after}&limit=${limit}`, { signer: identity });
+    const page = await this.json(res, MessagesJson);
+    return {
+      more: page.more,
+      messages: page.messages.map((m) => ({ seq: m.seq, messageId: m.messageId, envelope: fromBase64url(m.envelope), receivedAt: m.receivedAt })),
+    };
+  }
+
+  async ack(identity: Identity, mailboxId: Uint8Array, messageIds: readonly string[]): Promise<number> {
+    const res = await this.request('POST', `/v1/mailboxes/${toBase64url(mailboxId)}/ack`, { signer: identity, json: { messageIds } });
+    return (await this.json(res, v.object({ deleted: v.number() }))).deleted;
+  }
+
+  /**
+   * Uploads an encrypted attachment. The signature covers method, path, time and nonce over an
+   * empty body (docs/API.md: streamed auth); the bytes' integrity is the attachment digest.
+   * `onProgress` gets bytes sent so far (XMLHttpRequest upload events: fetch has none for uploads).
+   */
+  async uploadBlob(identity: Identity, ciphertext: Blob, onProgress?: (sent: number, total: number) => void): Promise<{ blobId: string; size: number }> {
+    const headers = await signRequest(identity, { method: 'POST', path: '/v1/blobs', body: EMPTY });
+    const xhr = new XMLHttpRequest();
+    const done = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText });
+      xhr.onerror = () => reject(new OfflineError('The upload could not reach the relay'));
+      xhr.onabort = () => reject(new OfflineError('The upload was interrupted'));
+      xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.total || ciphertext.size);
+    });
+    xhr.open('POST', `${this.origin}/v1/blobs`);
+    xhr.withCredentials = false;
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    for (const [k, val] of Object.entries(headers)) xhr.setRequestHeader(k, val);
+    xhr.send(ciphertext);
+    const { status, text } = await done;
+    const body: unknown = (() => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (status < 200 || status >= 300) {
+      const err = v.safeParse(ErrorJson, body);
+      throw new RelayApiError(status, err.success ? err.output.error.code : 'http_error', err.success ? err.output.error.message : `HTTP ${status}`);
+    }
+    const ok = v.safeParse(v.object({ blobId: v.string(), size: v.number() }), body);
+    if (!ok.success) throw new RelayApiError(status, 'bad_response', 'The relay answered something unexpected');
+    return ok.output;
+  }
+
+  /** The encrypted attachment as a stream, with its length when the relay sent one. */
+  async downloadBlob(blobId: string): Promise<{ body: ReadableStream<Uint8Array>; size: number | undefined }> {
+    const res = await this.request('GET', `/v1/blobs/${encodeURIComponent(blobId)}`);
+    if (!res.body) throw new RelayApiError(res.status, 'bad_response', 'Empty download');
+    const length = Number(res.headers.get('content-length'));
+    return { body: res.body, size: Number.isFinite(length) && length > 0 ? length : undefined };
+  }
+
+  /** The live socket's URL (ws: or wss: to match the page). */
+  liveUrl(): string {
+    return `${this.origin.replace(/^http/, 'ws')}/v1/live`;
+  }
+}
+
+async function toApiError(res: Response): Promise<RelayApiError> {
+  const parsed = v.safeParse(ErrorJson, await res.json().catch(() => undefined));
+  return parsed.success
+    ? new RelayApiError(res.status, parsed.output.error.code, parsed.output.error.message)
+    : new RelayApiError(res.status, 'http_error', `HTTP ${res.status}`);
+}

@@ -1,0 +1,223 @@
+/**
+ * What the app keeps in the vault, typed, and the one place that knows the collections'
+ * names and keys. Every value is encrypted by the vault (client/vault/); this module never
+ * sees ciphertext and never talks to the relay.
+ *
+ *   profile        ''        'me'                 Profile
+ *   conversations  ''        conversation id      Conversation
+ *   messages       conv id   messageKey()         StoredMessage (time order)
+ *   message-keys   conv id   message id           its messageKey (receipts, replies)
+ *   invites        ''        invite hash (b64)    LocalInvite
+ *   outbox         ''        outboxKey()          OutboxItem (queue order)
+ *   sync           ''        mailbox id (b64)     { after: seq } fetch cursor
+ * @module
+ */
+import type { Vault, VaultEntry } from '../vault/vault.ts';
+import { encodeValue, type VaultValue } from '../vault/codec.ts';
+
+export type Role = 'therapist' | 'client';
+
+export interface Profile {
+  readonly role: Role;
+  /** The 32-byte root secret every key derives from (shown once as 24 words). */
+  readonly rootSecret: Uint8Array;
+  /** Therapist: the practice name clients see. Client: the practice they joined. */
+  readonly practiceName: string;
+  /** Our mailbox on the relay (16 random bytes). */
+  readonly mailboxId: Uint8Array;
+  readonly createdAt: number;
+  /** Therapist: consent text and emergency notice put into each invite. */
+  readonly consentText?: string;
+  readonly emergencyNotice?: string;
+  /** Minutes of inactivity before the app locks itself. */
+  readonly autoLockMinutes: number;
+}
+
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface AttachmentMeta {
+  readonly blobId: string;
+  readonly key: Uint8Array;
+  readonly digest: Uint8Array;
+  readonly size: number;
+  readonly name: string;
+  readonly mime: string;
+}
+
+export interface StoredMessage {
+  /** The payload id (b64url of 16 random bytes), also the relay message id when ours. */
+  readonly id: string;
+  readonly mine: boolean;
+  readonly text?: string;
+  readonly urgent?: boolean;
+  readonly replyTo?: string;
+  readonly attachments?: readonly AttachmentMeta[];
+  readonly sentAt: number;
+  readonly receivedAt?: number;
+  readonly status: MessageStatus;
+  /** Theirs: we told them we read it. */
+  readonly readSent?: boolean;
+}
+
+export interface Conversation {
+  /** The peer's identity id (shared/session.ts `addressOf`), also its session address. */
+  readonly id: string;
+  /** The peer's encoded public identity as pinned (129 bytes). */
+  readonly peer: Uint8Array;
+  /** What this device calls the peer: a therapist's label for a client, or the practice name. */
+  readonly label: string;
+  /** Where we deliver: the peer's mailbox and the capability they issued us (absent until known). */
+  readonly sendMailboxId?: Uint8Array;
+  readonly sendCapability?: Uint8Array;
+  /** The capability we issued them for our mailbox (its hash lets us revoke it). */
+  readonly issuedCapability?: Uint8Array;
+  readonly inviteHash?: string;
+  readonly unread: number;
+  readonly urgentUnread: number;
+  readonly lastAt: number;
+  /** A different identity arrived for this peer: sending is blocked until acknowledged. */
+  readonly pendingIdentity?: Uint8Array;
+  /** When the safety number was last confirmed in person. */
+  readonly verifiedAt?: number;
+  /** Client side: the consent text accepted (its SHA-256, b64url) and when. */
+  readonly consentDigest?: string;
+  readonly consentAt?: number;
+  /** Client side: the therapist's emergency notice and consent text, as in the invite. */
+  readonly emergencyNotice?: string;
+  readonly consentText?: string;
+}
+
+export interface LocalInvite {
+  readonly hash: string;
+  readonly label: string;
+  readonly link: string;
+  readonly capability: Uint8Array;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** The conversation that answered it. */
+  readonly usedBy?: string;
+}
+
+export interface OutboxItem {
+  readonly key: string;
+  readonly conversationId: string;
+  readonly messageId: string;
+  /** The encoded payload (encrypted at rest by the vault), sealed when first sent. */
+  readonly payload: Uint8Array;
+  /** The sealed envelope, once made: a retry resends these exact bytes (idempotent at the relay). */
+  readonly envelope?: Uint8Array;
+  readonly createdAt: number;
+  readonly attempts: number;
+  /** A refusal that retrying cannot fix (e.g. capability revoked). */
+  readonly failed?: string;
+}
+
+const C = {
+  profile: 'profile',
+  conversations: 'conversations',
+  messages: 'messages',
+  messageKeys: 'message-keys',
+  invites: 'invites',
+  outbox: 'outbox',
+  sync: 'sync',
+} as const;
+
+const ROOT = '';
+
+/** Sort key of a message: time first (base 36, fixed width), then the id for ties. */
+export const messageKey = (sentAt: number, id: string): string => `${Math.max(0, Math.floor(sentAt)).toString(36).padStart(11, '0')}:${id}`;
+
+let outboxCounter = 0;
+/** Queue order: creation time, then a per-load counter. */
+export const outboxKey = (now: number): string => `${now.toString(36).padStart(11, '0')}:${(outboxCounter++).toString(36).padStart(6, '0')}`;
+
+const asValue = (x: object): VaultValue => x as unknown as VaultValue;
+const values = <T>(entries: VaultEntry<VaultValue>[]): T[] => entries.map((e) => e.value as unknown as T);
+
+/** Typed access to the vault's records (the vault must be unlocked). */
+export class Records {
+  constructor(readonly vault: Vault) {}
+
+  async profile(): Promise<Profile | undefined> {
+    return (await this.vault.getJSON(C.profile, ROOT, 'me')) as unknown as Profile | undefined;
+  }
+  async saveProfile(p: Profile): Promise<void> {
+    await this.vault.putJSON(C.profile, ROOT, 'me', asValue(p));
+  }
+
+  async conversations(): Promise<Conversation[]> {
+    return values<Conversation>(await this.vault.listJSON(C.conversations, ROOT));
+  }
+  async conversation(id: string): Promise<Conversation | undefined> {
+    return (await this.vault.getJSON(C.conversations, ROOT, id)) as unknown as Conversation | undefined;
+  }
+  async saveConversation(c: Conversation): Promise<void> {
+    await this.vault.putJSON(C.conversations, ROOT, c.id, asValue(c));
+  }
+
+  /** Messages of a conversation in time order; `before`/`limit` page backwards from the newest. */
+  async messages(conversationId: string, options: { limit?: number; beforeKey?: string } = {}): Promise<{ key: string; message: StoredMessage }[]> {
+    const page = await this.vault.listJSON(C.messages, conversationId, {
+      reverse: true,
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(options.beforeKey !== undefined ? { after: options.beforeKey } : {}),
+    });
+    return page.map((e) => ({ key: String(e.id), message: e.value as unknown as StoredMessage })).reverse();
+  }
+  async message(conversationId: string, id: string): Promise<StoredMessage | undefined> {
+    const key = await this.vault.getJSON(C.messageKeys, conversationId, id);
+    if (typeof key !== 'string') return undefined;
+    return (await this.vault.getJSON(C.messages, conversationId, key)) as unknown as StoredMessage | undefined;
+  }
+  /** The ops that store `m` (for one atomic batch with other records). */
+  messageOps(conversationId: string, m: StoredMessage): { collection: string; partition: string; id: string; value: VaultValue }[] {
+    const key = messageKey(m.sentAt, m.id);
+    return [
+      { collection: C.messages, partition: conversationId, id: key, value: asValue(m) },
+      { collection: C.messageKeys, partition: conversationId, id: m.id, value: key },
+    ];
+  }
+  async saveMessage(conversationId: string, m: StoredMessage): Promise<void> {
+    await this.putJSONMany(this.messageOps(conversationId, m));
+  }
+
+  async invites(): Promise<LocalInvite[]> {
+    return values<LocalInvite>(await this.vault.listJSON(C.invites, ROOT));
+  }
+  async invite(hash: string): Promise<LocalInvite | undefined> {
+    return (await this.vault.getJSON(C.invites, ROOT, hash)) as unknown as LocalInvite | undefined;
+  }
+  async saveInvite(i: LocalInvite): Promise<void> {
+    await this.vault.putJSON(C.invites, ROOT, i.hash, asValue(i));
+  }
+
+  async outbox(): Promise<OutboxItem[]> {
+    return values<OutboxItem>(await this.vault.listJSON(C.outbox, ROOT));
+  }
+  outboxOp(item: OutboxItem): { collection: string; partition: string; id: string; value: VaultValue } {
+    return { collection: C.outbox, partition: ROOT, id: item.key, value: asValue(item) };
+  }
+  async saveOutboxItem(item: OutboxItem): Promise<void> {
+    await this.vault.putJSON(C.outbox, ROOT, item.key, asValue(item));
+  }
+  async removeOutboxItem(key: string): Promise<void> {
+    await this.vault.delete(C.outbox, ROOT, key);
+  }
+
+  async syncCursor(mailbox: string): Promise<number> {
+    const v = await this.vault.getJSON(C.sync, ROOT, mailbox);
+    return typeof v === 'object' && v !== null && 'after' in v && typeof v.after === 'number' ? v.after : 0;
+  }
+  async saveSyncCursor(mailbox: string, after: number): Promise<void> {
+    await this.vault.putJSON(C.sync, ROOT, mailbox, { after });
+  }
+
+  /** Several JSON records in one transaction: all or none. */
+  async putJSONMany(entries: readonly { collection: string; partition: string; id: string; value: VaultValue }[]): Promise<void> {
+    await this.vault.batch(entries.map((e) => ({ type: 'put' as const, collection: e.collection, partition: e.partition, id: e.id, value: encodeValue(e.value) })));
+  }
+
+  conversationOp(c: Conversation): { collection: string; partition: string; id: string; value: VaultValue } {
+    return { collection: C.conversations, partition: ROOT, id: c.id, value: asValue(c) };
+  }
+}

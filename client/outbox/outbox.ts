@@ -1,0 +1,144 @@
+/**
+ * The outbox: everything this device sends goes through here, written to the vault before any
+ * network is tried, and sent exactly once.
+ *
+ * - `enqueue` stores the message (status `queued`) and its outbox item in one vault
+ *   transaction, so a message the person saw as written is never lost, online or not.
+ * - `flush` sends in order, one at a time (single flight). An item is sealed once: the session
+ *   advances and the envelope is saved in the item before the first attempt, and every retry
+ *   resends those same bytes under the same message id, which the relay stores at most once.
+ * - No network: the item stays, `flush` stops and runs again on the next trigger (back
+ *   online, live socket reconnected, app started, a new message).
+ * - A refusal retrying cannot fix (capability revoked: 403) marks the item and its message
+ *   `failed` and moves on, so one dead conversation cannot block the others.
+ * @module
+ */
+import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import { decodePublicIdentity } from '../../shared/keys.ts';
+import { encodePayload, type Payload } from '../../shared/payload.ts';
+import { randomBytes } from '../../shared/provider.ts';
+import { sealMessage } from '../../shared/session.ts';
+import { OfflineError, RelayApiError, type RelayApi } from '../api/relay.ts';
+import { outboxKey, type Conversation, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
+import type { ProtocolStore } from '../../shared/session.ts';
+
+export interface OutboxDeps {
+  readonly records: Records;
+  readonly store: ProtocolStore;
+  readonly api: RelayApi;
+  readonly now?: () => number;
+  /** Told after each change (a message's status, the queue length). */
+  readonly onChange?: (conversationId: string) => void;
+}
+
+export const newMessageId = (): string => toBase64url(randomBytes(16));
+
+export class Outbox {
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly deps: OutboxDeps) {}
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  /**
+   * Queues `payload` for the conversation. With `message` (what the person wrote) both are
+   * stored together; receipts and hellos have none.
+   */
+  async enqueue(conversation: Conversation, payload: Payload, message?: StoredMessage): Promise<void> {
+    const { records } = this.deps;
+    const item: OutboxItem = {
+      key: outboxKey(this.now()),
+      conversationId: conversation.id,
+      messageId: payload.id,
+      payload: encodePayload(payload),
+      createdAt: this.now(),
+      attempts: 0,
+    };
+    const ops = [records.outboxOp(item)];
+    if (message) ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...conversation, lastAt: message.sentAt }));
+    await records.putJSONMany(ops);
+    this.deps.onChange?.(conversation.id);
+  }
+
+  /** Items still waiting (the UI's "will send when back online"). */
+  async pending(): Promise<number> {
+    return (await this.deps.records.outbox()).filter((i) => !i.failed).length;
+  }
+
+  /** Sends what is queued; concurrent calls share one run, and a call during a run schedules another. */
+  flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.sendAll();
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async sendAll(): Promise<void> {
+    const { records } = this.deps;
+    for (const queued of await records.outbox()) {
+      if (queued.failed) continue;
+      const conversation = await records.conversation(queued.conversationId);
+      if (!conversation) {
+        await records.removeOutboxItem(queued.key);
+        continue;
+      }
+      if (conversation.pendingIdentity || !conversation.sendMailboxId || !conversation.sendCapability) continue;
+      try {
+        await this.sendOne(queued, conversation);
+      } catch (e) {
+        if (e instanceof OfflineError) return;
+        if (e instanceof RelayApiError && (e.status === 429 || e.status >= 500)) return;
+        await this.fail(queued, e instanceof RelayApiError ? e.code : e instanceof Error ? e.name : 'error');
+      }
+    }
+  }
+
+  private async sendOne(queued: OutboxItem, conversation: Conversation): Promise<void> {
+    const { records, store, api } = this.deps;
+    let item = queued;
+    if (!item.envelope) {
+      // Seal once. sealMessage commits the session before returning the envelope; the item is
+      // saved right after, so a crash in between costs a skipped message key, never a reused one.
+      const envelope = await sealMessage(store, conversation.id, conversation.sendMailboxId!, item.payload);
+      item = { ...item, envelope };
+      await records.saveOutboxItem(item);
+    }
+    item = { ...item, attempts: item.attempts + 1 };
+    await api.send(conversation.sendCapability!, fromBase64url(item.messageId, 16), item.envelope!);
+    await records.removeOutboxItem(item.key);
+    await this.setStatus(conversation.id, item.messageId, 'sent');
+  }
+
+  private async fail(item: OutboxItem, reason: string): Promise<void> {
+    await this.deps.records.saveOutboxItem({ ...item, failed: reason });
+    await this.setStatus(item.conversationId, item.messageId, 'failed');
+  }
+
+  private async setStatus(conversationId: string, messageId: string, status: StoredMessage['status']): Promise<void> {
+    const { records } = this.deps;
+    const message = await records.message(conversationId, messageId);
+    if (message && rank(status) > rank(message.status)) await records.saveMessage(conversationId, { ...message, status });
+    this.deps.onChange?.(conversationId);
+  }
+}
+
+/** Status only moves forward (a late "sent" never overwrites "read"); `failed` sits apart. */
+const ORDER: Record<StoredMessage['status'], number> = { queued: 0, failed: 1, sent: 2, delivered: 3, read: 4 };
+export const rank = (s: StoredMessage['status']): number => ORDER[s];
+
+/** The peer identity as pinned in a conversation. */
+export const peerIdentity = (c: Conversation) => decodePublicIdentity(c.peer);

@@ -1,0 +1,334 @@
+/**
+ * The app's state as signals, and the session that exists only while the vault is unlocked.
+ *
+ * Phases: `starting` (looking for a vault) → `welcome` (none on this device; set up or join) or
+ * `locked` → `ready` (unlocked: records, identity, protocol store, outbox, receiver and live
+ * channel exist). Locking stops the session, drops every decrypted value held in signals and
+ * locks the vault, so nothing readable is left in memory that the UI could show.
+ * @module
+ */
+import { batch, signal } from '@preact/signals';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toBase64url } from '../../shared/encoding.ts';
+import { decodeInvite, isInviteExpired, type Invite } from '../../shared/invite.ts';
+import { deriveIdentity, identityId, type Identity } from '../../shared/keys.ts';
+import type { Payload } from '../../shared/payload.ts';
+import { verifyBundle } from '../../shared/prekeys.ts';
+import { getProvider, randomBytes } from '../../shared/provider.ts';
+import { startSession } from '../../shared/session.ts';
+import { conversationFromInvite, createInvite, identityFromProfile, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
+import { OfflineError, RelayApi } from '../api/relay.ts';
+import { VaultProtocolStore } from '../data/protocol-store.ts';
+import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
+import { newMessageId, Outbox } from '../outbox/outbox.ts';
+import { LiveChannel, type LiveState } from '../sync/live.ts';
+import { consentDigest, Receiver } from '../sync/receive.ts';
+import { createVault, openVault, vaultExists, type Vault } from '../vault/vault.ts';
+
+export type Phase = 'starting' | 'welcome' | 'locked' | 'ready';
+
+export const phase = signal<Phase>('starting');
+/** The URL fragment route (`#/join/...`, `#/c/<id>`, ...). */
+export const route = signal<string>(typeof location === 'undefined' ? '' : location.hash);
+export const profile = signal<Profile | undefined>(undefined);
+export const conversations = signal<readonly Conversation[]>([]);
+export const invites = signal<readonly LocalInvite[]>([]);
+/** Bumped when a conversation's messages change; views re-read their page. */
+export const messagesVersion = signal(0);
+export const liveState = signal<LiveState>('offline');
+export const outboxPending = signal(0);
+export const browserOnline = signal(typeof navigator === 'undefined' ? true : navigator.onLine);
+
+const DB_NAME = 'confidant-vault';
+
+export const navigate = (hash: string): void => {
+  if (location.hash !== hash) location.hash = hash;
+  route.value = hash;
+};
+
+/** Everything that exists only while unlocked. */
+export class Session {
+  readonly records: Records;
+  readonly store: VaultProtocolStore;
+  readonly outbox: Outbox;
+  readonly receiver: Receiver;
+  private live: LiveChannel | undefined;
+  private retryTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    readonly vault: Vault,
+    readonly identity: Identity,
+    readonly profile: Profile,
+    readonly api: RelayApi,
+  ) {
+    this.records = new Records(vault);
+    this.store = new VaultProtocolStore(vault, identity);
+    const onChange = () => void refreshLists(this);
+    this.outbox = new Outbox({ records: this.records, store: this.store, api, onChange });
+    this.receiver = new Receiver({ records: this.records, store: this.store, api, identity, profile, outbox: this.outbox, onChange });
+  }
+
+  start(): void {
+    this.live = new LiveChannel({
+      url: this.api.liveUrl(),
+      identity: this.identity,
+      mailboxId: this.profile.mailboxId,
+      onNotice: () => void this.sync(),
+      onState: (s) => {
+        liveState.value = s;
+        if (s === 'live') void this.outbox.flush().then(() => refreshLists(this));
+      },
+    });
+    this.live.start();
+    // Keys the relay may lack after an interrupted setup, and one-time prekeys used up since.
+    void provisionDevice(this.api, this.identity, this.store, this.profile).catch(() => {});
+    // Belt and braces for a socket that silently died: pull and flush every 30 s.
+    this.retryTimer = setInterval(() => void this.sync(), 30_000);
+    void this.sync();
+  }
+
+  /** Pull the mailbox and send what waits; network failures leave everything for next time. */
+  async sync(): Promise<void> {
+    try {
+      await this.receiver.pull();
+    } catch (e) {
+      if (!(e instanceof OfflineError)) console.warn('confidant: receive failed', (e as Error).name);
+    }
+    try {
+      await this.outbox.flush();
+    } catch (e) {
+      if (!(e instanceof OfflineError)) console.warn('confidant: send failed', (e as Error).name);
+    }
+    await refreshLists(this);
+  }
+
+  stop(): void {
+    this.live?.stop();
+    clearInterval(this.retryTimer);
+  }
+
+  /** Writes a message (queued in the vault first), then tries to send it. */
+  async send(conversation: Conversation, draft: { text: string; urgent?: boolean; replyTo?: string; attachments?: StoredMessage['attachments'] }): Promise<void> {
+    const id = newMessageId();
+    const sentAt = Date.now();
+    const payload: Payload = {
+      v: 1,
+      type: 'message',
+      id,
+      sentAt,
+      ...(draft.text ? { text: draft.text } : {}),
+      ...(draft.urgent ? { urgent: true } : {}),
+      ...(draft.replyTo ? { replyTo: draft.replyTo } : {}),
+      ...(draft.attachments?.length
+        ? { attachments: draft.attachments.map((a) => ({ blobId: a.blobId, key: toBase64url(a.key), digest: toBase64url(a.digest), size: a.size, name: a.name, mime: a.mime })) }
+        : {}),
+    };
+    const message: StoredMessage = {
+      id,
+      mine: true,
+      sentAt,
+      status: 'queued',
+      ...(draft.text ? { text: draft.text } : {}),
+      ...(draft.urgent ? { urgent: true } : {}),
+      ...(draft.replyTo ? { replyTo: draft.replyTo } : {}),
+      ...(draft.attachments?.length ? { attachments: draft.attachments } : {}),
+    };
+    await this.outbox.enqueue(conversation, payload, message);
+    messagesVersion.value++;
+    await refreshLists(this);
+    void this.outbox.flush().then(() => refreshLists(this));
+  }
+
+  /** Marks a conversation read here and tells the peer which of their messages were read. */
+  async markRead(conversation: Conversation): Promise<void> {
+    const page = await this.records.messages(conversation.id, { limit: 500 });
+    const unreadTheirs = page.filter((m) => !m.message.mine && !m.message.readSent).map((m) => m.message);
+    if (conversation.unread === 0 && unreadTheirs.length === 0) return;
+    const updated = { ...conversation, unread: 0, urgentUnread: 0 };
+    await this.records.putJSONMany([
+      this.records.conversationOp(updated),
+      ...unreadTheirs.flatMap((m) => this.records.messageOps(conversation.id, { ...m, readSent: true })),
+    ]);
+    if (unreadTheirs.length > 0) {
+      await this.outbox.enqueue(updated, { v: 1, type: 'receipt', id: newMessageId(), sentAt: Date.now(), status: 'read', messageIds: unreadTheirs.map((m) => m.id).slice(-500) });
+      void this.outbox.flush().then(() => refreshLists(this));
+    }
+    await refreshLists(this);
+  }
+
+  async createInvite(label: string): Promise<LocalInvite> {
+    const invite = await createInvite(this.api, this.identity, this.profile, this.records, label, location.origin, Date.now());
+    await refreshLists(this);
+    return invite;
+  }
+
+  async saveProfile(next: Profile): Promise<void> {
+    await this.records.saveProfile(next);
+    profile.value = next;
+  }
+}
+
+let current: Session | undefined;
+export const session = (): Session | undefined => current;
+
+async function refreshLists(s: Session): Promise<void> {
+  if (current !== s) return;
+  const [list, inv, pending] = await Promise.all([s.records.conversations(), s.records.invites(), s.outbox.pending()]);
+  if (current !== s) return;
+  batch(() => {
+    conversations.value = list.sort((a, b) => b.lastAt - a.lastAt);
+    invites.value = inv.sort((a, b) => b.createdAt - a.createdAt);
+    outboxPending.value = pending;
+    messagesVersion.value++;
+  });
+}
+
+async function begin(vault: Vault): Promise<void> {
+  const records = new Records(vault);
+  const p = await records.profile();
+  if (!p) throw new Error('The vault holds no profile');
+  const identity = await identityFromProfile(p);
+  const s = new Session(vault, identity, p, new RelayApi());
+  current = s;
+  vault.onLockChange((unlocked) => {
+    if (!unlocked && current === s) endSession();
+  });
+  batch(() => {
+    profile.value = p;
+    phase.value = 'ready';
+  });
+  await refreshLists(s);
+  s.start();
+  startAutoLock(p.autoLockMinutes);
+}
+
+function endSession(): void {
+  current?.stop();
+  current = undefined;
+  stopAutoLock();
+  batch(() => {
+    profile.value = undefined;
+    conversations.value = [];
+    invites.value = [];
+    outboxPending.value = 0;
+    liveState.value = 'offline';
+    messagesVersion.value++;
+    phase.value = 'locked';
+  });
+}
+
+let lockedVault: Vault | undefined;
+
+/** At load: is there a vault on this device? */
+export async function boot(): Promise<void> {
+  addEventListener('hashchange', () => (route.value = location.hash));
+  addEventListener('online', () => {
+    browserOnline.value = true;
+    void current?.sync();
+  });
+  addEventListener('offline', () => (browserOnline.value = false));
+  phase.value = (await vaultExists(DB_NAME)) ? 'locked' : 'welcome';
+}
+
+/** Unlocks with the passphrase; rejects with the vault's `wrong_passphrase` error otherwise. */
+export async function unlock(passphrase: string, onProgress?: (fraction: number) => void): Promise<void> {
+  lockedVault ??= await openVault(DB_NAME);
+  await lockedVault.unlock(passphrase, onProgress ? { onProgress } : {});
+  await begin(lockedVault);
+}
+
+export function lockNow(): void {
+  const vault = current?.vault;
+  endSession();
+  vault?.lock();
+  lockedVault = vault ?? lockedVault;
+}
+
+// Auto-lock after inactivity; any input or the page becoming visible counts as activity.
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
+let idleMs = 0;
+const activity = (): void => {
+  clearTimeout(idleTimer);
+  if (idleMs > 0) idleTimer = setTimeout(lockNow, idleMs);
+};
+const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart', 'scroll'] as const;
+
+export function startAutoLock(minutes: number): void {
+  stopAutoLock();
+  idleMs = Math.max(0, minutes) * 60_000;
+  if (idleMs === 0) return;
+  for (const e of ACTIVITY_EVENTS) addEventListener(e, activity, { passive: true, capture: true });
+  activity();
+}
+
+function stopAutoLock(): void {
+  clearTimeout(idleTimer);
+  for (const e of ACTIVITY_EVENTS) removeEventListener(e, activity, { capture: true });
+}
+
+/** A therapist's first run: register with the code, then create the vault and provision. */
+export async function setUpTherapist(input: { rootSecret: Uint8Array; passphrase: string; code: string; practiceName: string; onProgress?: (f: number) => void }): Promise<void> {
+  const api = new RelayApi();
+  const identity = await deriveIdentity(input.rootSecret);
+  await registerTherapist(api, identity, input.code);
+  const p = newProfile('therapist', input.rootSecret, input.practiceName.trim(), Date.now());
+  const vault = await createVault(input.passphrase, { dbName: DB_NAME, ...(input.onProgress ? { onProgress: input.onProgress } : {}) });
+  await new Records(vault).saveProfile(p);
+  await provisionDevice(api, identity, new VaultProtocolStore(vault, identity), p).catch((e) => {
+    if (!(e instanceof OfflineError)) throw e;
+  });
+  navigate('#/');
+  await begin(vault);
+}
+
+/** Parses the invite in a `#/join/<invite>` route; throws with a plain-words message. */
+export async function inviteFromRoute(hash: string): Promise<Invite> {
+  const encoded = hash.replace(/^#\/join\//, '');
+  let invite: Invite;
+  try {
+    invite = await decodeInvite(decodeURIComponent(encoded));
+  } catch {
+    throw new Error('This invite link is damaged or incomplete. Ask your therapist to send it again, and open the whole link.');
+  }
+  if (isInviteExpired(invite, Date.now())) throw new Error('This invite has expired. Ask your therapist for a new invite link.');
+  return invite;
+}
+
+const CONSENT_LABEL = new TextEncoder().encode('Confidant consent v1\0');
+
+/** A client's first run from an invite: register, vault, session with the therapist, hello + consent. */
+export async function joinFromInvite(input: { invite: Invite; rootSecret: Uint8Array; passphrase: string; onProgress?: (f: number) => void }): Promise<void> {
+  const { invite } = input;
+  const api = new RelayApi();
+  const identity = await deriveIdentity(input.rootSecret);
+  await registerClient(api, identity, invite);
+  const p = newProfile('client', input.rootSecret, invite.practiceName, Date.now());
+  const vault = await createVault(input.passphrase, { dbName: DB_NAME, ...(input.onProgress ? { onProgress: input.onProgress } : {}) });
+  const records = new Records(vault);
+  await records.saveProfile(p);
+  const store = new VaultProtocolStore(vault, identity);
+  await provisionDevice(api, identity, store, p);
+
+  // Our mailbox's capability for the therapist, then the session (the bundle must carry the
+  // identity the invite pinned), then hello and the signed consent, queued in the outbox.
+  const issued = randomBytes(32);
+  await api.addCapability(identity, p.mailboxId, sha256(issued));
+  const bundle = await api.fetchBundle(identity, invite.therapist.signingKey);
+  await verifyBundle(bundle, invite.therapist);
+  const conversationId = identityId(invite.therapist);
+  await startSession(store, conversationId, bundle, { expectedIdentity: invite.therapist });
+  const digest = consentDigest(invite.consentText);
+  const conversation = conversationFromInvite(invite, issued, Date.now(), digest);
+  await records.saveConversation(conversation);
+
+  const provider = await getProvider();
+  const digestBytes = sha256(new TextEncoder().encode(invite.consentText));
+  const signature = await provider.ed25519Sign(identity.signing.secretKey, new Uint8Array([...CONSENT_LABEL, ...digestBytes]));
+  const outbox = new Outbox({ records, store, api });
+  const now = Date.now();
+  await outbox.enqueue(conversation, { v: 1, type: 'hello', id: newMessageId(), sentAt: now, mailboxId: toBase64url(p.mailboxId), capability: toBase64url(issued), inviteHash: conversation.inviteHash! });
+  await outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', documentDigest: digest, signature: toBase64url(signature) });
+  await outbox.flush().catch(() => {});
+  navigate(`#/c/${encodeURIComponent(conversationId)}`);
+  await begin(vault);
+}

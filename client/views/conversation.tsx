@@ -1,0 +1,310 @@
+/**
+ * One conversation: the newest messages (older ones a page at a time, so 2,000 messages cost
+ * what 50 do), a composer with urgent and reply, attachments with progress, and read receipts
+ * sent while the conversation is on screen. Every message text is rendered as text.
+ * @module
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { decodePublicIdentity } from '../../shared/keys.ts';
+import { downloadAttachment, isPreviewable, uploadAttachment, type Phase } from '../attachments/attachments.ts';
+import type { AttachmentMeta, Conversation, StoredMessage } from '../data/records.ts';
+import { conversations, messagesVersion, navigate, profile, session } from '../state/app.ts';
+import { Progress } from './progress.tsx';
+import { TopBar } from './topbar.tsx';
+
+const PAGE = 50;
+
+const STATUS_LABEL: Record<StoredMessage['status'], string> = {
+  queued: 'Waiting to send',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Not sent',
+};
+
+const clock = (ms: number): string => new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+
+export function ConversationView({ id }: { id: string }) {
+  const conversation = conversations.value.find((c) => c.id === id);
+  const [messages, setMessages] = useState<{ key: string; message: StoredMessage }[]>([]);
+  const [limit, setLimit] = useState(PAGE);
+  const [hasMore, setHasMore] = useState(false);
+  const [announce, setAnnounce] = useState('');
+  const listRef = useRef<HTMLOListElement>(null);
+  const lastKey = useRef<string | undefined>(undefined);
+  const version = messagesVersion.value;
+
+  useEffect(() => {
+    const s = session();
+    if (!s || !conversation) return;
+    let live = true;
+    void s.records.messages(id, { limit: limit + 1 }).then((page) => {
+      if (!live) return;
+      setHasMore(page.length > limit);
+      const shown = page.slice(-limit);
+      const newest = shown.at(-1);
+      if (newest && lastKey.current && newest.key > lastKey.current && !newest.message.mine) {
+        setAnnounce(`New message: ${newest.message.text ?? 'an attachment'}`);
+      }
+      const atBottom = !lastKey.current || newest?.key !== lastKey.current;
+      lastKey.current = newest?.key;
+      setMessages(shown);
+      if (atBottom) requestAnimationFrame(() => listRef.current?.lastElementChild?.scrollIntoView({ block: 'end' }));
+    });
+    return () => {
+      live = false;
+    };
+  }, [id, limit, version, conversation !== undefined]);
+
+  useEffect(() => {
+    const s = session();
+    if (s && conversation && conversation.unread > 0 && document.visibilityState === 'visible') void s.markRead(conversation);
+  }, [conversation?.unread]);
+
+  if (!conversation) {
+    return (
+      <div class="app-frame">
+        <TopBar title="Conversation" back="#/" />
+        <main class="screen">
+          <p>This conversation is not on this device.</p>
+        </main>
+      </div>
+    );
+  }
+
+  const isTherapist = profile.value?.role === 'therapist';
+  const byId = new Map(messages.map((m) => [m.message.id, m.message]));
+  return (
+    <div class="conversation">
+      <TopBar title={conversation.label} {...(isTherapist ? { back: '#/' } : {})}>
+        <button type="button" class="icon-button" onClick={() => navigate(`#/verify/${encodeURIComponent(id)}`)} aria-label="Safety number">
+          Verify
+        </button>
+        {!isTherapist && (
+          <button type="button" class="icon-button" onClick={() => navigate('#/settings')} aria-label="Settings">
+            Settings
+          </button>
+        )}
+      </TopBar>
+      {!isTherapist && conversation.emergencyNotice && (
+        <details class="banner">
+          <summary>Not for emergencies</summary>
+          <p>{conversation.emergencyNotice}</p>
+        </details>
+      )}
+      <ol class="messages" ref={listRef} aria-label={`Messages with ${conversation.label}`}>
+        {hasMore && (
+          <li class="load-more">
+            <button type="button" onClick={() => setLimit(limit + PAGE)}>
+              Show earlier messages
+            </button>
+          </li>
+        )}
+        {messages.length === 0 && <li class="muted">No messages yet. Write the first one below.</li>}
+        {messages.map(({ key, message }) => (
+          <MessageBubble key={key} message={message} quoted={message.replyTo ? byId.get(message.replyTo) : undefined} conversation={conversation} />
+        ))}
+      </ol>
+      <div class="visually-hidden" aria-live="polite" role="log">
+        {announce}
+      </div>
+      <Composer conversation={conversation} />
+    </div>
+  );
+}
+
+function MessageBubble({ message, quoted, conversation }: { message: StoredMessage; quoted: StoredMessage | undefined; conversation: Conversation }) {
+  const cls = `message${message.mine ? ' mine' : ''}${message.urgent ? ' urgent' : ''}`;
+  return (
+    <li class={cls} data-message-id={message.id}>
+      {message.urgent && <strong class="urgent-label">Urgent: </strong>}
+      {quoted && <span class="quote">{quoted.text ?? 'Attachment'}</span>}
+      {message.text !== undefined && <span class="text">{message.text}</span>}
+      {message.attachments?.map((a) => (
+        <AttachmentView key={a.blobId} meta={a} />
+      ))}
+      <span class="meta">
+        {clock(message.sentAt)}
+        {message.mine ? ` · ${STATUS_LABEL[message.status]}` : ''}
+        {!message.mine && (
+          <>
+            {' · '}
+            <button type="button" class="link reply-button" onClick={() => setReply(conversation.id, message)}>
+              Reply
+            </button>
+          </>
+        )}
+      </span>
+    </li>
+  );
+}
+
+// The message a reply answers, per conversation (a tiny shared state between bubble and composer).
+const replyTarget = new Map<string, StoredMessage>();
+let replyListener: (() => void) | undefined;
+const setReply = (conversationId: string, m: StoredMessage | undefined): void => {
+  if (m) replyTarget.set(conversationId, m);
+  else replyTarget.delete(conversationId);
+  replyListener?.();
+  document.getElementById('composer-text')?.focus();
+};
+
+function AttachmentView({ meta }: { meta: AttachmentMeta }) {
+  const [url, setUrl] = useState<string | undefined>();
+  const [progress, setProgress] = useState<{ phase: Phase; fraction: number } | undefined>();
+  const [error, setError] = useState('');
+  useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
+  const open = async () => {
+    const s = session();
+    if (!s) return;
+    setError('');
+    setProgress({ phase: 'downloading', fraction: 0 });
+    try {
+      const blob = await downloadAttachment(s.api, meta, (phase, fraction) => setProgress({ phase, fraction }));
+      setUrl(URL.createObjectURL(blob));
+    } catch {
+      setError('This attachment could not be downloaded or did not verify. It may have expired.');
+    } finally {
+      setProgress(undefined);
+    }
+  };
+  const sizeText = meta.size >= 1024 * 1024 ? `${(meta.size / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(meta.size / 1024)} KB`;
+  return (
+    <span class="attachment">
+      <span>
+        📎 {meta.name} ({sizeText})
+      </span>
+      {url ? (
+        <>
+          {isPreviewable(meta.mime) && <img class="preview" src={url} alt={`Picture: ${meta.name}`} />}
+          <a class="button" href={url} download={meta.name}>
+            Save {meta.name}
+          </a>
+        </>
+      ) : progress ? (
+        <Progress label="Downloading and decrypting" fraction={progress.fraction} />
+      ) : (
+        <button type="button" onClick={() => void open()}>
+          Download {meta.name}
+        </button>
+      )}
+      {error && <span class="error">{error}</span>}
+    </span>
+  );
+}
+
+function Composer({ conversation }: { conversation: Conversation }) {
+  const [text, setText] = useState('');
+  const [urgent, setUrgent] = useState(false);
+  const [files, setFiles] = useState<File[]>([]);
+  const [upload, setUpload] = useState<{ phase: Phase; fraction: number } | undefined>();
+  const [error, setError] = useState('');
+  const [, force] = useState(0);
+  useEffect(() => {
+    replyListener = () => force((n) => n + 1);
+    return () => {
+      replyListener = undefined;
+    };
+  }, []);
+  const reply = replyTarget.get(conversation.id);
+  const blocked = conversation.pendingIdentity !== undefined;
+  const canSend = !blocked && !upload && (text.trim().length > 0 || files.length > 0);
+
+  const send = async (e?: Event) => {
+    e?.preventDefault();
+    const s = session();
+    if (!s || !canSend) return;
+    setError('');
+    try {
+      const attachments: AttachmentMeta[] = [];
+      for (const file of files) {
+        attachments.push(await uploadAttachment(s.api, s.identity, file, (phase, fraction) => setUpload({ phase, fraction })));
+      }
+      setUpload(undefined);
+      await s.send(conversation, { text: text.trim(), urgent, ...(reply ? { replyTo: reply.id } : {}), attachments });
+      setText('');
+      setUrgent(false);
+      setFiles([]);
+      setReply(conversation.id, undefined);
+    } catch (err) {
+      setUpload(undefined);
+      setError(
+        files.length > 0
+          ? `The attachment could not be sent${err instanceof RangeError ? `: ${err.message}` : '. Attachments need a connection; your text is still here.'}`
+          : 'The message could not be saved on this device. Try again.',
+      );
+    }
+  };
+
+  return (
+    <form class="composer" onSubmit={send} aria-label="Write a message">
+      {blocked && (
+        <p class="error" role="alert">
+          The safety number with {conversation.label} changed. Sending is paused until you check it.
+        </p>
+      )}
+      {reply && (
+        <p class="reply-to">
+          Replying to: <span class="quote">{reply.text ?? 'Attachment'}</span>{' '}
+          <button type="button" class="link" onClick={() => setReply(conversation.id, undefined)}>
+            Cancel reply
+          </button>
+        </p>
+      )}
+      {files.length > 0 && (
+        <p class="muted">
+          Attached: {files.map((f) => f.name).join(', ')}{' '}
+          <button type="button" class="link" onClick={() => setFiles([])}>
+            Remove
+          </button>
+        </p>
+      )}
+      {upload && <Progress label={upload.phase === 'encrypting' ? 'Encrypting attachment' : 'Uploading attachment'} fraction={upload.fraction} />}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="composer-row">
+        <label for="composer-text" class="visually-hidden">
+          Message
+        </label>
+        <textarea
+          id="composer-text"
+          rows={2}
+          maxLength={16000}
+          value={text}
+          placeholder="Write a message"
+          onInput={(e) => setText(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void send();
+          }}
+        />
+        <button type="submit" class="primary" disabled={!canSend}>
+          Send
+        </button>
+      </div>
+      <div class="composer-options">
+        <label class="checkbox">
+          <input type="checkbox" checked={urgent} onChange={(e) => setUrgent(e.currentTarget.checked)} />
+          <span>Mark as urgent</span>
+        </label>
+        <label class="button file-button">
+          Attach a file
+          <input
+            type="file"
+            class="visually-hidden"
+            multiple
+            onChange={(e) => {
+              setFiles([...(e.currentTarget.files ?? [])].slice(0, 10));
+              e.currentTarget.value = '';
+            }}
+          />
+        </label>
+      </div>
+    </form>
+  );
+}
+
+/** The peer identity as pinned (for the safety number screen). */
+export const pinnedIdentity = (c: Conversation) => decodePublicIdentity(c.peer);

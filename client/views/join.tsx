@@ -1,0 +1,118 @@
+/**
+ * A client's first run from an invite link: who invited them, the emergency notice, the
+ * consent to read and accept, then the recovery phrase and a passphrase. Nothing reaches the
+ * relay until the last step.
+ * @module
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { Invite } from '../../shared/invite.ts';
+import { generateRootSecret, rootSecretToPhrase } from '../../shared/keys.ts';
+import { OnboardingError } from '../account/onboarding.ts';
+import { OfflineError } from '../api/relay.ts';
+import { inviteFromRoute, joinFromInvite } from '../state/app.ts';
+import { PassphraseFields } from './passphrase.tsx';
+import { ConfirmPhrase, ShowPhrase } from './phrase.tsx';
+import { Progress } from './progress.tsx';
+
+type Step = 'consent' | 'phrase' | 'confirm' | 'passphrase';
+
+export function Join({ hash }: { hash: string }) {
+  const [invite, setInvite] = useState<Invite | undefined>();
+  const [inviteError, setInviteError] = useState('');
+  const rootSecret = useMemo(() => generateRootSecret(), []);
+  const words = useMemo(() => rootSecretToPhrase(rootSecret).split(' '), [rootSecret]);
+  const [step, setStep] = useState<Step>('consent');
+  const [accepted, setAccepted] = useState(false);
+  const [passphrase, setPassphrase] = useState<string | undefined>();
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState<number | undefined>();
+
+  useEffect(() => {
+    inviteFromRoute(hash).then(setInvite, (e: Error) => setInviteError(e.message));
+  }, [hash]);
+
+  if (inviteError) {
+    return (
+      <main class="screen" aria-labelledby="join-title">
+        <h1 id="join-title">This invite cannot be used</h1>
+        <p class="error" role="alert">
+          {inviteError}
+        </p>
+      </main>
+    );
+  }
+  if (!invite) {
+    return (
+      <main class="screen boot" aria-busy="true">
+        <p>Reading your invite…</p>
+      </main>
+    );
+  }
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!passphrase) {
+      setError('Choose a passphrase of at least 10 characters and type it twice.');
+      return;
+    }
+    setError('');
+    setBusy(0);
+    try {
+      await joinFromInvite({ invite, rootSecret, passphrase, onProgress: (f) => setBusy(f) });
+    } catch (err) {
+      setBusy(undefined);
+      setError(
+        err instanceof OnboardingError
+          ? err.message
+          : err instanceof OfflineError
+            ? 'The Confidant server cannot be reached. Check your connection and try again; nothing was lost.'
+            : 'Something went wrong while joining. Try again, or ask your therapist for a new invite link.',
+      );
+    }
+  };
+
+  return (
+    <main class="screen" aria-labelledby="join-title">
+      <h1 id="join-title">Join {invite.practiceName}</h1>
+      {step === 'consent' && (
+        <section class="card" aria-labelledby="consent-title">
+          <p class="notice" role="note">
+            <strong>Important: </strong>
+            {invite.emergencyNotice}
+          </p>
+          <h2 id="consent-title">Before you start</h2>
+          <div class="consent-text" tabIndex={0} aria-label="Consent text">
+            {invite.consentText}
+          </div>
+          <label class="checkbox">
+            <input type="checkbox" checked={accepted} onChange={(e) => setAccepted(e.currentTarget.checked)} />
+            <span>I have read this and I agree to message {invite.practiceName} on these terms.</span>
+          </label>
+          <div class="actions">
+            <button type="button" class="primary" disabled={!accepted} onClick={() => setStep('phrase')}>
+              Continue
+            </button>
+          </div>
+        </section>
+      )}
+      {step === 'phrase' && <ShowPhrase words={words} onDone={() => setStep('confirm')} />}
+      {step === 'confirm' && <ConfirmPhrase words={words} onConfirmed={() => setStep('passphrase')} onBack={() => setStep('phrase')} />}
+      {step === 'passphrase' && (
+        <form class="card" onSubmit={submit} noValidate>
+          <PassphraseFields onChange={setPassphrase} />
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+          {busy !== undefined && <Progress label="Creating your encrypted vault" fraction={busy} />}
+          <div class="actions">
+            <button type="submit" class="primary" disabled={busy !== undefined}>
+              Start messaging
+            </button>
+          </div>
+        </form>
+      )}
+    </main>
+  );
+}

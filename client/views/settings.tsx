@@ -1,0 +1,48 @@
+/**
+ * Settings on this device: auto-lock delay, and locking now.
+ * @module
+ */
+import { lockNow, profile, session, startAutoLock } from '../state/app.ts';
+import { TopBar } from './topbar.tsx';
+
+const CHOICES = [1, 5, 15, 60] as const;
+
+export function Settings() {
+  const p = profile.value;
+  const s = session();
+  if (!p || !s) return null;
+  const setMinutes = async (minutes: number) => {
+    await s.saveProfile({ ...p, autoLockMinutes: minutes });
+    startAutoLock(minutes);
+  };
+  return (
+    <div class="app-frame">
+      <TopBar title="Settings" back="#/" />
+      <main class="screen" id="main">
+        <section class="card" aria-labelledby="lock-title">
+          <h2 id="lock-title">Lock</h2>
+          <div class="field">
+            <label for="auto-lock">Lock after inactivity</label>
+            <select id="auto-lock" value={String(p.autoLockMinutes)} onChange={(e) => void setMinutes(Number(e.currentTarget.value))}>
+              {CHOICES.map((m) => (
+                <option key={m} value={String(m)}>
+                  {m === 1 ? '1 minute' : m === 60 ? '1 hour' : `${m} minutes`}
+                </option>
+              ))}
+            </select>
+          </div>
+          <button type="button" onClick={lockNow}>
+            Lock now
+          </button>
+        </section>
+        <section class="card" aria-labelledby="about-title">
+          <h2 id="about-title">This device</h2>
+          <p>
+            You are signed in as {p.role === 'therapist' ? `the therapist of ${p.practiceName}` : `a client of ${p.practiceName}`}. Your messages and keys are stored encrypted on
+            this device and unlock only with your passphrase.
+          </p>
+        </section>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * The bar at the top of every unlocked screen: back, title, lock. Plus the status line when
+ * something needs saying (offline with messages waiting, an update ready).
+ * @module
+ */
+import type { ComponentChildren } from 'preact';
+import { applyUpdate, updateReady } from '../sw/register.ts';
+import { browserOnline, liveState, lockNow, navigate, outboxPending } from '../state/app.ts';
+
+export function TopBar({ title, back, children }: { title: string; back?: string; children?: ComponentChildren }) {
+  return (
+    <>
+      <header class="topbar">
+        {back !== undefined && (
+          <button type="button" class="icon-button" onClick={() => navigate(back)} aria-label="Back">
+            ←
+          </button>
+        )}
+        <h1>{title}</h1>
+        {children}
+        <button type="button" class="icon-button" onClick={lockNow} aria-label="Lock Confidant">
+          Lock
+        </button>
+      </header>
+      <StatusLine />
+    </>
+  );
+}
+
+function StatusLine() {
+  const offline = !browserOnline.value || liveState.value === 'offline';
+  const waiting = outboxPending.value;
+  return (
+    <>
+      {offline && (
+        <div class="banner" role="status">
+          <span>{waiting > 0 ? `Offline. ${waiting === 1 ? '1 message is' : `${waiting} messages are`} saved and will be sent when you are back online.` : 'Offline. New messages will arrive when you are back online.'}</span>
+        </div>
+      )}
+      {updateReady.value && (
+        <div class="banner" role="status">
+          <span>A new version of Confidant is ready.</span>
+          <button type="button" onClick={() => void applyUpdate()}>
+            Update now
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
