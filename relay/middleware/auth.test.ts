@@ -7,7 +7,7 @@ import { REQUEST_MAX_SKEW_MS } from '../../shared/consts.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret, type Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
 import type { RelayEnv } from '../context.ts';
-import { notFound, onError } from '../errors.ts';
+import { notFound, onError, RelayError } from '../errors.ts';
 import { openSqliteStore } from '../storage/sqlite/index.ts';
 import type { Store } from '../storage/types.ts';
 import { requireAuth, requireSignature } from './auth.ts';
@@ -37,6 +37,9 @@ beforeAll(async () => {
   const deps = { store, now: () => NOW };
   app.post('/who', bodyLimit(1000), requireAuth(deps), (c) => c.json({ kind: c.get('account').kind }));
   app.post('/new', bodyLimit(1000), requireSignature(deps), (c) => c.json({ ok: c.get('signer').length }));
+  app.post('/new-refused', bodyLimit(1000), requireSignature(deps), () => {
+    throw new RelayError('forbidden', 'Refused');
+  });
   app.notFound(notFound);
   app.onError(onError);
 });
@@ -120,5 +123,16 @@ describe('requireAuth', () => {
     expect(first.res.status).toBe(200);
     const again = await app.request('/new', { method: 'POST', body: '{"a":1}', headers: first.headers });
     expect(again.status).toBe(401);
+  });
+
+  it('requireSignature remembers no nonce when the handler refuses: no row, the same request is refused again by the handler', async () => {
+    const key = stranger.publicIdentity.signingKey;
+    const first = await send(stranger, { path: '/new-refused' });
+    expect(first.res.status).toBe(403);
+    const nonce = Buffer.from(first.headers['confidant-nonce']!, 'base64url');
+    expect(await store.hasNonce(key, nonce)).toBe(false);
+    const again = await app.request('/new-refused', { method: 'POST', body: '{"a":1}', headers: first.headers });
+    expect(again.status).toBe(403);
+    expect(await store.hasNonce(key, nonce)).toBe(false);
   });
 });

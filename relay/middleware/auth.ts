@@ -6,7 +6,14 @@
  * `unauthorized`; the message says which check failed (nothing the client did not send).
  *
  * `requireSignature` is the variant for registration: the account does not exist yet, so only
- * the signature and the nonce are checked and the key is handed on as `signer`.
+ * the signature is checked and the key is handed on as `signer`; the nonce is remembered only
+ * once the handler answered 2xx (the account now exists). Why that is safe: a registration
+ * request is idempotent by construction. Its signature binds the identity and the code or
+ * invite, and the store decides "account exists" first, so a replay of a registration that
+ * succeeded is 409 and changes nothing, and a replay of a refused one is refused again or (when
+ * the code or invite became valid within the 5-minute window) does exactly what its signer
+ * signed, once. Why it matters: anyone can make keys, so remembering nonces of refused
+ * registrations would let unregistered clients add rows at will.
  *
  * `requireStreamingAuth` is the variant for a body too large to read first (a blob upload): the
  * signature covers method, path and query over an empty body digest, and the body stream is
@@ -77,15 +84,24 @@ function accountAuth(deps: AuthDeps, body: Uint8Array | undefined): MiddlewareHa
   };
 }
 
-/** A signed request from a key that may have no account yet (registration): sets `signer`. */
+/**
+ * A signed request from a key that may have no account yet (registration): sets `signer`. The
+ * nonce is remembered after a 2xx answer only (see the module doc): a refused registration
+ * leaves no row.
+ */
 export function requireSignature(deps: AuthDeps): MiddlewareHandler<RelayEnv> {
   const clock = deps.now ?? Date.now;
   return async (c, next) => {
     const now = clock();
     const { signingKey, nonce } = await verified(c, now);
-    await rememberNonce(deps.store, signingKey, nonce, now);
+    // Refused before the handler: a replay of a request that succeeded never reaches the store.
+    if (await deps.store.hasNonce(signingKey, nonce)) throw unauthorized('Replayed request');
     c.set('signer', signingKey);
     await next();
+    if (c.res.status >= 200 && c.res.status < 300) {
+      // False only for a concurrent copy of this request, which the store answered `exists`.
+      await deps.store.rememberNonce(signingKey, nonce, now + 2 * REQUEST_MAX_SKEW_MS);
+    }
   };
 }
 

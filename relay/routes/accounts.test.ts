@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
 import { encodePublicIdentity } from '../../shared/keys.ts';
+import { signRequest } from '../../shared/request-auth.ts';
 import { appFixture, identityB64, sha256, type AppFixture } from '../testing/app-fixture.ts';
 
 let fx: AppFixture;
@@ -118,5 +119,49 @@ describe('POST /v1/accounts/client', () => {
     await fx.send(therapist, 'POST', '/v1/invites', { body: JSON.stringify({ inviteHash: toBase64url(sha256(secret)) }) });
     const res = await fx.send(therapist, 'POST', '/v1/accounts/client', { body: JSON.stringify({ identity: identityB64(therapist), invite: toBase64url(secret) }) });
     expect(res.status).toBe(409);
+  });
+});
+
+describe('registration and the nonce table', () => {
+  /** Nonce rows now, read by sweeping them all (the store has no other count; it clears them). */
+  const sweptNonces = async () => (await fx.store.sweep(Number.MAX_SAFE_INTEGER)).nonces;
+
+  it('remembers no nonce for a refused registration (unknown code, unknown invite, existing account)', async () => {
+    const therapist = await fx.therapist();
+    await sweptNonces();
+    const before = fx.counts();
+    const a = await fx.newIdentity();
+    const b = await fx.newIdentity();
+    expect((await fx.send(a, 'POST', '/v1/accounts/therapist', { body: JSON.stringify({ identity: identityB64(a), registrationCode: toBase64url(randomBytes(32)) }) })).status).toBe(403);
+    expect((await fx.send(b, 'POST', '/v1/accounts/client', { body: JSON.stringify({ identity: identityB64(b), invite: toBase64url(randomBytes(32)) }) })).status).toBe(403);
+    expect((await fx.send(therapist, 'POST', '/v1/accounts/therapist', { body: JSON.stringify({ identity: identityB64(therapist), registrationCode: toBase64url(randomBytes(32)) }) })).status).toBe(409);
+    expect(fx.counts()).toEqual(before);
+    expect(await sweptNonces()).toBe(0);
+  });
+
+  it('remembers the nonce of a registration that succeeded: the same request again is 401, not 409', async () => {
+    const id = await fx.newIdentity();
+    const path = '/v1/accounts/therapist';
+    const body = JSON.stringify({ identity: identityB64(id), registrationCode: await fx.mintCode() });
+    const headers = { 'content-type': 'application/json', ...(await signRequest(id, { method: 'POST', path, body: new TextEncoder().encode(body) }, { now: fx.now })) };
+    expect((await fx.app.request(path, { method: 'POST', headers, body })).status).toBe(201);
+    const again = await fx.app.request(path, { method: 'POST', headers, body });
+    expect(again.status).toBe(401);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/replay/i);
+  });
+
+  it('lets a refused registration be replayed: it does only what its signer signed, once', async () => {
+    // Why no nonce is needed before success: a replay carries the same identity and code, and
+    // the account check comes first, so it can only create that account, at most once.
+    const id = await fx.newIdentity();
+    const code = randomBytes(32);
+    const path = '/v1/accounts/therapist';
+    const body = JSON.stringify({ identity: identityB64(id), registrationCode: toBase64url(code) });
+    const headers = { 'content-type': 'application/json', ...(await signRequest(id, { method: 'POST', path, body: new TextEncoder().encode(body) }, { now: fx.now })) };
+    expect((await fx.app.request(path, { method: 'POST', headers, body })).status).toBe(403);
+    await fx.store.addRegistrationCode(sha256(code), fx.now, fx.now + 60_000);
+    expect((await fx.app.request(path, { method: 'POST', headers, body })).status).toBe(201);
+    expect((await fx.app.request(path, { method: 'POST', headers, body })).status).toBe(401);
+    expect((await fx.store.getAccount(id.publicIdentity.signingKey))?.kind).toBe('therapist');
   });
 });

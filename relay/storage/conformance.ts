@@ -270,6 +270,19 @@ export function storeConformance(name: string, open: () => Promise<OpenedForTest
         expect(await store.rememberNonce(key, rnd(16), T0 + MINUTE)).toBe(true);
       });
 
+      it('hasNonce reports a stored pair without storing one', async () => {
+        const key = rnd(32);
+        const nonce = rnd(16);
+        expect(await store.hasNonce(key, nonce)).toBe(false);
+        expect(await store.hasNonce(key, nonce)).toBe(false);
+        expect(await store.rememberNonce(key, nonce, T0 + MINUTE)).toBe(true);
+        expect(await store.hasNonce(key, nonce)).toBe(true);
+        expect(await store.hasNonce(rnd(32), nonce)).toBe(false);
+        expect(await store.hasNonce(key, rnd(16))).toBe(false);
+        expect((await store.sweep(T0 + MINUTE)).nonces).toBe(1);
+        expect(await store.hasNonce(key, nonce)).toBe(false);
+      });
+
       it('refuses every replay among concurrent attempts but one', async () => {
         const key = rnd(32);
         const nonce = rnd(16);

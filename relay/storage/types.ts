@@ -143,8 +143,15 @@ export interface Store {
   registerClient(account: Account, inviteHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'invite_invalid'>;
   getAccount(signingKey: Uint8Array): Promise<Account | undefined>;
 
-  /** Replay protection for signed requests: false when (`signingKey`, `nonce`) was seen before. */
+  /**
+   * Replay protection for signed requests: false when (`signingKey`, `nonce`) was seen before.
+   * Rows live until `sweep` after `expiresAt` (the relay passes twice the allowed clock skew: a
+   * signature older than that fails the time check anyway), so the table is bounded by the
+   * signed requests of the last sweep interval plus that window.
+   */
   rememberNonce(signingKey: Uint8Array, nonce: Uint8Array, expiresAt: number): Promise<boolean>;
+  /** True when `rememberNonce` would answer false (the pair is stored), without storing anything. */
+  hasNonce(signingKey: Uint8Array, nonce: Uint8Array): Promise<boolean>;
 
   // Prekeys.
   setSignedPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void>;

@@ -231,6 +231,14 @@ export class PostgresStore implements Store {
     return inserted.rowCount === 1;
   }
 
+  async hasNonce(signingKey: Uint8Array, nonce: Uint8Array): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM nonces WHERE signing_key = $1 AND nonce = $2', [
+      param(signingKey, 'signingKey'),
+      param(nonce, 'nonce'),
+    ]);
+    return rowCount === 1;
+  }
+
   // Prekeys.
 
   async setSignedPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void> {

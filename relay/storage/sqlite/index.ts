@@ -145,6 +145,7 @@ function prepare(db: SqliteDatabase) {
     ),
     getAccount: db.prepare('SELECT * FROM accounts WHERE signing_key = ?'),
     rememberNonce: db.prepare('INSERT OR IGNORE INTO nonces (signing_key, nonce, expires_at) VALUES (?, ?, ?)'),
+    hasNonce: db.prepare('SELECT 1 FROM nonces WHERE signing_key = ? AND nonce = ?').pluck(),
     setSigned: db.prepare(
       `INSERT INTO signed_prekeys (signing_key, key_id, public_key, signature, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (signing_key) DO UPDATE SET key_id = excluded.key_id, public_key = excluded.public_key,
@@ -328,6 +329,10 @@ export class SqliteStore implements Store {
   async rememberNonce(signingKey: Uint8Array, nonce: Uint8Array, expiresAt: number): Promise<boolean> {
     const r = this.#stmts.rememberNonce.run(bytes(signingKey, 'signingKey'), bytes(nonce, 'nonce'), time(expiresAt, 'expiresAt'));
     return r.changes === 1;
+  }
+
+  async hasNonce(signingKey: Uint8Array, nonce: Uint8Array): Promise<boolean> {
+    return this.#stmts.hasNonce.get(bytes(signingKey, 'signingKey'), bytes(nonce, 'nonce')) !== undefined;
   }
 
   async setSignedPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void> {
