@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { openEnvelope } from '../../shared/sealed.ts';
@@ -42,16 +40,13 @@ describe('send, fetch, ack', () => {
     const opened = await openEnvelope(t, fromBase64url(page.messages[0]!.envelope));
     expect(dec.decode(opened.message)).toBe(plaintext);
 
-    // Everything the relay wrote to disk (database, WAL, journal): no plaintext.
-    const files = (await readdir(fx.dataDir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
+    // Everything the store wrote to disk (SQLite: database, WAL, journal; PostgreSQL after a
+    // checkpoint: WAL and this database's files): no plaintext.
+    const files = await fx.storedFiles();
     expect(files.length).toBeGreaterThan(0);
-    for (const f of files) {
-      const bytes = await readFile(join(f.parentPath, f.name));
-      expect(bytes.includes(Buffer.from(plaintext))).toBe(false);
-    }
+    for (const f of files) expect(f.bytes.includes(Buffer.from(plaintext)), f.path).toBe(false);
     // The envelope itself is what is stored (sanity check that the scan sees message rows).
-    const all = Buffer.concat(await Promise.all(files.map((f) => readFile(join(f.parentPath, f.name)))));
-    expect(all.includes(Buffer.from(envelope.subarray(40, 80)))).toBe(true);
+    expect(files.some((f) => f.bytes.includes(Buffer.from(envelope.subarray(40, 80))))).toBe(true);
 
     const ack = await fx.send(t, 'POST', `/v1/mailboxes/${box.idB64}/ack`, { body: JSON.stringify({ messageIds: [messageId] }) });
     expect(ack.status).toBe(200);

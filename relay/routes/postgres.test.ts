@@ -1,26 +1,23 @@
 /**
- * The routes over PostgreSQL (a throwaway cluster): registration, a code used twice, a
- * duplicate invite (a unique violation from pg becomes 409, not 500) and concurrent bundle
- * fetches. The SQLite route tests cover the rest; the store behaviour itself is the
- * conformance suite's.
+ * PostgreSQL-specific route behaviour: a code used twice, a duplicate invite (a unique
+ * violation from pg becomes 409, not 500) and concurrent bundle fetches over pooled
+ * connections. Runs in the `postgres` project only (vitest.config.ts), where `appFixture` gives
+ * a fresh database in the run's cluster; every other route test file runs on both stores, and
+ * the store behaviour itself is the conformance suite's.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
 import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey } from '../../shared/prekeys.ts';
 import { appFixture, identityB64, type AppFixture } from '../testing/app-fixture.ts';
-import { startPostgresCluster, type PostgresCluster } from '../testing/postgres-cluster.ts';
 
-let cluster: PostgresCluster;
 let fx: AppFixture;
 beforeAll(async () => {
-  cluster = await startPostgresCluster();
-  fx = await appFixture({ databaseUrl: await cluster.createDatabase('routes') });
-}, 60_000);
-afterAll(async () => {
-  await fx?.close();
-  await cluster?.stop();
+  fx = await appFixture();
+  // Structural, not a skip: this file belongs to the postgres project; elsewhere it must fail loudly.
+  if (fx.store.kind !== 'postgres') throw new Error(`postgres.test.ts ran on ${fx.store.kind}: it belongs to the postgres project only`);
 });
+afterAll(async () => fx?.close());
 
 describe('routes on PostgreSQL', () => {
   it('registers a therapist and a client, and refuses a code used twice with 403', async () => {

@@ -1,15 +1,24 @@
 /**
- * Test fixture: the real app over a real SQLite store and blob folder in a temp dir, a clock the
- * test controls, and helpers that sign requests with shared's `signRequest` and register
- * accounts through the real routes. `close()` removes everything.
+ * Test fixture: the real app over a real store, a clock the test controls, and helpers that
+ * sign requests with shared's `signRequest` and register accounts through the real routes.
+ * `close()` removes everything.
+ *
+ * Which store: SQLite plus a blob folder in a temp dir, unless the vitest project provides
+ * `relayStore: 'postgres'` (vitest.config.ts); then a fresh database, cloned from the migrated
+ * template in the run's one PostgreSQL cluster (postgres-global-setup.ts), holds everything,
+ * blobs included, and `close()` drops it. The route tests run unchanged on both (issue 4).
+ * Outside vitest (the benches) it is always SQLite.
  * @module
  */
+import { spawnSync } from 'node:child_process';
+import type { Dirent } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Hono } from 'hono';
+import pg from 'pg';
 import { toBase64url } from '../../shared/encoding.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret, type Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
@@ -18,6 +27,8 @@ import type { RelayEnv } from '../context.ts';
 import { openStore } from '../storage/index.ts';
 import { SQLITE_FILE } from '../storage/sqlite/index.ts';
 import type { BlobStore, Store } from '../storage/types.ts';
+import { createDatabaseAt, dropDatabaseAt, findPsql } from './postgres-cluster.ts';
+import type { SharedPostgres } from './postgres-global-setup.ts';
 
 export const FIXTURE_NOW = 1_800_000_000_000;
 const DAY = 24 * 60 * 60 * 1000;
@@ -33,10 +44,16 @@ export interface SendOptions {
   readonly unsigned?: boolean;
 }
 
+export interface StoredFile {
+  readonly path: string;
+  readonly bytes: Buffer;
+}
+
 export interface AppFixture {
   app: Hono<RelayEnv>;
   readonly store: Store;
   readonly blobs: BlobStore;
+  /** A private temp dir; with SQLite it holds `relay.sqlite` and `blobs/`. */
   readonly dataDir: string;
   /** The fixture clock; tests may move it. */
   now: number;
@@ -50,10 +67,25 @@ export interface AppFixture {
   /** A registered client invited by `therapist` (through POST /v1/invites and /v1/accounts/client). */
   client(therapist: Identity): Promise<Identity>;
   /**
-   * Rows per table, read straight from the SQLite file. `nonces` is left out: a request whose
-   * signature verified is remembered even when the route then refuses it (replay protection).
+   * Rows per table, read straight from the database (the SQLite file, or the PostgreSQL
+   * database over a separate connection), plus how many codes and invites are marked used.
+   * `nonces` is left out: a request whose signature verified is remembered even when the route
+   * then refuses it (replay protection).
    */
   counts(): Record<string, number>;
+  /**
+   * What the blob store holds, sorted. SQLite: the file names in DATA_DIR/blobs (finished blobs
+   * and temporary files alike). PostgreSQL: the hex id of each finished blob (a blob_data row),
+   * plus `<hex>.orphan-chunks` for chunk rows that belong to no finished blob.
+   */
+  blobNames(): Promise<string[]>;
+  /**
+   * Every file the store's data reached, read, for plaintext scans. SQLite: all files in
+   * DATA_DIR (database, WAL, journal, blobs). PostgreSQL: after a CHECKPOINT, all files in the
+   * cluster's data directory (WAL, shared catalogs, this database's folder), other databases'
+   * folders left out.
+   */
+  storedFiles(): Promise<StoredFile[]>;
   close(): Promise<void>;
 }
 
@@ -62,14 +94,129 @@ export const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHa
 export const identityB64 = (id: Identity): string => toBase64url(encodePublicIdentity(id.publicIdentity));
 
 /**
- * With `databaseUrl` the store is PostgreSQL (`counts()` then throws: it reads the SQLite file).
- * `deps` overrides message expiry and mailbox quota.
+ * Fixture databases made by this process: `fx_<pid>_<n>_<random>`, unique across the run's
+ * workers (a later worker may get the pid of one that left a database behind).
+ */
+let databases = 0;
+
+/** The PostgreSQL side of a fixture: its database, and how to look at it from outside the store. */
+interface PostgresSide {
+  readonly url: string;
+  readonly psql: string;
+  /** Set when the fixture made the database in the run's cluster: dropped on close, scanned by storedFiles. */
+  readonly own?: { readonly shared: SharedPostgres; readonly name: string };
+}
+
+/** Inside a vitest project that asks for PostgreSQL, the run's shared cluster; otherwise undefined. */
+async function postgresUnderTest(): Promise<SharedPostgres | undefined> {
+  // Only inside vitest: the benches import this fixture under plain tsx.
+  if (!process.env['VITEST']) return undefined;
+  const { inject } = await import('vitest');
+  if (inject('relayStore') !== 'postgres') return undefined;
+  const shared = inject('relayPostgres');
+  if (!shared) throw new Error('fixture: relayStore is postgres but no cluster was provided (globalSetup postgres-global-setup.ts missing?)');
+  return shared;
+}
+
+/** Runs `sql` on `url` with psql and returns its unaligned, tuples-only output. */
+function psqlSync(psql: string, url: string, sql: string): string {
+  const out = spawnSync(psql, ['--no-psqlrc', '--no-align', '--tuples-only', '--quiet', '--set=ON_ERROR_STOP=1', '--dbname', url, '--command', sql], {
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+  });
+  if (out.status !== 0) throw new Error(`fixture: psql failed (${out.error?.message ?? `exit ${out.status}`}): ${out.stderr}`);
+  return out.stdout;
+}
+
+/** One query: the row count of every table but nonces (query_to_xml runs a query per table), and the used marks. */
+const PG_COUNTS_SQL = `
+  SELECT table_name || '|' || (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I', table_name), false, true, '')))[1]::text
+    FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'nonces'
+  UNION ALL SELECT 'registration_codes_used|' || count(*) FROM registration_codes WHERE used_at IS NOT NULL
+  UNION ALL SELECT 'invites_used|' || count(*) FROM invites WHERE used_at IS NOT NULL`;
+
+/** Finished blobs by hex id, and chunk rows of no finished blob (an upload that left bytes behind). */
+const PG_BLOB_NAMES_SQL = `
+  SELECT encode(blob_id, 'hex') AS name FROM blob_data
+  UNION ALL
+  SELECT DISTINCT encode(c.blob_id, 'hex') || '.orphan-chunks' FROM blob_chunks c
+    LEFT JOIN blob_data d ON d.blob_id = c.blob_id AND d.generation = c.generation
+    WHERE d.blob_id IS NULL`;
+
+/** Runs `fn` with one short-lived client on `url`. */
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * All files under `dir`, recursively, read; `skip` leaves paths (and folders) out. A file or
+ * folder removed between listing and reading is no longer on disk, so it is left out too
+ * (PostgreSQL drops old WAL segments at any checkpoint, other fixtures drop their databases).
+ */
+async function readFilesUnder(dir: string, skip: (path: string) => boolean = () => false): Promise<StoredFile[]> {
+  const out: StoredFile[] = [];
+  const gone = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
+  const walk = async (at: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(at, { withFileTypes: true });
+    } catch (err) {
+      if (gone(err)) return;
+      throw err;
+    }
+    for (const e of entries) {
+      const path = join(at, e.name);
+      if (skip(path)) continue;
+      if (e.isDirectory()) await walk(path);
+      else if (e.isFile()) {
+        try {
+          out.push({ path, bytes: await readFile(path) });
+        } catch (err) {
+          if (!gone(err)) throw err;
+        }
+      }
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/**
+ * `databaseUrl`: PostgreSQL at that URL instead (the benches); the caller owns that database,
+ * and `storedFiles()` is not available (no cluster directory to scan). `deps` overrides message
+ * expiry, mailbox quota and blob limits.
  */
 export async function appFixture(
   options: { databaseUrl?: string; deps?: Pick<AppDeps, 'messageTtlMs' | 'mailboxQuota' | 'blobMaxBytes' | 'blobTtlMs'> } = {},
 ): Promise<AppFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'confidant-relay-'));
-  const { store, blobs } = await openStore({ dataDir, databaseUrl: options.databaseUrl });
+  let postgres: PostgresSide | undefined;
+  let opened: Awaited<ReturnType<typeof openStore>>;
+  try {
+    // An empty DATABASE_URL means SQLite to openStore; the same here.
+    const given = options.databaseUrl || undefined;
+    const shared = given === undefined ? await postgresUnderTest() : undefined;
+    if (shared) {
+      const name = `fx_${process.pid}_${(databases += 1)}_${randomBytes(3).toString('hex')}`;
+      const url = await createDatabaseAt(shared.maintenanceUrl, name, shared.template);
+      postgres = { url, psql: shared.psql, own: { shared, name } };
+    } else if (given !== undefined) {
+      postgres = { url: given, psql: findPsql() };
+    }
+    opened = await openStore({ dataDir, databaseUrl: postgres?.url });
+  } catch (err) {
+    if (postgres?.own) await dropDatabaseAt(postgres.own.shared.maintenanceUrl, postgres.own.name);
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const { store, blobs } = opened;
   await store.migrate();
   const fx: AppFixture = {
     app: undefined as unknown as Hono<RelayEnv>,
@@ -115,7 +262,17 @@ export async function appFixture(
       return id;
     },
     counts() {
-      if (store.kind !== 'sqlite') throw new Error('fixture: counts() reads the SQLite file only');
+      if (postgres) {
+        // Synchronous like the SQLite read, so a test reads the same way on both stores; the
+        // store's own connections are left alone (each answer was committed before it was sent).
+        const out: Record<string, number> = {};
+        const lines = psqlSync(postgres.psql, postgres.url, PG_COUNTS_SQL).trim().split('\n');
+        for (const line of lines.sort()) {
+          const [table, n] = line.split('|');
+          out[table!] = Number(n);
+        }
+        return out;
+      }
       const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true, fileMustExist: true });
       try {
         const tables = db
@@ -131,9 +288,33 @@ export async function appFixture(
         db.close();
       }
     },
+    async blobNames() {
+      if (postgres) {
+        const { rows } = await withClient(postgres.url, (c) => c.query<{ name: string }>(PG_BLOB_NAMES_SQL));
+        return rows.map((r) => r.name).sort();
+      }
+      return (await readdir(join(dataDir, 'blobs'))).sort();
+    },
+    async storedFiles() {
+      if (!postgres) return readFilesUnder(dataDir);
+      if (!postgres.own) throw new Error('fixture: storedFiles() needs the run\'s cluster (a database given by URL has no directory to scan)');
+      const { url, own: { shared } } = postgres;
+      // CHECKPOINT: every committed page is written to the database files, not only to the WAL.
+      const oid = await withClient(url, async (c) => {
+        await c.query('CHECKPOINT');
+        return (await c.query<{ oid: number }>('SELECT oid FROM pg_database WHERE datname = current_database()')).rows[0]!.oid;
+      });
+      const base = join(shared.dataDir, 'base');
+      const ours = join(base, String(oid));
+      return readFilesUnder(shared.dataDir, (path) => dirname(path) === base && path !== ours);
+    },
     async close() {
-      await store.close();
-      await rm(dataDir, { recursive: true, force: true });
+      try {
+        await store.close();
+        if (postgres?.own) await dropDatabaseAt(postgres.own.shared.maintenanceUrl, postgres.own.name);
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
   };
   fx.app = createApp({ store, blobs, now: () => fx.now, ...options.deps });

@@ -1,10 +1,8 @@
 /**
  * Test helpers for blob routes: an upload signed the blob way (over an empty body digest, the
- * body streamed), optionally chunked without a Content-Length, and a listing of the blob folder.
+ * body streamed), optionally chunked without a Content-Length, and a listing of the blob store.
  * @module
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
 import type { AppFixture } from './app-fixture.ts';
@@ -46,5 +44,9 @@ export async function upload(fx: AppFixture, who: Identity | undefined, body: Ui
   return fx.app.request(path, { method: 'POST', headers, body: payload, ...(options.chunks ? { duplex: 'half' } : {}) } as RequestInit);
 }
 
-/** File names in DATA_DIR/blobs (finished blobs and temporary files alike). */
-export const blobFiles = async (fx: AppFixture): Promise<string[]> => (await readdir(join(fx.dataDir, 'blobs'))).sort();
+/**
+ * What the blob store holds (`AppFixture.blobNames`): with SQLite the file names in
+ * DATA_DIR/blobs (finished blobs and temporary files alike), with PostgreSQL the finished blobs'
+ * hex ids plus a marked name for any chunk rows left behind.
+ */
+export const blobFiles = (fx: AppFixture): Promise<string[]> => fx.blobNames();

@@ -35,6 +35,10 @@ export interface PostgresCluster {
   readonly port: number;
   /** Server major version, e.g. 15. */
   readonly version: number;
+  /** The cluster's data directory (PGDATA): what the server writes to disk, WAL included. */
+  readonly dataDir: string;
+  /** The directory holding initdb, pg_ctl and psql. */
+  readonly binDir: string;
   /** Creates an empty database and returns its URL. Names are `[a-z0-9_]+`. */
   createDatabase(name: string): Promise<string>;
   /** `pg_ctl stop -m fast`, then removes the temp dir. Safe to call twice. */
@@ -48,7 +52,7 @@ interface Binaries {
   readonly version: number;
 }
 
-const isExecutable = (path: string): boolean => {
+export const isExecutable = (path: string): boolean => {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -91,6 +95,12 @@ export const findPostgresBinaries = (
       `${debianRoot}/*/bin. Install the Debian package \`${DEBIAN_PACKAGE}\` ` +
       `(apt-get install -y ${DEBIAN_PACKAGE}; \`bash .ci/system-deps\` does it when run as root).`,
   );
+};
+
+/** psql beside the server binaries when there, else `psql` from PATH (Debian's postgresql-client). */
+export const findPsql = (binDir?: string): string => {
+  const bundled = join(binDir ?? findPostgresBinaries().dir, 'psql');
+  return isExecutable(bundled) ? bundled : 'psql';
 };
 
 const userIds = (name: string): { uid: number; gid: number } | undefined => {
@@ -157,11 +167,55 @@ process.once('exit', () => {
   for (const kill of live) kill();
 });
 
+export interface ClusterOptions {
+  /** Default 60: enough for one test file's stores; a cluster shared by a whole run needs more. */
+  readonly maxConnections?: number;
+  /** More `name=value` server settings (no spaces in values). */
+  readonly settings?: readonly string[];
+}
+
+/**
+ * `CREATE DATABASE name` (a copy of `template` when given, which nobody may be connected to)
+ * through the maintenance database at `maintenanceUrl`; returns the new database's URL.
+ */
+export const createDatabaseAt = async (maintenanceUrl: string, name: string, template?: string): Promise<string> => {
+  const url = databaseUrlFor(maintenanceUrl, name);
+  if (template !== undefined) databaseUrlFor(maintenanceUrl, template);
+  const client = new pg.Client({ connectionString: maintenanceUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}${template === undefined ? '' : ` TEMPLATE ${template}`}`);
+  } finally {
+    await client.end();
+  }
+  return url;
+};
+
+/** `DROP DATABASE IF EXISTS name WITH (FORCE)`: connections still open to it are ended. */
+export const dropDatabaseAt = async (maintenanceUrl: string, name: string): Promise<void> => {
+  databaseUrlFor(maintenanceUrl, name);
+  const client = new pg.Client({ connectionString: maintenanceUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+};
+
+/** The URL of database `name` on the server of `maintenanceUrl`. Names are `[a-z0-9_]+`. */
+const databaseUrlFor = (maintenanceUrl: string, name: string): string => {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new RangeError(`postgres-cluster: database name must be [a-z0-9_]+, got ${JSON.stringify(name)}`);
+  const url = new URL(maintenanceUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+};
+
 /**
  * Starts a fresh cluster: about 1–3 s (initdb dominates). Call `stop()` when done; a cluster
  * left running is stopped (`-m immediate`) when the process exits.
  */
-export const startPostgresCluster = async (): Promise<PostgresCluster> => {
+export const startPostgresCluster = async (options: ClusterOptions = {}): Promise<PostgresCluster> => {
   const bin = findPostgresBinaries();
   const user = serverUser();
   // As root, /tmp: a TMPDIR under /root would not be reachable for the server's user. It also
@@ -190,7 +244,8 @@ export const startPostgresCluster = async (): Promise<PostgresCluster> => {
         '-c fsync=on',
         // Small footprint: several test files run a cluster each, in parallel.
         '-c shared_buffers=16MB',
-        '-c max_connections=60',
+        `-c max_connections=${options.maxConnections ?? 60}`,
+        ...(options.settings ?? []).map((setting) => `-c ${setting}`),
       ].join(' ');
       // -l: the server's output goes to a file, so it never holds our pipes open.
       const start = await run(bin.pgCtl, ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start'], as, root);
@@ -213,17 +268,9 @@ export const startPostgresCluster = async (): Promise<PostgresCluster> => {
       databaseUrl,
       port,
       version: bin.version,
-      createDatabase: async (name) => {
-        if (!/^[a-z0-9_]+$/.test(name)) throw new RangeError(`postgres-cluster: database name must be [a-z0-9_]+, got ${JSON.stringify(name)}`);
-        const client = new pg.Client({ connectionString: databaseUrl });
-        await client.connect();
-        try {
-          await client.query(`CREATE DATABASE ${name}`);
-        } finally {
-          await client.end();
-        }
-        return `postgres://postgres@127.0.0.1:${port}/${name}`;
-      },
+      dataDir,
+      binDir: bin.dir,
+      createDatabase: (name) => createDatabaseAt(databaseUrl, name),
       stop: () => {
         stopped ??= (async () => {
           live.delete(stopNow);

@@ -1,0 +1,65 @@
+/**
+ * Vitest globalSetup of the `postgres` project (vitest.config.ts): starts ONE throwaway
+ * PostgreSQL cluster for the whole run, migrates a template database in it, and provides where
+ * they are to the test processes (`inject('relayPostgres')`). `appFixture` then clones the
+ * template into a fresh database per fixture and drops it on `close()`; the route tests run
+ * unchanged against PostgreSQL (issue 4: "`npm test` runs all of the above against both
+ * stores"). The teardown stops the cluster and removes its directory.
+ * @module
+ */
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { openStore } from '../storage/index.ts';
+import { findPsql, startPostgresCluster } from './postgres-cluster.ts';
+
+/** What the test processes get from `inject('relayPostgres')`. */
+export interface SharedPostgres {
+  /** `postgres://…/postgres`: the maintenance database, for CREATE/DROP DATABASE and CHECKPOINT. */
+  readonly maintenanceUrl: string;
+  /** A migrated, otherwise empty database that every fixture database is cloned from. */
+  readonly template: string;
+  /** The cluster's data directory: the plaintext scans read it. */
+  readonly dataDir: string;
+  /** The psql binary: `counts()` is synchronous, so it queries through a child process. */
+  readonly psql: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Which store `appFixture` opens; set per project in vitest.config.ts. */
+    relayStore: 'sqlite' | 'postgres';
+    /** Set by this globalSetup in the `postgres` project only. */
+    relayPostgres: SharedPostgres;
+  }
+}
+
+/** Template database name (never connected to by the tests, so it can be cloned concurrently). */
+export const TEMPLATE_DATABASE = 'relay_template';
+
+/**
+ * Connections: each fixture's store opens up to 19 (message pool, blob pool, listener), and a
+ * worker may hold a few fixtures at once (live sockets, several apps). WAL: fixtures are cloned
+ * with WAL-logged page copies, so a smaller max_wal_size checkpoints more often and keeps
+ * pg_wal, which the plaintext scans read, from growing across the run.
+ */
+const CLUSTER_OPTIONS = { maxConnections: 300, settings: ['max_wal_size=96MB', 'min_wal_size=32MB'] } as const;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cluster = await startPostgresCluster(CLUSTER_OPTIONS);
+  try {
+    const templateUrl = await cluster.createDatabase(TEMPLATE_DATABASE);
+    // openStore migrates; a PostgreSQL store never touches dataDir.
+    const { store } = await openStore({ dataDir: join(cluster.dataDir, 'unused'), databaseUrl: templateUrl });
+    await store.close();
+    project.provide('relayPostgres', {
+      maintenanceUrl: cluster.databaseUrl,
+      template: TEMPLATE_DATABASE,
+      dataDir: cluster.dataDir,
+      psql: findPsql(cluster.binDir),
+    });
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return () => cluster.stop();
+}
