@@ -202,6 +202,43 @@ describe('VaultProtocolStore', () => {
     bob.vault.close();
   });
 
+  it('batch(): a backlog opens against pending state and lands in one commit with the messages, or not at all', async () => {
+    const alice = await MemoryProtocolStore.create();
+    let bob = await vaultDevice(1);
+    const bobAddress = addressOf((await bob.store.getIdentity()).publicIdentity);
+    await startSession(alice, bobAddress, await bob.store.bundle());
+    const envelopes: Uint8Array[] = [];
+    for (let i = 0; i < 60; i++) envelopes.push(await sealMessage(alice, bobAddress, MAILBOX, text(`m${i}`)));
+
+    // A crash before commit: nothing was written, and the same envelopes open again later.
+    const before = await snapshot(bob.dbName);
+    const lost = bob.store.batch();
+    for (const e of envelopes.slice(0, 10)) await openMessage(lost, e);
+    expect(lost.size).toBe(2); // one session, one consumed one-time prekey
+    lost.discard();
+    expect(await snapshot(bob.dbName)).toEqual(before);
+    expect(await bob.store.oneTimePreKeyCount()).toBe(1);
+
+    const batch = bob.store.batch();
+    const opened: string[] = [];
+    for (const e of envelopes) opened.push(str((await openMessage(batch, e)).plaintext));
+    // A duplicate inside the same batch is still refused (the pending session has moved on).
+    await expect(openMessage(batch, envelopes[5]!)).rejects.toMatchObject({ code: 'duplicate' });
+    expect(await snapshot(bob.dbName)).toEqual(before);
+    await batch.commit(opened.map((t, i) => ({ type: 'put', collection: 'messages', partition: 'alice', id: i, value: text(t) })));
+    await expect(batch.commit()).rejects.toMatchObject({ code: 'closed' });
+    expect(opened).toEqual(envelopes.map((_, i) => `m${i}`));
+    expect(await bob.store.oneTimePreKeyCount()).toBe(0);
+    expect(await bob.vault.count('messages', 'alice')).toBe(60);
+
+    bob = { ...(await reopen(bob.dbName, bob)), dbName: bob.dbName };
+    await expect(openMessage(bob.store, envelopes[59]!)).rejects.toMatchObject({ code: 'duplicate' });
+    const aliceAddress = addressOf(alice.identity.publicIdentity);
+    expect(str((await openMessage(alice, await sealMessage(bob.store, aliceAddress, MAILBOX, text('got them')))).plaintext)).toBe('got them');
+    bob.store.close();
+    bob.vault.close();
+  });
+
   it('checks arguments', async () => {
     const d = await vaultDevice(0);
     await expect(d.store.loadSession('')).rejects.toSatisfy((e) => VaultError.is(e, 'invalid_argument'));
