@@ -89,7 +89,7 @@ describe('the app shell served by the relay', () => {
     const response = await client.page.goto('/');
     expect(response?.status()).toBe(200);
     expectSecurityHeaders(new Headers(await response!.allHeaders()), 'navigation to /');
-    await expect.poll(() => firstHeading(client.page).isVisible()).toBe(true);
+    await firstHeading(client.page).waitFor({ state: 'visible' });
     // The boot placeholder is gone: the app rendered (its script ran under the CSP).
     expect(await client.page.locator('[aria-busy="true"]').count()).toBe(0);
     client.expectNoErrors();
@@ -117,13 +117,13 @@ describe('the app shell served by the relay', () => {
     await client.setOffline(true);
     try {
       await client.page.reload();
-      await expect.poll(() => firstHeading(client.page).isVisible()).toBe(true);
+      await firstHeading(client.page).waitFor({ state: 'visible' });
       expect(await client.page.evaluate(() => navigator.onLine)).toBe(false);
 
       const tab = await client.context.newPage();
       try {
         await tab.goto('/');
-        await expect.poll(() => firstHeading(tab).isVisible()).toBe(true);
+        await firstHeading(tab).waitFor({ state: 'visible' });
         expect(await tab.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${relay.base}/sw.js`);
       } finally {
         await tab.close();
@@ -156,7 +156,7 @@ describe('the app shell served by the relay', () => {
 
   it('has no serious or critical accessibility violation on the first screen, light or dark', async () => {
     await client.page.goto('/');
-    await expect.poll(() => firstHeading(client.page).isVisible()).toBe(true);
+    await firstHeading(client.page).waitFor({ state: 'visible' });
     for (const scheme of ['light', 'dark'] as const) {
       await client.setColorScheme(scheme);
       await expectAccessible(client.page, `the first screen (${scheme})`);
@@ -167,7 +167,7 @@ describe('the app shell served by the relay', () => {
 
   it('photographs the first screen at 360x780 and 1280x800, light and dark', async () => {
     await client.page.goto('/');
-    await expect.poll(() => firstHeading(client.page).isVisible()).toBe(true);
+    await firstHeading(client.page).waitFor({ state: 'visible' });
     const files = await captureScreens(client.page, 'welcome');
     expect(files.map((f) => f.split('/').pop())).toEqual([
       'welcome-360-light.png',

@@ -36,6 +36,24 @@ const ERRORS = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Errors</title><link rel="icon" href="/pixel.png"></head>
 <body><main><h1>Errors</h1></main><script src="/errors.js"></script></body></html>`;
 
+// Registers a service worker (scope /sw-scope/, so the other pages stay uncontrolled) and
+// waits until it is active; the worker logs an error and throws when it gets a message.
+const SW_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Worker</title><link rel="icon" href="/pixel.png"></head>
+<body><main><h1>Worker</h1></main><script src="/sw-page.js"></script></body></html>`;
+const SW_PAGE_JS = `navigator.serviceWorker.register('/sw-err.js', { scope: '/sw-scope/' }).then((reg) => {
+  const sw = reg.installing || reg.waiting || reg.active;
+  const done = () => { document.title = 'worker active'; };
+  if (sw.state === 'activated') done();
+  else sw.addEventListener('statechange', () => { if (sw.state === 'activated') done(); });
+});
+`;
+const SW_JS = `self.addEventListener('message', () => {
+  console.error('worker console error');
+  throw new TypeError('worker boom');
+});
+`;
+
 const CSS = `body { font: 16px sans-serif; color: #111; background: #fff; }
 .faint { color: #ddd; }
 @media (prefers-color-scheme: dark) { body { color: #eee; background: #111; } }`;
@@ -58,6 +76,9 @@ beforeAll(async () => {
   await writeFile(join(site, 'good.js'), "document.documentElement.dataset.ready = 'yes';\n");
   await writeFile(join(site, 'errors.js'), "console.error('something went wrong');\nsetTimeout(() => { throw new TypeError('boom'); }, 0);\n");
   await writeFile(join(site, 'pixel.png'), PIXEL);
+  await writeFile(join(site, 'sw.html'), SW_PAGE);
+  await writeFile(join(site, 'sw-page.js'), SW_PAGE_JS);
+  await writeFile(join(site, 'sw-err.js'), SW_JS);
   server = await serveFolder(site);
   person = await launchPerson('tester', { baseURL: server.base });
 });
@@ -83,7 +104,7 @@ describe('launchPerson', () => {
 
   it('catches a CSP violation (an inline script) and fails expectNoErrors with it', async () => {
     await person.page.goto('/bad.html');
-    await expect.poll(() => person.problems.some((p) => p.kind === 'csp')).toBe(true);
+    await expect.poll(() => person.problems.some((p) => p.kind === 'csp'), { timeout: 15_000 }).toBe(true);
     // The policy held: the inline script did not run.
     expect(await person.page.title()).toBe('Bad page');
     expect(() => person.expectNoErrors()).toThrow(/\[csp\].*script-src/);
@@ -91,10 +112,24 @@ describe('launchPerson', () => {
 
   it('catches console errors and uncaught page errors, and lets a test allow expected ones', async () => {
     await person.page.goto('/errors.html');
-    await expect.poll(() => person.problems.map((p) => p.kind).sort()).toEqual(['console', 'pageerror']);
+    await expect.poll(() => person.problems.map((p) => p.kind).sort(), { timeout: 15_000 }).toEqual(['console', 'pageerror']);
     expect(person.problems).toContainEqual(expect.objectContaining({ kind: 'pageerror', text: 'TypeError: boom' }));
     expect(() => person.expectNoErrors()).toThrow(/something went wrong[\s\S]*TypeError: boom|TypeError: boom[\s\S]*something went wrong/);
     expect(() => person.expectNoErrors([/something went wrong/, /boom/])).not.toThrow();
+  });
+
+  it("catches a service worker's console errors and uncaught errors", async () => {
+    await person.page.goto('/sw.html');
+    await person.page.waitForFunction(() => document.title === 'worker active');
+    const worker = person.context.serviceWorkers().find((w) => w.url().endsWith('/sw-err.js'));
+    expect(worker).toBeDefined();
+    // The error hook goes in as the worker starts; wait until it is there before provoking.
+    await expect.poll(() => worker!.evaluate(() => (self as unknown as { __e2eErrorHook?: boolean }).__e2eErrorHook === true), { timeout: 15_000 }).toBe(true);
+    await person.page.evaluate(() => navigator.serviceWorker.getRegistration('/sw-scope/').then((r) => r!.active!.postMessage('go')));
+    await expect
+      .poll(() => person.problems.map((p) => `${p.kind} ${p.text}`).sort(), { timeout: 15_000 })
+      .toEqual(['console worker console error', 'workererror Uncaught TypeError: worker boom']);
+    expect(() => person.expectNoErrors()).toThrow(/\[workererror\] Uncaught TypeError: worker boom/);
   });
 
   it('takes the page offline and back online', async () => {

@@ -3,10 +3,13 @@
  * playwright-core, each with its own persistent profile in a fresh temp folder, so IndexedDB,
  * the service worker and its caches belong to that person alone and survive reloads.
  *
- * Every console error and uncaught page error is collected. Chromium reports a Content
- * Security Policy violation as a console error ("Refused to …"), and a `securitypolicyviolation`
- * listener (installed through CDP, which CSP does not govern) records it too, so a test that
- * calls `expectNoErrors()` fails on any CSP violation.
+ * Every console error (pages and service worker) and uncaught page error is collected.
+ * Chromium reports a Content Security Policy violation as a console error ("Refused to …"),
+ * and a `securitypolicyviolation` listener (installed through CDP, which CSP does not govern)
+ * records it too, so a test that calls `expectNoErrors()` fails on any CSP violation.
+ * Playwright does not report a service worker's uncaught errors, so each service worker gets
+ * `error` / `unhandledrejection` listeners through CDP as soon as it starts; an error thrown
+ * while its script first runs, before they are in, shows only as a failed registration.
  * @module
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,7 +31,7 @@ export const DESKTOP: Viewport = { width: 1280, height: 800 };
 
 /** A console error, uncaught page error or CSP violation seen in one of the person's pages. */
 export interface BrowserProblem {
-  readonly kind: 'console' | 'pageerror' | 'csp';
+  readonly kind: 'console' | 'pageerror' | 'csp' | 'workererror';
   readonly text: string;
   /** The page URL (or the console message's source location) it came from. */
   readonly where: string;
@@ -86,6 +89,15 @@ const CSP_LISTENER = `document.addEventListener('securitypolicyviolation', (e) =
 
 const CSP_PREFIX = '[csp-violation] ';
 
+/** Evaluated in each service worker (CDP Runtime.evaluate): reports its uncaught errors on its console. */
+const WORKER_ERROR_HOOK = `(() => {
+  if (self.__e2eErrorHook) return;
+  self.__e2eErrorHook = true;
+  self.addEventListener('error', (e) => console.error('[worker-error] ' + e.message));
+  self.addEventListener('unhandledrejection', (e) => console.error('[worker-error] unhandled rejection: ' + (e.reason && e.reason.stack || e.reason)));
+})()`;
+const WORKER_PREFIX = '[worker-error] ';
+
 /** Launch `name`'s browser on a fresh profile. */
 export async function launchPerson(name: string, options: LaunchOptions = {}): Promise<Person> {
   const userDataDir = await mkdtemp(join(tmpdir(), `confidant-e2e-${name.replace(/[^a-z0-9]/gi, '')}-`));
@@ -114,7 +126,12 @@ export async function launchPerson(name: string, options: LaunchOptions = {}): P
     const loc = msg.location();
     const where = loc.url ? `${loc.url}:${loc.lineNumber}` : (msg.page()?.url() ?? '');
     if (text.startsWith(CSP_PREFIX)) problems.push({ kind: 'csp', text: text.slice(CSP_PREFIX.length), where });
+    else if (text.startsWith(WORKER_PREFIX)) problems.push({ kind: 'workererror', text: text.slice(WORKER_PREFIX.length), where });
     else problems.push({ kind: /Content Security Policy/i.test(text) ? 'csp' : 'console', text, where });
+  });
+  context.on('serviceworker', (worker) => {
+    // A worker that is already gone again cannot report anything; nothing to do then.
+    worker.evaluate(WORKER_ERROR_HOOK).catch(() => {});
   });
   context.on('weberror', (err) => {
     const e = err.error();
