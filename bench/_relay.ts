@@ -39,12 +39,16 @@ interface CannonRequest {
   headers?: Record<string, string>;
   body?: string | Buffer;
   setupRequest?: (req: CannonRequest, context: Record<string, unknown>) => CannonRequest;
+  /** Called with each response's status and body (autocannon reads bodies only when this is set). */
+  onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
 }
 interface CannonOptions {
   url: string;
   connections: number;
   pipelining: number;
   duration: number;
+  /** Total requests, spread evenly over the connections; when set, `duration` is ignored. */
+  amount?: number;
   requests: CannonRequest[];
 }
 interface CannonResult {
@@ -62,12 +66,32 @@ export const LOAD = { connections: 10, pipelining: 1, duration: 5 } as const;
 
 /** One autocannon run of `duration` seconds; returns 2xx responses per second, and throws if anything else came back. */
 export async function cannon(url: string, requests: CannonRequest[], duration: number = LOAD.duration): Promise<number> {
+  const r = await cannonRun(url, requests, { duration });
+  return r.ok / r.seconds;
+}
+
+/**
+ * One autocannon run, for `duration` seconds or until `amount` requests were answered (spread
+ * evenly over the connections). Returns the 2xx count and the elapsed seconds by our own clock
+ * around the whole run (autocannon's own `duration` is coarse); throws if anything but 2xx came back.
+ */
+export async function cannonRun(
+  url: string,
+  requests: CannonRequest[],
+  { duration = LOAD.duration, amount }: { duration?: number; amount?: number },
+): Promise<{ ok: number; seconds: number }> {
   const t0 = performance.now();
-  const r = await autocannon({ url, connections: LOAD.connections, pipelining: LOAD.pipelining, duration, requests });
-  // Our own clock around the whole run (autocannon's own `duration` is coarse).
+  const r = await autocannon({
+    url,
+    connections: LOAD.connections,
+    pipelining: LOAD.pipelining,
+    duration,
+    requests,
+    ...(amount === undefined ? {} : { amount }),
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (r.non2xx || r.errors || r.timeouts) {
     throw new Error(`bench: ${url} answered ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
   }
-  return r['2xx'] / seconds;
+  return { ok: r['2xx'], seconds };
 }

@@ -13,10 +13,11 @@ import { compare, log, printTable, type BenchLine, type Comparison } from './_ha
 import { attachmentStreamRss, attachmentThroughput } from './attachment.bench.ts';
 import { message1kRoundtrip, sessionSetup } from './protocol.bench.ts';
 import { providerBenches } from './provider.bench.ts';
+import { relayBlobUploadRss } from './relay-rss.bench.ts';
 import { RELAY_NAMES, relayBenches } from './relay.bench.ts';
 
 /** Rounds per group, sized so the whole run stays well under five minutes on 2 noisy cores. */
-const ROUNDS = { protocol: 13, attachment: 11, rss: 9, provider: 9, relay: 3 } as const;
+const ROUNDS = { protocol: 13, attachment: 11, rss: 9, provider: 9, relay: 3, relayRss: 3 } as const;
 
 const filters = process.argv.slice(2);
 const wanted = (name: string): boolean => filters.length === 0 || filters.some((f) => name.includes(f));
@@ -50,6 +51,8 @@ if (RELAY_NAMES.some(wanted)) {
     await relay.close();
   }
 }
+
+await bench('relay_blob_upload_rss', () => relayBlobUploadRss(ROUNDS.relayRss));
 
 printTable(lines, {
   direction: 'ratio = ours / anchor, median of per-round ratios; above 1 is better for rates, below 1 for MB',
