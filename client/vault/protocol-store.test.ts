@@ -85,6 +85,15 @@ describe('VaultProtocolStore', () => {
     const reply = await openMessage(alice, await sealMessage(bob.store, aliceAddress, MAILBOX, text('hi Alice')));
     expect(str(reply.plaintext)).toBe('hi Alice');
 
+    // Locked in the middle of deriving the identity: that call fails, the next one works.
+    bob.store.close();
+    bob = { ...bob, store: await VaultProtocolStore.open(bob.vault) };
+    const racing = bob.store.getIdentity();
+    bob.vault.lock();
+    await expect(racing).rejects.toMatchObject({ code: 'locked' });
+    await bob.vault.unlock('device passphrase');
+    expect(identitiesEqual((await bob.store.getIdentity()).publicIdentity, bobIdentity)).toBe(true);
+
     // Lock: identity and keys gone; nothing readable.
     bob.vault.lock();
     await expect(bob.store.getIdentity()).rejects.toMatchObject({ code: 'locked' });

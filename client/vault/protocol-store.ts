@@ -153,7 +153,14 @@ export class VaultProtocolStore implements ProtocolStore {
       }
     })();
     const pending = this.identityPending;
-    const identity = await pending;
+    let identity: Identity;
+    try {
+      identity = await pending;
+    } catch (e) {
+      // Let the next call try again (e.g. after a lock during the read, then an unlock).
+      if (this.identityPending === pending) this.identityPending = undefined;
+      throw e;
+    }
     // Locked while deriving: do not resurrect the identity after the lock wiped its cache.
     if (this.identityPending !== pending || !this.vault.isUnlocked) {
       wipeIdentity(identity);
