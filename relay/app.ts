@@ -32,10 +32,11 @@ export interface AppDeps {
   /** Where request log lines go (one JSON line each); default: nowhere (tests). start.ts passes stdout. */
   readonly logSink?: (line: string) => void;
   /**
-   * Per-client limit on /v1 (by address until a later slice keys it by account after auth).
-   * Default: bursts of 120, then 20 requests a second.
+   * Limits on /v1: per client address, and per account once auth verified it (`account`,
+   * default the same numbers; middleware/rate-limit.ts). Default: bursts of 120, then 20
+   * requests a second.
    */
-  readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond'>;
+  readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond' | 'account'>;
   /** How long a stored message lives after receipt (default 30 days). */
   readonly messageTtlMs?: number;
   /** Per-mailbox limits (default 10,000 messages / 100 MB). */

@@ -2,7 +2,9 @@
  * Signed-request authentication (PROTOCOL.md §13, DESIGN.md trust boundary 8). Runs after
  * `bodyLimit`, so the signature is checked over the exact body bytes received, together with
  * the method and the path with its query. Then the account must exist and the nonce be new for
- * that key (kept until the signature could no longer pass the time check). Every refusal is 401
+ * that key (kept until the signature could no longer pass the time check). Between the two the
+ * account's rate limit is taken (`c.get('rateLimit')`, set by middleware/rate-limit.ts when it
+ * runs): over it, 429 `rate_limited` with `Retry-After`. Every other refusal is 401
  * `unauthorized`; the message says which check failed (nothing the client did not send).
  *
  * `requireSignature` is the variant for registration: the account does not exist yet, so only
@@ -26,6 +28,7 @@ import { verifyRequest, type AuthFailure } from '../../shared/request-auth.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import type { Store } from '../storage/types.ts';
+import { rateLimited } from './rate-limit.ts';
 
 export interface AuthDeps {
   readonly store: Store;
@@ -77,6 +80,10 @@ function accountAuth(deps: AuthDeps, body: Uint8Array | undefined): MiddlewareHa
     // Existence first: an unknown key never gets rows in the nonce table.
     const account = await deps.store.getAccount(signingKey);
     if (account === undefined) throw unauthorized('Unknown account');
+    // The account's own rate limit (middleware/rate-limit.ts), before the nonce: a limited
+    // request leaves no row and may be sent again as it is after Retry-After.
+    const retryAfter = c.get('rateLimit')?.account(signingKey) ?? 0;
+    if (retryAfter > 0) return rateLimited(c, retryAfter);
     await rememberNonce(deps.store, signingKey, nonce, now);
     c.set('account', account);
     c.set('signer', signingKey);

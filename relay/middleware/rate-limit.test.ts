@@ -1,6 +1,9 @@
 import { Hono, type Context } from 'hono';
-import { describe, expect, it } from 'vitest';
-import { defaultRateLimitKey, rateLimit, type RateLimitOptions } from './rate-limit.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signRequest } from '../../shared/request-auth.ts';
+import { createApp } from '../app.ts';
+import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { defaultRateLimitKey, rateLimit, rateLimited, type RateLimitOptions } from './rate-limit.ts';
 
 /** An app behind the limiter; the key comes from the `x-test-key` header and the clock from `clock.t`. */
 function setup(options: Partial<RateLimitOptions> = {}) {
@@ -103,41 +106,77 @@ describe('rateLimit', () => {
     for (let i = 0; i < 5; i++) expect((await app.request('/x')).status).toBe(200);
   });
 
-  it('keys by the authenticated account by default, else by socket address', async () => {
+  it('keys by socket address by default; X-Forwarded-For is not trusted', async () => {
     const clock = { t: 0 };
-    const app = new Hono<{ Variables: { account: unknown } }>();
-    app.use('*', async (c, next) => {
-      const who = c.req.header('x-account');
-      if (who !== undefined) c.set('account', { signingKey: new Uint8Array(32).fill(Number(who)) });
-      await next();
-    });
+    const app = new Hono();
     app.use('*', rateLimit({ capacity: 1, refillPerSecond: 1, now: () => clock.t }));
     app.get('/x', (c) => c.text('ok'));
-    const env = (address: string) => ({ incoming: { socket: { remoteAddress: address } } });
-    const get = (headers: Record<string, string>, address: string) => app.request('/x', { headers }, env(address));
-
-    expect((await get({ 'x-account': '1' }, '10.0.0.1')).status).toBe(200);
-    expect((await get({ 'x-account': '1' }, '10.0.0.2')).status).toBe(429); // same account, other address
-    expect((await get({ 'x-account': '2' }, '10.0.0.1')).status).toBe(200); // other account, same address
-    expect((await get({}, '10.0.0.1')).status).toBe(200); // anonymous: by address
+    const get = (headers: Record<string, string>, address: string) => app.request('/x', { headers }, { incoming: { socket: { remoteAddress: address } } });
+    expect((await get({}, '10.0.0.1')).status).toBe(200);
     expect((await get({}, '10.0.0.1')).status).toBe(429);
     expect((await get({}, '10.0.0.3')).status).toBe(200);
-    // X-Forwarded-For is not trusted by default.
     expect((await get({ 'x-forwarded-for': '192.0.2.9' }, '10.0.0.3')).status).toBe(429);
   });
 
-  it('defaultRateLimitKey prefixes accounts and addresses so they never share a bucket', async () => {
-    const app = new Hono<{ Variables: { account: unknown } }>();
+  it('defaultRateLimitKey names the socket address, else one shared unknown bucket', async () => {
+    const app = new Hono();
     const keys: string[] = [];
     app.get('/x', (c) => {
-      keys.push(defaultRateLimitKey(c));
-      c.set('account', new Uint8Array([0xab, 0xcd]));
       keys.push(defaultRateLimitKey(c));
       return c.text('ok');
     });
     await app.request('/x', {}, { incoming: { socket: { remoteAddress: '::1' } } });
     await app.request('/x');
-    expect(keys).toEqual(['ip:::1', 'a:abcd', 'unknown', 'a:abcd']);
+    expect(keys).toEqual(['ip:::1', 'unknown']);
+  });
+
+  describe('per account after auth (the account hook)', () => {
+    /** Requests from one address; `x-account` stands for an account that auth verified. */
+    function accountSetup(options: Partial<RateLimitOptions> = {}) {
+      const clock = { t: 1_750_000_000_000 };
+      const app = new Hono();
+      app.use('*', rateLimit({ capacity: 3, refillPerSecond: 0.5, now: () => clock.t, ...options }));
+      app.get('/x', (c) => {
+        const who = c.req.header('x-account');
+        if (who !== undefined) {
+          const retryAfter = c.get('rateLimit')!.account(new Uint8Array(32).fill(Number(who)));
+          if (retryAfter > 0) return rateLimited(c, retryAfter);
+        }
+        return c.json({ ok: true });
+      });
+      const hit = (who?: string) => app.request('/x', who === undefined ? {} : { headers: { 'x-account': who } }, { incoming: { socket: { remoteAddress: '10.0.0.1' } } });
+      return { clock, hit };
+    }
+
+    it('limits a flooding account on its own: another account and anonymous requests from the same address go on', async () => {
+      const { hit } = accountSetup();
+      for (let i = 0; i < 3; i++) expect((await hit('1')).status).toBe(200);
+      for (let i = 0; i < 10; i++) {
+        const res = await hit('1');
+        expect(res.status).toBe(429);
+        expect(res.headers.get('retry-after')).toBe('2');
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+      }
+      for (let i = 0; i < 3; i++) expect((await hit('2')).status).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await hit()).status).toBe(200);
+      expect((await hit()).status).toBe(429);
+    });
+
+    it('uses the account numbers when given', async () => {
+      const { hit, clock } = accountSetup({ account: { capacity: 5, refillPerSecond: 1 } });
+      for (let i = 0; i < 5; i++) expect((await hit('1')).status).toBe(200);
+      const res = await hit('1');
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('1');
+      clock.t += 1000;
+      expect((await hit('1')).status).toBe(200);
+    });
+
+    it('refuses accounts too once the address bucket is empty (the address token is taken first)', async () => {
+      const { hit } = accountSetup();
+      for (let i = 0; i < 3; i++) expect((await hit()).status).toBe(200);
+      expect((await hit('1')).status).toBe(429);
+    });
   });
 
   it('throws at construction on bad options', () => {
@@ -151,6 +190,8 @@ describe('rateLimit', () => {
       { ...ok, refillPerSecond: Number.POSITIVE_INFINITY },
       { ...ok, maxKeys: 0 },
       { ...ok, maxKeys: 2.5 },
+      { ...ok, account: { capacity: 0, refillPerSecond: 1 } },
+      { ...ok, account: { capacity: 1, refillPerSecond: 0 } },
     ]) {
       expect(() => rateLimit(bad as RateLimitOptions), JSON.stringify(bad)).toThrow(RangeError);
     }
@@ -158,5 +199,60 @@ describe('rateLimit', () => {
     expect(() => rateLimit({ ...ok, key: 'x' } as unknown as RateLimitOptions)).toThrow(TypeError);
     expect(() => rateLimit({ ...ok, now: 5 } as unknown as RateLimitOptions)).toThrow(TypeError);
     expect(() => rateLimit(undefined as unknown as RateLimitOptions)).toThrow(TypeError);
+    expect(() => rateLimit({ ...ok, account: null } as unknown as RateLimitOptions)).toThrow(TypeError);
+  });
+});
+
+describe('rateLimit in the relay app: by account after auth, by address before', () => {
+  let fx: AppFixture;
+  beforeEach(async () => {
+    fx = await appFixture();
+  });
+  afterEach(async () => fx.close());
+
+  /** The app with a small limit (3 a burst, 1 a second); in-process requests share one address. */
+  const limited = () => {
+    fx.app = createApp({ store: fx.store, blobs: fx.blobs, now: () => fx.now, rateLimit: { capacity: 3, refillPerSecond: 1 } });
+  };
+
+  it('limits a flood from one account while another account from the same address is served', async () => {
+    const alice = await fx.therapist();
+    const bob = await fx.therapist();
+    limited();
+    for (let i = 0; i < 3; i++) expect((await fx.send(alice, 'GET', '/v1/prekeys/count')).status).toBe(200);
+    for (let i = 0; i < 10; i++) {
+      const res = await fx.send(alice, 'GET', '/v1/prekeys/count');
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
+    }
+    for (let i = 0; i < 3; i++) expect((await fx.send(bob, 'GET', '/v1/prekeys/count')).status).toBe(200);
+    // Alice again after Retry-After.
+    fx.now += 1000;
+    expect((await fx.send(alice, 'GET', '/v1/prekeys/count')).status).toBe(200);
+  });
+
+  it('stores no nonce for a limited request: the same signed request passes after Retry-After', async () => {
+    const alice = await fx.therapist();
+    limited();
+    for (let i = 0; i < 3; i++) await fx.send(alice, 'GET', '/v1/prekeys/count');
+    const headers = await signRequest(alice, { method: 'GET', path: '/v1/prekeys/count', body: new Uint8Array(0) }, { now: fx.now });
+    const first = await fx.app.request('/v1/prekeys/count', { headers });
+    expect(first.status).toBe(429);
+    expect(await fx.store.hasNonce(alice.publicIdentity.signingKey, Buffer.from(headers['confidant-nonce']!, 'base64url'))).toBe(false);
+    fx.now += Number(first.headers.get('retry-after')) * 1000;
+    expect((await fx.app.request('/v1/prekeys/count', { headers })).status).toBe(200);
+  });
+
+  it('charges failed auth (unknown account, bad signature, unsigned) to the address', async () => {
+    const alice = await fx.therapist();
+    const stranger = await fx.newIdentity();
+    limited();
+    expect((await fx.send(stranger, 'GET', '/v1/prekeys/count')).status).toBe(401);
+    expect((await fx.send(alice, 'GET', '/v1/prekeys/count', { time: fx.now - 3_600_000 })).status).toBe(401);
+    expect((await fx.send(alice, 'GET', '/v1/prekeys/count', { unsigned: true })).status).toBe(401);
+    const res = await fx.send(stranger, 'GET', '/v1/prekeys/count');
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
   });
 });
