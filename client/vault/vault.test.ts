@@ -134,6 +134,23 @@ describe('create / unlock / lock', () => {
     h.close();
   });
 
+  it('a second handle (another tab) is closed when the first destroys the vault, and sees passphrase changes', async () => {
+    const dbName = freshName();
+    const first = await createVault('pw', { dbName, kdf: FAST });
+    const second = await openVault(dbName);
+    await first.changePassphrase('pw', 'new pw');
+    await rejectsWith(second.unlock('pw'), 'wrong_passphrase');
+    await second.unlock('new pw');
+    await first.put('c', '', 1, bytes(5));
+    expect(await second.get('c', '', 1)).toEqual(bytes(5));
+    const seen: boolean[] = [];
+    second.onLockChange((u) => seen.push(u));
+    await first.destroy();
+    expect(seen).toEqual([false]);
+    await rejectsWith(second.get('c', '', 1), 'closed');
+    await rejectsWith(second.unlock('new pw'), 'closed');
+  });
+
   it('destroy erases the wrapped key and the database', async () => {
     const dbName = freshName();
     const v = await createVault('pw', { dbName, kdf: FAST });
