@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
@@ -17,16 +19,17 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 const precompress = (): Plugin => ({
   name: 'confidant:precompress',
   apply: 'build',
-  enforce: 'post',
-  generateBundle(_options, bundle) {
-    for (const [fileName, output] of Object.entries(bundle)) {
+  // After the files are written: every other plugin has finished rewriting them by then.
+  async writeBundle(options, bundle) {
+    const dir = options.dir ?? here('./dist');
+    for (const fileName of Object.keys(bundle)) {
       if (!/\.(?:js|css|html|svg)$/.test(fileName)) continue;
-      const source = output.type === 'chunk' ? output.code : output.source;
-      const bytes = typeof source === 'string' ? Buffer.from(source) : Buffer.from(source);
+      const path = join(dir, fileName);
+      const bytes = await readFile(path);
       if (bytes.length < 1024) continue;
       const br = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
-      this.emitFile({ type: 'asset', fileName: `${fileName}.br`, source: br });
-      this.emitFile({ type: 'asset', fileName: `${fileName}.gz`, source: gzipSync(bytes, { level: 9 }) });
+      await writeFile(`${path}.br`, br);
+      await writeFile(`${path}.gz`, gzipSync(bytes, { level: 9 }));
     }
   },
 });

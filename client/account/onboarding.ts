@@ -12,13 +12,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { encodeInvite, type Invite } from '../../shared/invite.ts';
-import { deriveIdentity, encodePublicIdentity, identityId, type Identity } from '../../shared/keys.ts';
-import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey } from '../../shared/prekeys.ts';
+import { encodePublicIdentity, identityId, type Identity } from '../../shared/keys.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { REGISTRATION_CODE_LEN } from '../../shared/consts.ts';
 import { RelayApiError, type RelayApi } from '../api/relay.ts';
 import type { Conversation, LocalInvite, Profile, Records } from '../data/records.ts';
-import type { VaultProtocolStore } from '../data/protocol-store.ts';
+import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 
 export const DEFAULT_CONSENT_TEXT = `Messaging with your therapist
 
@@ -96,10 +95,8 @@ export async function registerClient(api: RelayApi, identity: Identity, invite: 
  */
 export async function provisionDevice(api: RelayApi, identity: Identity, store: VaultProtocolStore, profile: Profile): Promise<void> {
   await registerOnce(() => api.createMailbox(identity, profile.mailboxId));
-  const signed = (await store.currentSignedPreKey()) ?? (await generateSignedPreKey(identity, 1));
-  const kem = (await store.currentKemPreKey()) ?? (await generateKemPreKey(identity, 1));
-  await store.storeSignedPreKey(signed);
-  await store.storeKemPreKey(kem);
+  const signed = (await store.currentSignedPreKey()) ?? (await store.generateSignedPreKey());
+  const kem = (await store.currentKemPreKey()) ?? (await store.generateKemPreKey());
   await api.putSignedPreKey(identity, signed);
   await api.putKemPreKey(identity, kem);
   await refillOneTimePreKeys(api, identity, store, ONE_TIME_PREKEYS[profile.role]);
@@ -109,15 +106,13 @@ export async function provisionDevice(api: RelayApi, identity: Identity, store: 
 export async function refillOneTimePreKeys(api: RelayApi, identity: Identity, store: VaultProtocolStore, target: number): Promise<number> {
   const held = await api.oneTimePreKeyCount(identity);
   if (held >= target) return held;
-  const fresh = await generateOneTimePreKeys(await store.nextOneTimePreKeyId(), target - held);
-  await store.storeOneTimePreKeys(fresh);
+  const fresh = await store.generateOneTimePreKeys(target - held);
   return api.uploadOneTimePreKeys(identity, fresh);
 }
 
-export function newProfile(role: Profile['role'], rootSecret: Uint8Array, practiceName: string, now: number): Profile {
+export function newProfile(role: Profile['role'], practiceName: string, now: number): Profile {
   return {
     role,
-    rootSecret,
     practiceName,
     mailboxId: randomBytes(16),
     createdAt: now,
@@ -173,5 +168,3 @@ export function conversationFromInvite(invite: Invite, issuedCapability: Uint8Ar
     emergencyNotice: invite.emergencyNotice,
   };
 }
-
-export const identityFromProfile = (profile: Profile): Promise<Identity> => deriveIdentity(profile.rootSecret);

@@ -19,8 +19,6 @@ export type Role = 'therapist' | 'client';
 
 export interface Profile {
   readonly role: Role;
-  /** The 32-byte root secret every key derives from (shown once as 24 words). */
-  readonly rootSecret: Uint8Array;
   /** Therapist: the practice name clients see. Client: the practice they joined. */
   readonly practiceName: string;
   /** Our mailbox on the relay (16 random bytes). */

@@ -16,9 +16,9 @@ import type { Payload } from '../../shared/payload.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
 import { getProvider, randomBytes } from '../../shared/provider.ts';
 import { startSession } from '../../shared/session.ts';
-import { conversationFromInvite, createInvite, identityFromProfile, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
+import { conversationFromInvite, createInvite, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
-import { VaultProtocolStore } from '../data/protocol-store.ts';
+import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { newMessageId, Outbox } from '../outbox/outbox.ts';
 import { LiveChannel, type LiveState } from '../sync/live.ts';
@@ -49,7 +49,6 @@ export const navigate = (hash: string): void => {
 /** Everything that exists only while unlocked. */
 export class Session {
   readonly records: Records;
-  readonly store: VaultProtocolStore;
   readonly outbox: Outbox;
   readonly receiver: Receiver;
   private live: LiveChannel | undefined;
@@ -57,12 +56,12 @@ export class Session {
 
   constructor(
     readonly vault: Vault,
+    readonly store: VaultProtocolStore,
     readonly identity: Identity,
     readonly profile: Profile,
     readonly api: RelayApi,
   ) {
     this.records = new Records(vault);
-    this.store = new VaultProtocolStore(vault, identity);
     const onChange = () => void refreshLists(this);
     this.outbox = new Outbox({ records: this.records, store: this.store, api, onChange });
     this.receiver = new Receiver({ records: this.records, store: this.store, api, identity, profile, outbox: this.outbox, onChange });
@@ -105,6 +104,7 @@ export class Session {
   stop(): void {
     this.live?.stop();
     clearInterval(this.retryTimer);
+    this.store.close();
   }
 
   /** Writes a message (queued in the vault first), then tries to send it. */
@@ -187,8 +187,9 @@ async function begin(vault: Vault): Promise<void> {
   const records = new Records(vault);
   const p = await records.profile();
   if (!p) throw new Error('The vault holds no profile');
-  const identity = await identityFromProfile(p);
-  const s = new Session(vault, identity, p, new RelayApi());
+  const store = await VaultProtocolStore.open(vault);
+  const identity = await store.getIdentity();
+  const s = new Session(vault, store, identity, p, new RelayApi());
   current = s;
   vault.onLockChange((unlocked) => {
     if (!unlocked && current === s) endSession();
@@ -271,12 +272,14 @@ export async function setUpTherapist(input: { rootSecret: Uint8Array; passphrase
   const api = new RelayApi();
   const identity = await deriveIdentity(input.rootSecret);
   await registerTherapist(api, identity, input.code);
-  const p = newProfile('therapist', input.rootSecret, input.practiceName.trim(), Date.now());
+  const p = newProfile('therapist', input.practiceName.trim(), Date.now());
   const vault = await createVault(input.passphrase, { dbName: DB_NAME, ...(input.onProgress ? { onProgress: input.onProgress } : {}) });
+  const store = await VaultProtocolStore.create(vault, { rootSecret: input.rootSecret });
   await new Records(vault).saveProfile(p);
-  await provisionDevice(api, identity, new VaultProtocolStore(vault, identity), p).catch((e) => {
+  await provisionDevice(api, identity, store, p).catch((e) => {
     if (!(e instanceof OfflineError)) throw e;
   });
+  store.close();
   navigate('#/');
   await begin(vault);
 }
@@ -302,11 +305,11 @@ export async function joinFromInvite(input: { invite: Invite; rootSecret: Uint8A
   const api = new RelayApi();
   const identity = await deriveIdentity(input.rootSecret);
   await registerClient(api, identity, invite);
-  const p = newProfile('client', input.rootSecret, invite.practiceName, Date.now());
+  const p = newProfile('client', invite.practiceName, Date.now());
   const vault = await createVault(input.passphrase, { dbName: DB_NAME, ...(input.onProgress ? { onProgress: input.onProgress } : {}) });
+  const store = await VaultProtocolStore.create(vault, { rootSecret: input.rootSecret });
   const records = new Records(vault);
   await records.saveProfile(p);
-  const store = new VaultProtocolStore(vault, identity);
   await provisionDevice(api, identity, store, p);
 
   // Our mailbox's capability for the therapist, then the session (the bundle must carry the
@@ -329,6 +332,7 @@ export async function joinFromInvite(input: { invite: Invite; rootSecret: Uint8A
   await outbox.enqueue(conversation, { v: 1, type: 'hello', id: newMessageId(), sentAt: now, mailboxId: toBase64url(p.mailboxId), capability: toBase64url(issued), inviteHash: conversation.inviteHash! });
   await outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', documentDigest: digest, signature: toBase64url(signature) });
   await outbox.flush().catch(() => {});
+  store.close();
   navigate(`#/c/${encodeURIComponent(conversationId)}`);
   await begin(vault);
 }

@@ -26,7 +26,10 @@ export function QrCode({ text, label }: { text: string; label: string }) {
     let live = true;
     qrPath(text).then(
       (p) => live && setDrawn(p),
-      () => live && setFailed(true),
+      (e: unknown) => {
+        console.warn('confidant: QR code failed', e instanceof Error ? e.message : e);
+        if (live) setFailed(true);
+      },
     );
     return () => {
       live = false;

@@ -1,0 +1,273 @@
+/**
+ * The whole story through the UI, in two real Chromium profiles against the real relay:
+ * a therapist sets up a practice with the operator's code and invites a client; the client
+ * joins from the link (consent, emergency notice), and they write to each other, with
+ * receipts, an urgent message, a reply and a 5 MB attachment each way (bytes compared); the
+ * client writes offline and the message goes out on reconnect; a reload locks, the passphrase
+ * unlocks with the history there; auto-lock hides everything. Afterwards nothing the two wrote,
+ * no name and no file name is in the relay's database, blob folder or log.
+ *
+ * The steps run in order and share state (the people and their browsers).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectAccessible } from './harness/axe.ts';
+import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
+import { expectNoLeaks } from './harness/leaks.ts';
+import { REPO_ROOT } from './harness/paths.ts';
+import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
+import { captureScreens } from './harness/screenshots.ts';
+
+const run = promisify(execFile);
+
+const PRACTICE = 'Harbour Counselling Lindqvist';
+const LABEL = 'J. Tuesday 3pm Fjellstrom';
+const PASS_THERAPIST = 'correct horse battery staple therapist';
+const PASS_CLIENT = 'quiet river morning lantern client';
+const TEXT = {
+  first: 'Hello, this is Fjellstrom writing for the first time',
+  reply: 'Welcome Fjellstrom, glad you reached out. See you Tuesday.',
+  urgent: 'Urgent: I cannot make Tuesday, panic rising again',
+  offline: 'Written on the train without signal, Fjellstrom',
+  emoji: 'Thank you 🙏🏽 — that helps. <b>not bold</b>',
+};
+const FILES = { client: 'fjellstrom-journal-scan.pdf', therapist: 'lindqvist-worksheet-anxiety.pdf' };
+
+let relay: Relay;
+let therapist: Person;
+let client: Person;
+let tp: Page;
+let cp: Page;
+let inviteLink = '';
+let firstCode = '';
+let tmpFiles: Record<'client' | 'therapist', { path: string; bytes: Buffer }>;
+
+async function mintCode(): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'relay', 'cli.ts'), 'mint-code'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DATA_DIR: relay.dataDir },
+  });
+  return stdout.trim();
+}
+
+/** Reads the 24 words shown, ticks "written down", and answers the three-word check. */
+async function passPhraseSteps(page: Page): Promise<void> {
+  const words = await page.locator('ol.phrase li').allTextContents();
+  expect(words).toHaveLength(24);
+  await page.getByLabel('I have written down all 24 words.').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  for (const label of await page.locator('form label[for^="word-"]').allTextContents()) {
+    const n = Number(label.replace(/\D/g, ''));
+    await page.getByLabel(label, { exact: true }).fill(words[n - 1]!);
+  }
+  await page.getByRole('button', { name: 'Confirm' }).click();
+}
+
+async function fillPassphrase(page: Page, passphrase: string): Promise<void> {
+  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await page.getByLabel('Passphrase again').fill(passphrase);
+}
+
+const bubble = (page: Page, text: string) => page.locator('li.message', { hasText: text });
+
+beforeAll(async () => {
+  requireBuiltClient();
+  relay = await startRelay();
+  therapist = await launchPerson('therapist', { baseURL: relay.base, viewport: DESKTOP });
+  client = await launchPerson('client', { baseURL: relay.base, viewport: PHONE });
+  tp = therapist.page;
+  cp = client.page;
+  const make = async (who: 'client' | 'therapist') => {
+    const bytes = randomBytes(5 * 1024 * 1024);
+    const path = join(relay.tempDir, FILES[who]);
+    await writeFile(path, bytes);
+    return { path, bytes };
+  };
+  tmpFiles = { client: await make('client'), therapist: await make('therapist') };
+});
+
+afterAll(async () => {
+  await therapist?.close();
+  await client?.close();
+  await relay?.dispose();
+});
+
+describe('a therapist and a client, end to end', () => {
+  it('the therapist sets up a practice with the registration code', async () => {
+    const code = await mintCode();
+    firstCode = code;
+    await tp.goto('/');
+    await tp.getByRole('link', { name: /set up my practice/ }).click();
+    await expectAccessible(tp, 'recovery phrase');
+    await captureScreens(tp, 'recovery-phrase');
+    await passPhraseSteps(tp);
+    await tp.getByLabel('Practice name').fill(PRACTICE);
+    await tp.getByLabel('Registration code').fill(code);
+    await fillPassphrase(tp, PASS_THERAPIST);
+    await tp.getByRole('button', { name: 'Create my practice' }).click();
+    await tp.getByRole('heading', { name: 'Conversations' }).waitFor({ timeout: 60_000 });
+    expect(await tp.getByRole('heading', { level: 1 }).textContent()).toBe(PRACTICE);
+  });
+
+  it('a used registration code is refused in plain words, and the form keeps its input', async () => {
+    const other = await launchPerson('second-therapist', { baseURL: relay.base });
+    try {
+      const page = other.page;
+      await page.goto('/#/setup');
+      await passPhraseSteps(page);
+      await page.getByLabel('Practice name').fill('Second practice');
+      await page.getByLabel('Registration code').fill(firstCode);
+      await fillPassphrase(page, 'another passphrase here');
+      await page.getByRole('button', { name: 'Create my practice' }).click();
+      await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor({ timeout: 30_000 });
+      expect(await page.getByLabel('Practice name').inputValue()).toBe('Second practice');
+      await expectAccessible(page, 'setup: refused code');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('the therapist creates an invite with a link and a QR code', async () => {
+    await tp.getByRole('button', { name: 'Invite a client' }).click();
+    await tp.getByLabel('Who is this invite for?').fill(LABEL);
+    await tp.getByRole('button', { name: 'Create invite' }).click();
+    await tp.getByRole('img', { name: /QR code of the invite/ }).waitFor();
+    inviteLink = await tp.getByLabel('Invite link').inputValue();
+    expect(inviteLink).toMatch(new RegExp(`^${relay.base}/#/join/1[A-Za-z0-9_-]+$`));
+    await expectAccessible(tp, 'invite');
+    await captureScreens(tp, 'invite');
+  });
+
+  it('the client joins from the link: emergency notice, consent, phrase, passphrase', async () => {
+    await cp.goto(inviteLink);
+    await cp.getByRole('heading', { name: `Join ${PRACTICE}` }).waitFor();
+    expect(await cp.getByRole('note').textContent()).toContain('not monitored around the clock');
+    await expectAccessible(cp, 'join: consent');
+    await captureScreens(cp, 'join-consent');
+    await cp.getByLabel(/I have read this and I agree/).check();
+    await cp.getByRole('button', { name: 'Continue' }).click();
+    await passPhraseSteps(cp);
+    await fillPassphrase(cp, PASS_CLIENT);
+    await cp.getByRole('button', { name: 'Start messaging' }).click();
+    await cp.getByLabel('Message', { exact: true }).waitFor({ timeout: 60_000 });
+    expect(await cp.getByRole('heading', { level: 1 }).textContent()).toBe(PRACTICE);
+  });
+
+  it('messages go both ways, with delivered and read receipts', async () => {
+    await cp.getByLabel('Message', { exact: true }).fill(TEXT.first);
+    await cp.getByRole('button', { name: 'Send' }).click();
+    await bubble(cp, TEXT.first).filter({ hasText: /Sent|Delivered|Read/ }).waitFor({ timeout: 30_000 });
+
+    // The therapist's inbox shows the new conversation under the invite's label, unread.
+    await tp.getByRole('button', { name: 'Back' }).click();
+    const row = tp.getByRole('link', { name: new RegExp(LABEL) });
+    await row.waitFor({ timeout: 30_000 });
+    await row.getByLabel('1 unread').waitFor();
+    await expectAccessible(tp, 'inbox');
+    await captureScreens(tp, 'inbox');
+    await row.click();
+    await bubble(tp, TEXT.first).waitFor();
+    await bubble(cp, TEXT.first).filter({ hasText: 'Read' }).waitFor({ timeout: 30_000 });
+
+    await tp.getByLabel('Message', { exact: true }).fill(TEXT.reply);
+    await tp.getByRole('button', { name: 'Send' }).click();
+    await bubble(cp, TEXT.reply).waitFor({ timeout: 30_000 });
+    await bubble(tp, TEXT.reply).filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: 30_000 });
+  });
+
+  it('an urgent message, a reply, and text that looks like HTML stays text', async () => {
+    await cp.getByLabel('Mark as urgent').check();
+    await cp.getByLabel('Message', { exact: true }).fill(TEXT.urgent);
+    await cp.getByRole('button', { name: 'Send' }).click();
+    await tp.locator('li.message.urgent', { hasText: TEXT.urgent }).waitFor({ timeout: 30_000 });
+
+    await bubble(tp, TEXT.urgent).getByRole('button', { name: 'Reply' }).click();
+    await tp.getByLabel('Message', { exact: true }).fill(TEXT.emoji);
+    await tp.getByRole('button', { name: 'Send' }).click();
+    const reply = bubble(cp, TEXT.emoji);
+    await reply.waitFor({ timeout: 30_000 });
+    expect(await reply.locator('.quote').textContent()).toBe(TEXT.urgent);
+    expect(await reply.locator('b').count()).toBe(0);
+    expect(await reply.locator('.text').textContent()).toBe(TEXT.emoji);
+    await expectAccessible(cp, 'conversation (client)');
+    await captureScreens(cp, 'conversation');
+  });
+
+  it('a 5 MB attachment each way arrives byte for byte', async () => {
+    for (const [from, to, who] of [
+      [cp, tp, 'client'],
+      [tp, cp, 'therapist'],
+    ] as const) {
+      await from.locator('input[type=file]').setInputFiles(tmpFiles[who].path);
+      await from.getByRole('button', { name: 'Send' }).click();
+      const download = to.getByRole('button', { name: `Download ${FILES[who]}` });
+      await download.waitFor({ timeout: 60_000 });
+      await download.click();
+      const save = to.getByRole('link', { name: `Save ${FILES[who]}` });
+      await save.waitFor({ timeout: 60_000 });
+      const [file] = await Promise.all([to.waitForEvent('download'), save.click()]);
+      const got = await readFile((await file.path())!);
+      expect(got.equals(tmpFiles[who].bytes)).toBe(true);
+    }
+  });
+
+  it('a message written offline goes out once the connection returns', async () => {
+    await client.setOffline(true);
+    await cp.getByLabel('Message', { exact: true }).fill(TEXT.offline);
+    await cp.getByRole('button', { name: 'Send' }).click();
+    await bubble(cp, TEXT.offline).filter({ hasText: 'Waiting to send' }).waitFor();
+    await cp.getByRole('status').filter({ hasText: 'saved and will be sent' }).waitFor({ timeout: 30_000 });
+    await client.setOffline(false);
+    await bubble(tp, TEXT.offline).waitFor({ timeout: 60_000 });
+    await bubble(cp, TEXT.offline).filter({ hasText: /Sent|Delivered|Read/ }).waitFor({ timeout: 30_000 });
+    expect(await bubble(tp, TEXT.offline).count()).toBe(1);
+    client.clearProblems();
+  });
+
+  it('a reload locks; the passphrase unlocks with the history there; a wrong one is explained', async () => {
+    await cp.reload();
+    await cp.getByRole('heading', { name: 'Confidant is locked' }).waitFor();
+    expect(await cp.content()).not.toContain(TEXT.first);
+    await expectAccessible(cp, 'locked');
+    await captureScreens(cp, 'locked');
+    await cp.getByLabel('Passphrase').fill('not the passphrase at all');
+    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await cp.getByRole('alert').filter({ hasText: 'not right' }).waitFor({ timeout: 30_000 });
+    await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
+    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await bubble(cp, TEXT.first).waitFor({ timeout: 30_000 });
+    await bubble(cp, TEXT.reply).waitFor();
+  });
+
+  it('auto-lock after the chosen idle time hides every message', async () => {
+    // A controllable clock from the next load on; the reload locks, as any reload does.
+    await tp.clock.install();
+    await tp.reload();
+    await tp.getByLabel('Passphrase').fill(PASS_THERAPIST);
+    await tp.getByRole('button', { name: 'Unlock' }).click();
+    await tp.getByRole('heading', { name: 'Conversations' }).waitFor({ timeout: 30_000 });
+    await tp.getByRole('button', { name: 'Settings' }).click();
+    await tp.getByLabel('Lock after inactivity').selectOption('1');
+    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('link', { name: new RegExp(LABEL) }).click();
+    await bubble(tp, TEXT.first).waitFor();
+    await tp.clock.fastForward('01:01');
+    await tp.getByRole('heading', { name: 'Confidant is locked' }).waitFor();
+    const html = await tp.content();
+    for (const t of Object.values(TEXT)) expect(html).not.toContain(t);
+    expect(html).not.toContain(LABEL);
+    expect(html).not.toContain(PRACTICE);
+  });
+
+  it('leaves no plaintext, name or file name in the relay database, blob folder or log', async () => {
+    therapist.expectNoErrors([/Failed to load resource/, /ERR_INTERNET_DISCONNECTED/, /WebSocket/]);
+    client.expectNoErrors([/Failed to load resource/, /ERR_INTERNET_DISCONNECTED/, /WebSocket/]);
+    await relay.stop();
+    await expectNoLeaks(relay, [...Object.values(TEXT), PRACTICE, LABEL, PASS_CLIENT, PASS_THERAPIST, ...Object.values(FILES)]);
+  });
+});
