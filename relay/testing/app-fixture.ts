@@ -6,11 +6,11 @@
  * Which store: SQLite plus a blob folder in a temp dir, unless the vitest project provides
  * `relayStore: 'postgres'` (vitest.config.ts); then a fresh database, cloned from the migrated
  * template in the run's one PostgreSQL cluster (postgres-global-setup.ts), holds everything,
- * blobs included, and `close()` drops it. The route tests run unchanged on both (issue 4).
+ * blobs included, and `close()` empties it for the test file's next fixture (the cluster goes
+ * at the end of the run). The route tests run unchanged on both (issue 4).
  * Outside vitest (the benches) it is always SQLite.
  * @module
  */
-import { spawnSync } from 'node:child_process';
 import type { Dirent } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -27,8 +27,9 @@ import type { RelayEnv } from '../context.ts';
 import { openStore } from '../storage/index.ts';
 import { SQLITE_FILE } from '../storage/sqlite/index.ts';
 import type { BlobStore, Store } from '../storage/types.ts';
-import { createDatabaseAt, dropDatabaseAt, findPsql } from './postgres-cluster.ts';
+import { createDatabaseAt, dropDatabaseAt } from './postgres-cluster.ts';
 import type { SharedPostgres } from './postgres-global-setup.ts';
+import { SyncQuery } from './sync-query.ts';
 
 export const FIXTURE_NOW = 1_800_000_000_000;
 const DAY = 24 * 60 * 60 * 1000;
@@ -102,9 +103,37 @@ let databases = 0;
 /** The PostgreSQL side of a fixture: its database, and how to look at it from outside the store. */
 interface PostgresSide {
   readonly url: string;
-  readonly psql: string;
-  /** Set when the fixture made the database in the run's cluster: dropped on close, scanned by storedFiles. */
+  /** Set when the database is the fixture's own in the run's cluster: emptied on close, scanned by storedFiles. */
   readonly own?: { readonly shared: SharedPostgres; readonly name: string };
+}
+
+/**
+ * Databases of closed fixtures, emptied, for the next fixture of this test file (a file that
+ * makes a fixture per test would otherwise clone and drop a database each time). Emptied is as
+ * good as new: every table but schema_version truncated, identities and sequences restarted,
+ * and no session left (the store was closed).
+ */
+const emptied: PostgresSide[] = [];
+
+const EMPTY_SQL = `DO $$
+  DECLARE s record;
+  BEGIN
+    EXECUTE (SELECT 'TRUNCATE ' || string_agg(format('public.%I', tablename), ', ') || ' RESTART IDENTITY'
+               FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_version');
+    FOR s IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
+      EXECUTE format('ALTER SEQUENCE public.%I RESTART', s.sequencename);
+    END LOOP;
+  END $$`;
+
+/** Empties a closed fixture's database and keeps it for the next fixture; drops it if that fails. */
+async function emptyForReuse(side: PostgresSide): Promise<void> {
+  try {
+    await withClient(side.url, (c) => c.query(EMPTY_SQL));
+  } catch (err) {
+    await dropDatabaseAt(side.own!.shared.maintenanceUrl, side.own!.name);
+    throw err;
+  }
+  emptied.push(side);
 }
 
 /** Inside a vitest project that asks for PostgreSQL, the run's shared cluster; otherwise undefined. */
@@ -118,23 +147,14 @@ async function postgresUnderTest(): Promise<SharedPostgres | undefined> {
   return shared;
 }
 
-/** Runs `sql` on `url` with psql and returns its unaligned, tuples-only output. */
-function psqlSync(psql: string, url: string, sql: string): string {
-  const out = spawnSync(psql, ['--no-psqlrc', '--no-align', '--tuples-only', '--quiet', '--set=ON_ERROR_STOP=1', '--dbname', url, '--command', sql], {
-    encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
-  });
-  if (out.status !== 0) throw new Error(`fixture: psql failed (${out.error?.message ?? `exit ${out.status}`}): ${out.stderr}`);
-  return out.stdout;
-}
-
 /** One query: the row count of every table but nonces (query_to_xml runs a query per table), and the used marks. */
 const PG_COUNTS_SQL = `
-  SELECT table_name || '|' || (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I', table_name), false, true, '')))[1]::text
+  SELECT table_name AS name,
+         (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I', table_name), false, true, '')))[1]::text::int AS n
     FROM information_schema.tables
     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'nonces'
-  UNION ALL SELECT 'registration_codes_used|' || count(*) FROM registration_codes WHERE used_at IS NOT NULL
-  UNION ALL SELECT 'invites_used|' || count(*) FROM invites WHERE used_at IS NOT NULL`;
+  UNION ALL SELECT 'registration_codes_used', count(*)::int FROM registration_codes WHERE used_at IS NOT NULL
+  UNION ALL SELECT 'invites_used', count(*)::int FROM invites WHERE used_at IS NOT NULL`;
 
 /** Finished blobs by hex id, and chunk rows of no finished blob (an upload that left bytes behind). */
 const PG_BLOB_NAMES_SQL = `
@@ -204,11 +224,14 @@ export async function appFixture(
     const given = options.databaseUrl || undefined;
     const shared = given === undefined ? await postgresUnderTest() : undefined;
     if (shared) {
-      const name = `fx_${process.pid}_${(databases += 1)}_${randomBytes(3).toString('hex')}`;
-      const url = await createDatabaseAt(shared.maintenanceUrl, name, shared.template);
-      postgres = { url, psql: shared.psql, own: { shared, name } };
+      postgres = emptied.pop();
+      if (!postgres) {
+        const name = `fx_${process.pid}_${(databases += 1)}_${randomBytes(3).toString('hex')}`;
+        const url = await createDatabaseAt(shared.maintenanceUrl, name, shared.template);
+        postgres = { url, own: { shared, name } };
+      }
     } else if (given !== undefined) {
-      postgres = { url: given, psql: findPsql() };
+      postgres = { url: given };
     }
     opened = await openStore({ dataDir, databaseUrl: postgres?.url });
   } catch (err) {
@@ -218,6 +241,8 @@ export async function appFixture(
   }
   const { store, blobs } = opened;
   await store.migrate();
+  /** counts() on PostgreSQL: opened at the first call. */
+  let counter: SyncQuery | undefined;
   const fx: AppFixture = {
     app: undefined as unknown as Hono<RelayEnv>,
     store,
@@ -263,14 +288,11 @@ export async function appFixture(
     },
     counts() {
       if (postgres) {
-        // Synchronous like the SQLite read, so a test reads the same way on both stores; the
-        // store's own connections are left alone (each answer was committed before it was sent).
+        // Synchronous like the SQLite read, so a test reads the same way on both stores; over a
+        // connection of its own, apart from the store's pools.
+        counter ??= new SyncQuery(postgres.url);
         const out: Record<string, number> = {};
-        const lines = psqlSync(postgres.psql, postgres.url, PG_COUNTS_SQL).trim().split('\n');
-        for (const line of lines.sort()) {
-          const [table, n] = line.split('|');
-          out[table!] = Number(n);
-        }
+        for (const { name, n } of counter.query<{ name: string; n: number }>(PG_COUNTS_SQL)) out[name] = n;
         return out;
       }
       const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true, fileMustExist: true });
@@ -311,7 +333,8 @@ export async function appFixture(
     async close() {
       try {
         await store.close();
-        if (postgres?.own) await dropDatabaseAt(postgres.own.shared.maintenanceUrl, postgres.own.name);
+        await counter?.close();
+        if (postgres?.own) await emptyForReuse(postgres);
       } finally {
         await rm(dataDir, { recursive: true, force: true });
       }

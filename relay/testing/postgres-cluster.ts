@@ -37,8 +37,6 @@ export interface PostgresCluster {
   readonly version: number;
   /** The cluster's data directory (PGDATA): what the server writes to disk, WAL included. */
   readonly dataDir: string;
-  /** The directory holding initdb, pg_ctl and psql. */
-  readonly binDir: string;
   /** Creates an empty database and returns its URL. Names are `[a-z0-9_]+`. */
   createDatabase(name: string): Promise<string>;
   /** `pg_ctl stop -m fast`, then removes the temp dir. Safe to call twice. */
@@ -52,7 +50,7 @@ interface Binaries {
   readonly version: number;
 }
 
-export const isExecutable = (path: string): boolean => {
+const isExecutable = (path: string): boolean => {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -95,12 +93,6 @@ export const findPostgresBinaries = (
       `${debianRoot}/*/bin. Install the Debian package \`${DEBIAN_PACKAGE}\` ` +
       `(apt-get install -y ${DEBIAN_PACKAGE}; \`bash .ci/system-deps\` does it when run as root).`,
   );
-};
-
-/** psql beside the server binaries when there, else `psql` from PATH (Debian's postgresql-client). */
-export const findPsql = (binDir?: string): string => {
-  const bundled = join(binDir ?? findPostgresBinaries().dir, 'psql');
-  return isExecutable(bundled) ? bundled : 'psql';
 };
 
 const userIds = (name: string): { uid: number; gid: number } | undefined => {
@@ -269,7 +261,6 @@ export const startPostgresCluster = async (options: ClusterOptions = {}): Promis
       port,
       version: bin.version,
       dataDir,
-      binDir: bin.dir,
       createDatabase: (name) => createDatabaseAt(databaseUrl, name),
       stop: () => {
         stopped ??= (async () => {

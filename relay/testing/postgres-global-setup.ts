@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { openStore } from '../storage/index.ts';
-import { findPsql, startPostgresCluster } from './postgres-cluster.ts';
+import { startPostgresCluster } from './postgres-cluster.ts';
 
 /** What the test processes get from `inject('relayPostgres')`. */
 export interface SharedPostgres {
@@ -20,8 +20,6 @@ export interface SharedPostgres {
   readonly template: string;
   /** The cluster's data directory: the plaintext scans read it. */
   readonly dataDir: string;
-  /** The psql binary: `counts()` is synchronous, so it queries through a child process. */
-  readonly psql: string;
 }
 
 declare module 'vitest' {
@@ -55,7 +53,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
       maintenanceUrl: cluster.databaseUrl,
       template: TEMPLATE_DATABASE,
       dataDir: cluster.dataDir,
-      psql: findPsql(cluster.binDir),
     });
   } catch (err) {
     await cluster.stop();
