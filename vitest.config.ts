@@ -2,11 +2,14 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
- * The relay tests that go through `appFixture` (routes, the app, their adversarial files): run
- * once per store. relay/routes/postgres.test.ts is PostgreSQL-specific (pg errors mapped to
- * HTTP answers, concurrent fetches on pooled connections), so only the `postgres` project has it.
+ * The relay tests that go through `appFixture` (routes, the app, their adversarial files, and
+ * the auth and rate-limit middleware over a real store): run once per store. relay/routes/postgres.test.ts is
+ * PostgreSQL-specific (pg errors mapped to HTTP answers, concurrent fetches on pooled
+ * connections), so only the `postgres` project has it. The rest of relay/ stays SQLite-only on
+ * purpose: the storage conformance suite opens both stores itself, and the CLI, sweeper and
+ * durability tests are about DATA_DIR (the SQLite file and blob folder).
  */
-const RELAY_APP_TESTS = ['relay/routes/*.test.ts', 'relay/app.test.ts'];
+const RELAY_APP_TESTS = ['relay/routes/*.test.ts', 'relay/app.test.ts', 'relay/middleware/auth.test.ts', 'relay/middleware/rate-limit.test.ts'];
 const POSTGRES_ONLY = ['relay/routes/postgres.test.ts'];
 const EXCLUDE = ['**/node_modules/**', '**/dist/**', 'e2e/**'];
 

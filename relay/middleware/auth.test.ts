@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REQUEST_MAX_SKEW_MS } from '../../shared/consts.ts';
@@ -8,21 +5,22 @@ import { deriveIdentity, encodePublicIdentity, generateRootSecret, type Identity
 import { signRequest } from '../../shared/request-auth.ts';
 import type { RelayEnv } from '../context.ts';
 import { notFound, onError, RelayError } from '../errors.ts';
-import { openSqliteStore } from '../storage/sqlite/index.ts';
 import type { Store } from '../storage/types.ts';
+import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
 import { requireAuth, requireSignature } from './auth.ts';
 import { bodyLimit } from './body-limit.ts';
 
 const NOW = 1_800_000_000_000;
-let dir: string;
+let fx: AppFixture;
 let store: Store;
 let alice: Identity;
 let stranger: Identity;
 let app: Hono<RelayEnv>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'confidant-auth-'));
-  store = await openSqliteStore(join(dir, 'relay.sqlite'));
+  // The store of the vitest project (SQLite, or PostgreSQL in the postgres project); the app is ours.
+  fx = await appFixture();
+  store = fx.store;
   alice = await deriveIdentity(generateRootSecret());
   stranger = await deriveIdentity(generateRootSecret());
   const code = new Uint8Array(32).fill(1);
@@ -44,10 +42,7 @@ beforeAll(async () => {
   app.onError(onError);
 });
 
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => fx.close());
 
 const enc = new TextEncoder();
 
