@@ -77,11 +77,11 @@ export function ConversationView({ id }: { id: string }) {
   return (
     <div class="conversation">
       <TopBar title={conversation.label} {...(isTherapist ? { back: '#/' } : {})}>
-        <button type="button" class="icon-button" onClick={() => navigate(`#/verify/${encodeURIComponent(id)}`)} aria-label="Safety number">
-          Verify
+        <button type="button" class="icon-button" onClick={() => navigate(`#/verify/${encodeURIComponent(id)}`)}>
+          Safety number
         </button>
         {!isTherapist && (
-          <button type="button" class="icon-button" onClick={() => navigate('#/settings')} aria-label="Settings">
+          <button type="button" class="icon-button" onClick={() => navigate('#/settings')}>
             Settings
           </button>
         )}

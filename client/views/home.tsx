@@ -18,7 +18,7 @@ export function Home() {
   return (
     <div class="app-frame">
       <TopBar title={profile.value?.practiceName ?? 'Confidant'}>
-        <button type="button" class="icon-button" onClick={() => navigate('#/settings')} aria-label="Settings">
+        <button type="button" class="icon-button" onClick={() => navigate('#/settings')}>
           Settings
         </button>
       </TopBar>
