@@ -10,7 +10,7 @@ import { AUTH_HEADERS, signRequest } from '../../shared/request-auth.ts';
 import { createApp } from '../app.ts';
 import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
 import { deliver, mailboxWithCapability, seal } from '../testing/mailbox-helpers.ts';
-import { LIVE_CLOSE, LIVE_MAX_FRAME_BYTES, liveSocketServer } from './live.ts';
+import { LIVE_CLOSE, LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT, LIVE_MAX_FRAME_BYTES, liveSocketServer } from './live.ts';
 
 const ALLOWED_ORIGIN = 'https://app.confidant.example';
 
@@ -21,7 +21,7 @@ const sockets: (WebSocket | Socket)[] = [];
 
 beforeEach(async () => {
   fx = await appFixture();
-  fx.app = createApp({ store: fx.store, blobs: fx.blobs, now: () => fx.now, live: { origins: [ALLOWED_ORIGIN], authTimeoutMs: 300 } });
+  fx.app = createApp({ store: fx.store, blobs: fx.blobs, now: () => fx.now, live: { origins: [ALLOWED_ORIGIN], authTimeoutMs: 300, maxSocketsPerAccount: 3 } });
   const wss = liveSocketServer();
   server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: fx.app.fetch, port: 0, hostname: '127.0.0.1', websocket: { server: wss } }, () => resolve(s as Server));
@@ -212,6 +212,48 @@ describe('GET /v1/live', () => {
     const slow = await open();
     await slow.next();
     expect(await slow.closed).toEqual({ code: LIVE_CLOSE.timeout, reason: 'timeout' });
+  });
+
+  it('keeps at most maxSocketsPerAccount authenticated sockets per account: the oldest is closed 4429, other accounts untouched', async () => {
+    expect(LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT).toBe(5);
+    const therapist = await fx.therapist();
+    const client = await fx.client(therapist);
+    const box = await mailboxWithCapability(fx, therapist);
+    const other = await mailboxWithCapability(fx, client);
+    /** An authenticated socket, known to be authenticated once `subscribed` came back. */
+    const live = async (who: Identity, idB64: string) => {
+      const c = await authed(who);
+      c.ws.send(JSON.stringify({ type: 'subscribe', mailboxIds: [idB64] }));
+      expect((await c.next()).type).toBe('subscribed');
+      return c;
+    };
+    /** The next frame, or how the socket closed if it closes first. */
+    const nextOrClose = (c: Client) => Promise.race([c.next(), c.closed.then((closed) => ({ closed }))]);
+
+    const mine = [await live(therapist, box.idB64), await live(therapist, box.idB64), await live(therapist, box.idB64)];
+    const theirs = await live(client, other.idB64);
+    mine.push(await live(therapist, box.idB64));
+    expect(await mine[0]!.closed).toEqual({ code: LIVE_CLOSE.too_many, reason: 'too many sockets' });
+
+    const sent = await deliver(fx, await seal(client, therapist, box.id, new Uint8Array([1])), { capability: box.capability });
+    const { seq } = (await sent.json()) as { seq: number };
+    for (const c of mine.slice(1)) expect(await nextOrClose(c)).toEqual({ type: 'message', mailboxId: box.idB64, seq });
+    const toClient = await deliver(fx, await seal(therapist, client, other.id, new Uint8Array([2])), { capability: other.capability });
+    expect(await nextOrClose(theirs)).toEqual({ type: 'message', mailboxId: other.idB64, seq: ((await toClient.json()) as { seq: number }).seq });
+
+    // A closed socket frees its place: a new one closes nobody.
+    mine[1]!.ws.close();
+    await mine[1]!.closed;
+    mine.push(await live(therapist, box.idB64));
+    const again = await deliver(fx, await seal(client, therapist, box.id, new Uint8Array([3])), { capability: box.capability });
+    const seq2 = ((await again.json()) as { seq: number }).seq;
+    for (const c of [mine[2]!, mine[3]!, mine[4]!]) expect(await nextOrClose(c)).toEqual({ type: 'message', mailboxId: box.idB64, seq: seq2 });
+  });
+
+  it('refuses a maxSocketsPerAccount that is not an integer >= 1 when the app is built', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => createApp({ store: fx.store, blobs: fx.blobs, live: { maxSocketsPerAccount: bad } }), String(bad)).toThrow(RangeError);
+    }
   });
 
   it('stays healthy after a client resets mid-upgrade', async () => {

@@ -20,6 +20,14 @@
  * a bad signature, a foreign mailbox, the timeout) closes the socket with a 4xxx code from
  * `LIVE_CLOSE` and a generic reason. Closing unsubscribes everything.
  *
+ * At most `live.maxSocketsPerAccount` (5) authenticated sockets per account and process: the
+ * one that authenticates beyond that is kept and the account's oldest is closed with 4429
+ * `too many sockets`. Oldest rather than newest so that a device reconnecting after a network
+ * change is never locked out by its own half-dead sockets that the server has not noticed yet;
+ * whoever holds the account's key can open sockets anyway, so letting the newest win gives an
+ * attacker nothing. Clients must not reconnect automatically after 4429 (two tabs over the cap
+ * would take turns closing each other).
+ *
  * Does not: deliver envelopes, acknowledge, or replay pushes missed while disconnected.
  * @module
  */
@@ -47,6 +55,11 @@ export const LIVE_WS_MAX_PAYLOAD = 64 * 1024;
 export const LIVE_CHALLENGE_LEN = 32;
 export const LIVE_MAX_MAILBOXES = 50;
 const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
+/**
+ * Default cap on authenticated sockets per account (per process): a few devices' tabs and a
+ * reconnect in flight, while one account cannot hold thousands of sockets and subscriptions.
+ */
+export const LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT = 5;
 
 /** Close codes (4000 + the HTTP status they mirror); reasons stay generic. */
 export const LIVE_CLOSE = {
@@ -55,6 +68,8 @@ export const LIVE_CLOSE = {
   forbidden: 4403,
   timeout: 4408,
   too_large: 4413,
+  /** Closed because the account opened more than `maxSocketsPerAccount` (this was its oldest). */
+  too_many: 4429,
 } as const;
 type CloseCode = keyof typeof LIVE_CLOSE;
 const CLOSE_REASON: Record<CloseCode, string> = {
@@ -63,6 +78,7 @@ const CLOSE_REASON: Record<CloseCode, string> = {
   forbidden: 'forbidden',
   timeout: 'timeout',
   too_large: 'too large',
+  too_many: 'too many sockets',
 };
 
 export interface LiveOptions {
@@ -73,6 +89,8 @@ export interface LiveOptions {
   readonly origins?: readonly string[];
   /** How long a socket may stay unauthenticated (default 10 s). */
   readonly authTimeoutMs?: number;
+  /** Authenticated sockets per account (default 5); the oldest is closed beyond that. Integer >= 1. */
+  readonly maxSocketsPerAccount?: number;
 }
 
 export interface LiveDeps {
@@ -121,8 +139,44 @@ function checkOrigin(allowed: ReadonlySet<string>): MiddlewareHandler<RelayEnv> 
   };
 }
 
+interface Session {
+  onFrame(data: unknown): void;
+  /** Close (with `code`, or silently when the peer is gone) and unsubscribe. */
+  close(code?: CloseCode): void;
+}
+
+/**
+ * Authenticated sockets per account (hex of the signing key), oldest first (a Set keeps
+ * insertion order). Per process: instances behind a load balancer each keep their own.
+ */
+class AccountSockets {
+  readonly #byAccount = new Map<string, Set<Session>>();
+  constructor(private readonly max: number) {}
+
+  /** Counts `s` for `account`; closes the account's oldest sockets beyond the cap. */
+  add(account: string, s: Session): void {
+    let set = this.#byAccount.get(account);
+    if (set === undefined) this.#byAccount.set(account, (set = new Set()));
+    set.add(s);
+    for (const oldest of set) {
+      if (set.size <= this.max) break;
+      // close() calls remove(), which deletes it from the set.
+      oldest.close('too_many');
+    }
+  }
+
+  remove(account: string, s: Session): void {
+    const set = this.#byAccount.get(account);
+    if (set === undefined) return;
+    set.delete(s);
+    if (set.size === 0) this.#byAccount.delete(account);
+  }
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+
 /** One socket's protocol state; frames are handled one at a time, in order. */
-function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array): { onFrame(data: unknown): void; close(): void } {
+function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: AccountSockets): Session {
   const clock = deps.now ?? Date.now;
   let state: 'challenged' | 'authed' | 'closed' = 'challenged';
   let signingKey: Uint8Array | undefined;
@@ -133,6 +187,7 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array): { onFram
     if (state === 'closed') return;
     state = 'closed';
     clearTimeout(timer);
+    if (signingKey !== undefined) sockets.remove(hex(signingKey), self);
     for (const unsubscribe of subscriptions.values()) unsubscribe();
     subscriptions.clear();
     if (code !== undefined) ws.close(LIVE_CLOSE[code], CLOSE_REASON[code]);
@@ -157,6 +212,7 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array): { onFram
     clearTimeout(timer);
     signingKey = result.signingKey;
     state = 'authed';
+    sockets.add(hex(signingKey), self);
   };
 
   const subscribe = async (frame: unknown, key: Uint8Array): Promise<void> => {
@@ -193,7 +249,7 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array): { onFram
     return subscribe(frame, signingKey!);
   };
 
-  return {
+  const self: Session = {
     onFrame(data) {
       queue = queue.then(() => handle(data)).catch(() => {
         // A store failure: nothing about it goes to the client.
@@ -203,12 +259,18 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array): { onFram
         }
       });
     },
-    close: () => close(),
+    close,
   };
+  return self;
 }
 
 export function liveRoutes(deps: LiveDeps): Hono<RelayEnv> {
   const allowed = new Set(deps.live?.origins ?? []);
+  const max = deps.live?.maxSocketsPerAccount ?? LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT;
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new RangeError(`liveRoutes: live.maxSocketsPerAccount must be an integer >= 1, got ${String(max)}`);
+  }
+  const sockets = new AccountSockets(max);
   return new Hono<RelayEnv>().get(
     LIVE_PATH,
     checkOrigin(allowed),
@@ -219,7 +281,7 @@ export function liveRoutes(deps: LiveDeps): Hono<RelayEnv> {
           onOpen(_event, ws) {
             const challenge = new Uint8Array(LIVE_CHALLENGE_LEN);
             crypto.getRandomValues(challenge);
-            live = session(deps, ws, challenge);
+            live = session(deps, ws, challenge, sockets);
             ws.send(JSON.stringify({ type: 'challenge', nonce: toBase64url(challenge) }));
           },
           onMessage(event) {
