@@ -1,0 +1,219 @@
+/**
+ * Test harness for the client's sending and receiving logic without the UI: the real relay app
+ * in process over a real SQLite store in a temp dir (relay/testing/app-fixture.ts), reached
+ * through `RelayApi`'s `fetch` option, and devices with real vaults on fake-indexeddb (a cheap
+ * KDF), real protocol stores and real shared/ crypto, set up the way client/state/app.ts's
+ * `setUpTherapist` and `joinFromInvite` do (same onboarding functions, minus `location`,
+ * navigation and the live socket).
+ *
+ * The only double is the network: each device's `Net` passes requests to the relay unchanged
+ * unless a test cuts it. Cut, a request throws a `TypeError` as a browser's `fetch` does with no
+ * network, before the relay sees it (`offline`, `refuse`) or after the relay handled it and the
+ * answer was lost (`dropAnswer`).
+ * @module
+ */
+import 'fake-indexeddb/auto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toBase64url } from '../../shared/encoding.ts';
+import { decodeInvite, type Invite } from '../../shared/invite.ts';
+import { deriveIdentity, generateRootSecret, identityId, type Identity } from '../../shared/keys.ts';
+import { verifyBundle } from '../../shared/prekeys.ts';
+import { getProvider, randomBytes } from '../../shared/provider.ts';
+import { startSession } from '../../shared/session.ts';
+import { createApp } from '../../relay/app.ts';
+import { appFixture, type AppFixture } from '../../relay/testing/app-fixture.ts';
+import { conversationFromInvite, createInvite, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
+import { RelayApi } from '../api/relay.ts';
+import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
+import { newMessageId, Outbox } from '../outbox/outbox.ts';
+import { consentDigest, Receiver } from '../sync/receive.ts';
+import type { KdfCost } from '../vault/kdf.ts';
+import { VaultProtocolStore } from '../vault/protocol-store.ts';
+import { createVault, type Vault } from '../vault/vault.ts';
+
+/** Cheap KDF: these tests are about messages, not passphrases. */
+export const FAST_KDF: KdfCost = { algorithm: 'argon2id', m: 64, t: 1, p: 1 };
+export const PASSPHRASE = 'harness passphrase';
+export const ORIGIN = 'https://relay.test';
+
+export interface SeenRequest {
+  readonly method: string;
+  /** Path and query, as the relay routes it. */
+  readonly path: string;
+}
+
+/** One device's network. */
+export class Net {
+  /** No network at all: every request throws before reaching the relay. */
+  offline = false;
+  /** Requests refused as if offline (the relay never sees them). */
+  refuse: ((r: SeenRequest) => boolean) | undefined;
+  /** Requests the relay handles whose answer never arrives (the device sees a network error). */
+  dropAnswer: ((r: SeenRequest) => boolean) | undefined;
+  /** Every request that reached the relay, with its status. */
+  readonly handled: (SeenRequest & { status: number })[] = [];
+
+  constructor(private readonly relay: AppFixture) {}
+
+  readonly fetch: typeof fetch = async (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const seen: SeenRequest = { method: (init?.method ?? 'GET').toUpperCase(), path: url.pathname + url.search };
+    if (this.offline || this.refuse?.(seen)) throw new TypeError('Failed to fetch');
+    const res = await this.relay.app.request(input, init);
+    this.handled.push({ ...seen, status: res.status });
+    if (this.dropAnswer?.(seen)) throw new TypeError('Failed to fetch');
+    return res;
+  };
+
+  /** Handled requests of `method` to paths starting with `prefix`. */
+  count(method: string, prefix: string, status?: number): number {
+    return this.handled.filter((r) => r.method === method && r.path.startsWith(prefix) && (status === undefined || r.status === status)).length;
+  }
+}
+
+export interface Relay {
+  readonly fx: AppFixture;
+  close(): Promise<void>;
+}
+
+/**
+ * The relay in process. Its clock is the real one (devices sign requests with `Date.now()`),
+ * and the rate limit is lifted: every in-process request shares one bucket, and a backlog test
+ * sends hundreds of messages.
+ */
+export async function startRelay(): Promise<Relay> {
+  const fx = await appFixture();
+  fx.now = Date.now();
+  fx.app = createApp({ store: fx.store, blobs: fx.blobs, now: () => Date.now(), rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 } });
+  return { fx, close: () => fx.close() };
+}
+
+export interface Device {
+  readonly role: Profile['role'];
+  readonly identity: Identity;
+  readonly vault: Vault;
+  readonly store: VaultProtocolStore;
+  readonly records: Records;
+  readonly profile: Profile;
+  readonly api: RelayApi;
+  readonly net: Net;
+  readonly outbox: Outbox;
+  readonly receiver: Receiver;
+  close(): void;
+}
+
+let dbCounter = 0;
+const freshDbName = (role: string): string => `harness-${role}-${process.pid}-${++dbCounter}`;
+
+function wire(role: Profile['role'], identity: Identity, vault: Vault, store: VaultProtocolStore, profile: Profile, api: RelayApi, net: Net): Device {
+  const records = new Records(vault);
+  const outbox = new Outbox({ records, store, api });
+  const receiver = new Receiver({ records, store, api, identity, profile, outbox });
+  return {
+    role,
+    identity,
+    vault,
+    store,
+    records,
+    profile,
+    api,
+    net,
+    outbox,
+    receiver,
+    close() {
+      store.close();
+      vault.close();
+    },
+  };
+}
+
+async function newDevice(relay: Relay): Promise<{ rootSecret: Uint8Array; identity: Identity; net: Net; api: RelayApi }> {
+  const rootSecret = generateRootSecret();
+  const identity = await deriveIdentity(rootSecret.slice());
+  const net = new Net(relay.fx);
+  return { rootSecret, identity, net, api: new RelayApi({ origin: ORIGIN, fetch: net.fetch }) };
+}
+
+/** A therapist, as `setUpTherapist` makes one: registered with a fresh code, vault, provisioned. */
+export async function therapistDevice(relay: Relay, practiceName = 'Harbour Practice'): Promise<Device> {
+  const { rootSecret, identity, net, api } = await newDevice(relay);
+  await registerTherapist(api, identity, await relay.fx.mintCode());
+  const profile = newProfile('therapist', practiceName, Date.now());
+  const vault = await createVault(PASSPHRASE, { dbName: freshDbName('therapist'), kdf: FAST_KDF });
+  const store = await VaultProtocolStore.create(vault, { rootSecret });
+  await new Records(vault).saveProfile(profile);
+  await provisionDevice(api, identity, store, profile);
+  return wire('therapist', identity, vault, store, profile, api, net);
+}
+
+/** The invite in a link made by `createInvite` (what `inviteFromRoute` reads, without `location`). */
+export const inviteFromLink = (link: string): Promise<Invite> => decodeInvite(decodeURIComponent(link.slice(link.indexOf('#/join/') + '#/join/'.length)));
+
+const CONSENT_LABEL = new TextEncoder().encode('Confidant consent v1\0');
+
+export interface JoinedClient {
+  readonly device: Device;
+  readonly invite: Invite;
+  readonly localInvite: LocalInvite;
+  /** The client's conversation with the therapist. */
+  readonly conversation: Conversation;
+}
+
+/**
+ * A client joining from a fresh invite of `therapist` labelled `label`, as `joinFromInvite`
+ * does: register, vault, provision, capability for the therapist, session from the therapist's
+ * bundle, conversation, hello + consent queued. `flush` (default true) sends them, as
+ * `joinFromInvite` tries to.
+ */
+export async function joinClient(relay: Relay, therapist: Device, label: string, options: { flush?: boolean } = {}): Promise<JoinedClient> {
+  const localInvite = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, label, ORIGIN, Date.now());
+  const invite = await inviteFromLink(localInvite.link);
+  const { rootSecret, identity, net, api } = await newDevice(relay);
+  await registerClient(api, identity, invite);
+  const profile = newProfile('client', invite.practiceName, Date.now());
+  const vault = await createVault(PASSPHRASE, { dbName: freshDbName('client'), kdf: FAST_KDF });
+  const store = await VaultProtocolStore.create(vault, { rootSecret });
+  const records = new Records(vault);
+  await records.saveProfile(profile);
+  await provisionDevice(api, identity, store, profile);
+
+  const issued = randomBytes(32);
+  await api.addCapability(identity, profile.mailboxId, sha256(issued));
+  const bundle = await api.fetchBundle(identity, invite.therapist.signingKey);
+  await verifyBundle(bundle, invite.therapist);
+  const conversationId = identityId(invite.therapist);
+  await startSession(store, conversationId, bundle, { expectedIdentity: invite.therapist });
+  const digest = consentDigest(invite.consentText);
+  const conversation = conversationFromInvite(invite, issued, Date.now(), digest);
+  await records.saveConversation(conversation);
+
+  const provider = await getProvider();
+  const digestBytes = sha256(new TextEncoder().encode(invite.consentText));
+  const signature = await provider.ed25519Sign(identity.signing.secretKey, new Uint8Array([...CONSENT_LABEL, ...digestBytes]));
+  const device = wire('client', identity, vault, store, profile, api, net);
+  const now = Date.now();
+  await device.outbox.enqueue(conversation, { v: 1, type: 'hello', id: newMessageId(), sentAt: now, mailboxId: toBase64url(profile.mailboxId), capability: toBase64url(issued), inviteHash: conversation.inviteHash! });
+  await device.outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', documentDigest: digest, signature: toBase64url(signature) });
+  if (options.flush ?? true) await device.outbox.flush();
+  return { device, invite, localInvite, conversation };
+}
+
+/** Queues a text message as `Session.send` does (message stored `queued` with its outbox item). */
+export async function queueText(device: Device, conversation: Conversation, text: string, sentAt = Date.now()): Promise<StoredMessage> {
+  const id = newMessageId();
+  const message: StoredMessage = { id, mine: true, sentAt, status: 'queued', text };
+  await device.outbox.enqueue(conversation, { v: 1, type: 'message', id, sentAt, text }, message);
+  return message;
+}
+
+/** The texts of a conversation's stored messages, in time order. */
+export async function texts(device: Device, conversationId: string): Promise<string[]> {
+  return (await device.records.messages(conversationId)).map((m) => m.message.text ?? '');
+}
+
+/** The conversation `device` keeps with `peer` (throws when it has none). */
+export async function conversationWith(device: Device, peer: Device): Promise<Conversation> {
+  const c = await device.records.conversation(identityId(peer.identity.publicIdentity));
+  if (!c) throw new Error('harness: no conversation with that peer');
+  return c;
+}
