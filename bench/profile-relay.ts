@@ -8,6 +8,9 @@
  *
  * Usage: TMPDIR=/dev/shm node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-relay.ts [seconds]
  * (a tmpfs DATA_DIR takes fsync out of the picture, leaving the CPU cost).
+ *
+ * `bench/profile-relay.ts serve` only serves, printing `{ url, capability, bodyFile }` as one
+ * JSON line, until SIGTERM: bench/ab-relay.ts loads two checkouts' relays side by side with it.
  * @module
  */
 import { fork } from 'node:child_process';
@@ -41,7 +44,7 @@ if (mode === 'load') {
   );
   log(`relay send: ${rate.toFixed(0)} req/s`);
 } else {
-  const seconds = Number(mode);
+  const seconds = mode === 'serve' ? 0 : Number(mode);
   const fx = await appFixture();
   fx.now = Date.now();
   fx.app = createApp({
@@ -57,6 +60,13 @@ if (mode === 'load') {
   const envelope = await seal(await fx.newIdentity(), owner, mailbox.id, randomBytes(900));
   const bodyFile = join(fx.dataDir, 'envelope.bin');
   await writeFile(bodyFile, envelope);
+  if (mode === 'serve') {
+    process.stdout.write(JSON.stringify({ url: served.url, capability: mailbox.capability, bodyFile }) + '\n');
+    await new Promise((resolve) => process.once('SIGTERM', resolve));
+    await served.close();
+    await fx.close();
+    process.exit(0);
+  }
   // No --cpu-prof for the child: only this process is profiled.
   const child = fork(fileURLToPath(import.meta.url), ['load', served.url, mailbox.capability, bodyFile, String(seconds)], {
     execArgv: ['--import', 'tsx'],

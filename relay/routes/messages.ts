@@ -28,10 +28,9 @@ import type { AppDeps } from '../app.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth.ts';
-import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import type { MailboxQuota } from '../storage/types.ts';
-import { LIMITS, sha256 } from './_util.ts';
+import { LIMITS, boundedBody, sha256 } from './_util.ts';
 import { ownedMailbox } from './mailboxes.ts';
 
 export const DEFAULT_MESSAGE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -57,7 +56,7 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
   const quota = deps.mailboxQuota ?? DEFAULT_MAILBOX_QUOTA;
   const auth = requireAuth(deps);
   return new Hono<RelayEnv>()
-    .post('/v1/messages', bodyLimit(LIMITS.envelope), async (c) => {
+    .post('/v1/messages', boundedBody(LIMITS.envelope), async (c) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/octet-stream') {
         throw new RelayError('unsupported_media_type', 'Content-Type must be application/octet-stream');
@@ -91,7 +90,7 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
           throw new RelayError('quota', 'Mailbox is full');
       }
     })
-    .get('/v1/mailboxes/:id/messages', bodyLimit(LIMITS.none), auth, async (c) => {
+    .get('/v1/mailboxes/:id/messages', boundedBody(LIMITS.none), auth, async (c) => {
       const mailboxId = await ownedMailbox(deps.store, c.req.param('id'), c.get('account'));
       const { after, limit } = pageParams(c.req.query('after'), c.req.query('limit'));
       const rows = await deps.store.listMessages(mailboxId, { after, limit: limit + 1, now: now() });
@@ -106,7 +105,7 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
         more: rows.length > limit,
       });
     })
-    .post('/v1/mailboxes/:id/ack', bodyLimit(LIMITS.ack), jsonBody(AckJson), auth, async (c) => {
+    .post('/v1/mailboxes/:id/ack', boundedBody(LIMITS.ack), jsonBody(AckJson), auth, async (c) => {
       const mailboxId = await ownedMailbox(deps.store, c.req.param('id'), c.get('account'));
       const deleted = await deps.store.ackMessages(mailboxId, c.get('json').messageIds.map((id) => fromBase64url(id)));
       return c.json({ deleted });
