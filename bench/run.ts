@@ -11,6 +11,7 @@
 import { ours } from './_attachment.ts';
 import { compare, log, printTable, type BenchLine, type Comparison } from './_harness.ts';
 import { attachmentStreamRss, attachmentThroughput } from './attachment.bench.ts';
+import { BROWSER_NAMES, browserBenches } from './browser.bench.ts';
 import { message1kRoundtrip, sessionSetup } from './protocol.bench.ts';
 import { providerBenches } from './provider.bench.ts';
 import { relayBlobUploadRss } from './relay-rss.bench.ts';
@@ -53,6 +54,20 @@ if (RELAY_NAMES.some(wanted)) {
 }
 
 await bench('relay_blob_upload_rss', () => relayBlobUploadRss(ROUNDS.relayRss));
+
+// Browser lines (headless Chromium, bench/browser/README.md); the filter `browser` selects all four.
+const browserWanted = (name: string): boolean => wanted(name) || filters.includes('browser');
+if (BROWSER_NAMES.some(browserWanted)) {
+  const browser = await browserBenches(browserWanted);
+  try {
+    for (const c of browser.comparisons) {
+      log(`${c.name}...`);
+      lines.push(await compare(c));
+    }
+  } finally {
+    await browser.close();
+  }
+}
 
 printTable(lines, {
   direction: 'ratio = ours / anchor, median of per-round ratios; above 1 is better for rates, below 1 for MB',

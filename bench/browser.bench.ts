@@ -1,0 +1,127 @@
+/**
+ * Browser benchmarks (issue 5, "Done means"): the client measured in its real runtime, headless
+ * Chromium, each line against an anchor measured in the same page (or, for the bundle, the
+ * budget). What each line measures: bench/browser/README.md.
+ *
+ * - `client_bundle_gzip` (KB = 1000 bytes, gzip -9): first-load JavaScript of a fresh build of
+ *   the app; anchor the 150 KB budget; ratio = value / budget, at most 1 is within budget.
+ * - `vault_unlock` (ms): `Vault.unlock` with DEFAULT_KDF; anchor WebCrypto PBKDF2-SHA-256 at
+ *   600,000 iterations (OWASP) in the same page; ratio = ours / anchor, below 1 is faster.
+ * - `backlog_500_decrypt` (ms for 500): the real Receiver (client/sync/receive.ts) pulling 500
+ *   sealed messages from an in-memory relay into a VaultProtocolStore and the vault's records;
+ *   anchor the same 500 opened into shared's MemoryProtocolStore (payload decoded, nothing
+ *   stored); ratio = ours / anchor, the vault's and the receiver's cost.
+ * - `attachment_encrypt_browser` (MB/s, 10^6 bytes): createAttachmentEncryptor over 32 MiB in
+ *   memory; anchor WebCrypto AES-256-GCM's better of 256 KiB and 1 MiB chunks; ratio = ours /
+ *   anchor, above 1 is faster.
+ *
+ * `browserBenches` opens the page once; `close()` first logs the backlog breakdown (stderr) and
+ * the bundle's files, then closes the browser.
+ * @module
+ */
+import { log, round3, type Comparison } from './_harness.ts';
+import { openBenchPage, type BenchPage } from './browser/_launch.ts';
+import { clientBundle, type ClientBundle } from './browser/bundle.ts';
+
+export const BROWSER_NAMES = ['client_bundle_gzip', 'vault_unlock', 'backlog_500_decrypt', 'attachment_encrypt_browser'] as const;
+
+/** Rounds per line, sized for about two minutes on 2 noisy cores (the build of the app included). */
+export const BROWSER_ROUNDS = { unlock: 7, backlog: 5, attachment: 9 } as const;
+
+/** Issue 5's budget for the first-load JavaScript, gzipped. */
+export const BUNDLE_BUDGET_KB = 150;
+
+export interface BrowserBenches {
+  readonly comparisons: readonly Comparison[];
+  close(): Promise<void>;
+}
+
+const kb = (bytes: number): number => bytes / 1000;
+
+export async function browserBenches(wanted: (name: string) => boolean, rounds = BROWSER_ROUNDS): Promise<BrowserBenches> {
+  const comparisons: Comparison[] = [];
+  let bundle: ClientBundle | undefined;
+  if (wanted('client_bundle_gzip')) {
+    log('client_bundle_gzip: building the app (vite build, temp outDir)...');
+    bundle = await clientBundle();
+    const value = kb(bundle.gzip);
+    comparisons.push({
+      name: 'client_bundle_gzip',
+      unit: 'KB',
+      anchor: `budget ${BUNDLE_BUDGET_KB} KB (ratio = value / budget)`,
+      rounds: 1,
+      warmup: 0,
+      ours: async () => value,
+      theirs: async () => BUNDLE_BUDGET_KB,
+    });
+  }
+
+  const inPage = BROWSER_NAMES.slice(1).some(wanted);
+  let page: BenchPage | undefined;
+  if (inPage) {
+    log('browser: building the bench page and starting Chromium...');
+    page = await openBenchPage();
+    const info = await page.call('setup');
+    log(`  chromium ${page.version}; provider ${info.provider}; DEFAULT_KDF ${info.kdf}`);
+  }
+  const p = page;
+  if (p && wanted('vault_unlock')) {
+    comparisons.push({
+      name: 'vault_unlock',
+      unit: 'ms',
+      anchor: 'WebCrypto PBKDF2-SHA-256, 600,000 iterations (OWASP), same page',
+      rounds: rounds.unlock,
+      ours: () => p.call('unlockOurs'),
+      theirs: () => p.call('unlockAnchor'),
+    });
+  }
+  if (p && wanted('backlog_500_decrypt')) {
+    comparisons.push({
+      name: 'backlog_500_decrypt',
+      unit: 'ms',
+      anchor: '500 openMessage into MemoryProtocolStore (no vault), same page',
+      rounds: rounds.backlog,
+      ours: async () => {
+        const ms = await p.call('backlogOurs');
+        log(`    backlog through the vault: ${round3(500 / (ms / 1000))} messages/s`);
+        return ms;
+      },
+      theirs: () => p.call('backlogAnchor'),
+    });
+  }
+  if (p && wanted('attachment_encrypt_browser')) {
+    comparisons.push({
+      name: 'attachment_encrypt_browser',
+      unit: 'MB/s',
+      anchor: 'WebCrypto AES-256-GCM, best of 256 KiB / 1 MiB chunks, same page',
+      rounds: rounds.attachment,
+      warmup: 2,
+      ours: () => p.call('attachmentOurs'),
+      theirs: async () => {
+        const v = await p.call('attachmentAnchor');
+        log(`    anchor's better chunk size: ${(await p.call('anchorBestChunk')) / 1024} KiB`);
+        return v;
+      },
+    });
+  }
+
+  return {
+    comparisons,
+    async close() {
+      try {
+        if (bundle) {
+          log(`client_bundle_gzip: ${bundle.files.length} first-load file(s), ${round3(kb(bundle.bytes))} KB raw, ${round3(kb(bundle.gzip))} KB gzip, ${round3(kb(bundle.brotli))} KB brotli`);
+          for (const f of bundle.files) log(`  ${f.file}: ${round3(kb(f.bytes))} KB raw, ${round3(kb(f.gzip))} KB gzip`);
+          log(`  lazy (not counted): ${bundle.lazy.join(', ') || 'none'}`);
+        }
+        if (p && wanted('backlog_500_decrypt')) {
+          log('backlog_500_decrypt breakdown (ms for 500, one run each, fresh envelopes):');
+          for (const [k, v] of Object.entries(await p.call('backlogBreakdown'))) log(`  ${String(v).padStart(6)}  ${k}`);
+          log(`  "delivered" receipts queued by the Receiver: ${await p.call('receipts')}`);
+        }
+      } finally {
+        await p?.close();
+      }
+    },
+  };
+}
