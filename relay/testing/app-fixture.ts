@@ -110,18 +110,25 @@ interface PostgresSide {
 /**
  * Databases of closed fixtures, emptied, for the next fixture of this test file (a file that
  * makes a fixture per test would otherwise clone and drop a database each time). Emptied is as
- * good as new: every table but schema_version truncated, identities and sequences restarted,
- * and no session left (the store was closed).
+ * good as new: every row but schema_version's deleted, identities and sequences restarted, and
+ * no session left (the store was closed).
  */
 const emptied: PostgresSide[] = [];
 
+/**
+ * DELETE rather than TRUNCATE: these tables hold a few rows, and TRUNCATE's new files cost far
+ * more (~30x here). The foreign key triggers are off for this transaction only (we are the
+ * superuser of a throwaway cluster), so the order of the tables does not matter.
+ */
 const EMPTY_SQL = `DO $$
-  DECLARE s record;
+  DECLARE t record;
   BEGIN
-    EXECUTE (SELECT 'TRUNCATE ' || string_agg(format('public.%I', tablename), ', ') || ' RESTART IDENTITY'
-               FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_version');
-    FOR s IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
-      EXECUTE format('ALTER SEQUENCE public.%I RESTART', s.sequencename);
+    PERFORM set_config('session_replication_role', 'replica', true);
+    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_version' LOOP
+      EXECUTE format('DELETE FROM public.%I', t.tablename);
+    END LOOP;
+    FOR t IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
+      EXECUTE format('ALTER SEQUENCE public.%I RESTART', t.sequencename);
     END LOOP;
   END $$`;
 
