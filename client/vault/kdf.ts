@@ -5,11 +5,11 @@
  * below), so they can be raised later by re-wrapping (`Vault.changePassphrase` with `kdf`).
  *
  * Default: Argon2id m = 19 MiB, t = 2, p = 1, OWASP's first Argon2id configuration. Chosen by
- * measurement (client/vault/measure-kdf.ts, figures in docs/VAULT.md): with noble's pure-JS
- * code it costs about 0.25–0.55 s on a 2-core box (Node and headless Chromium), close to
- * scrypt N = 2^15, r = 8 (32 MiB), but OWASP rates it like scrypt N = 2^17, i.e. about four
- * times the attacker's cost for the same unlock time. RFC 9106's recommended 64 MiB, t = 3 would
- * take several seconds in pure JS on a phone.
+ * measurement (client/vault/measure-kdf.ts, figures in docs/VAULT.md §3): with noble's pure-JS
+ * code it costs about 0.30 s of CPU in Node and 0.38 s on Chromium's main thread on a 2-core
+ * box, inside the 0.5 s unlock aim. Scrypt N = 2^15, r = 8 (32 MiB) is cheaper (0.19–0.27 s)
+ * but OWASP rates this Argon2id like scrypt N = 2^17, about four times the attacker's cost;
+ * RFC 9106's 64 MiB, t = 3 would take seconds in pure JS on a phone.
  *
  * The passphrase is normalised to Unicode NFKC before UTF-8 encoding, so the same words typed
  * on two keyboards (composed vs decomposed accents, full-width digits) unlock the same vault.
