@@ -41,7 +41,11 @@ export function App() {
       const v = param(hash, '#/verify/');
       if (v !== undefined) return <Verify id={v} />;
       if (hash === '#/settings') return <Settings />;
-      if (profile.value?.role === 'therapist') return hash === '#/invite' ? <InviteClient /> : <Home />;
+      if (profile.value?.role === 'therapist') {
+        if (hash === '#/invite') return <InviteClient />;
+        const again = param(hash, '#/invite/');
+        return again !== undefined ? <InviteClient key={again} replaces={again} /> : <Home />;
+      }
       // A client has one conversation: their therapist.
       const only = conversations.value[0];
       return only ? <ConversationView id={only.id} /> : <main class="screen">No conversation yet.</main>;

@@ -35,6 +35,8 @@ const TEXT = {
   urgent: 'Urgent: I cannot make Tuesday, panic rising again',
   offline: 'Written on the train without signal, Fjellstrom',
   emoji: 'Thank you 🙏🏽 — that helps. <b>not bold</b>',
+  newDevice: 'Fjellstrom here again, on my new phone',
+  welcomeBack: 'Good to have you back, Fjellstrom',
 };
 const FILES = { client: 'fjellstrom-journal-scan.pdf', therapist: 'lindqvist-worksheet-anxiety.pdf' };
 
@@ -57,6 +59,7 @@ async function mintCode(): Promise<string> {
 
 /** Reads the 24 words shown, ticks "written down", and answers the three-word check. */
 async function passPhraseSteps(page: Page): Promise<void> {
+  await page.locator('ol.phrase li').first().waitFor({ timeout: 30_000 });
   const words = await page.locator('ol.phrase li').allTextContents();
   expect(words).toHaveLength(24);
   await page.getByLabel('I have written down all 24 words.').check();
@@ -242,6 +245,45 @@ describe('a therapist and a client, end to end', () => {
     await cp.getByRole('button', { name: 'Unlock' }).click();
     await bubble(cp, TEXT.first).waitFor({ timeout: 30_000 });
     await bubble(cp, TEXT.reply).waitFor();
+  });
+
+  it('a client on a new device: the therapist sees the new safety number and nothing is sent until confirmed', async () => {
+    await tp.getByRole('button', { name: 'Safety number' }).click();
+    await tp.getByRole('button', { name: /Invite .* again/ }).click();
+    await tp.getByRole('button', { name: 'Create invite' }).click();
+    await tp.getByRole('img', { name: /QR code of the invite/ }).waitFor();
+    const link = await tp.getByLabel('Invite link').inputValue();
+
+    const phone = await launchPerson('client-new-device', { baseURL: relay.base });
+    try {
+      const np = phone.page;
+      await np.goto(link);
+      await np.getByLabel(/I have read this and I agree/).check();
+      await np.getByRole('button', { name: 'Continue' }).click();
+      await passPhraseSteps(np);
+      await fillPassphrase(np, PASS_CLIENT);
+      await np.getByRole('button', { name: 'Start messaging' }).click();
+      await np.getByLabel('Message', { exact: true }).fill(TEXT.newDevice);
+      await np.getByRole('button', { name: 'Send' }).click();
+
+      await tp.getByRole('button', { name: 'Back' }).click();
+      await tp.getByRole('link', { name: new RegExp(LABEL) }).click();
+      const warning = tp.getByRole('alert').filter({ hasText: 'has a new safety number' });
+      await warning.waitFor({ timeout: 60_000 });
+      await bubble(tp, TEXT.newDevice).waitFor({ timeout: 30_000 });
+      await expectAccessible(tp, 'identity changed');
+      await captureScreens(tp, 'identity-changed');
+      // Written while the warning stands: kept, not sent.
+      await tp.getByLabel('Message', { exact: true }).fill(TEXT.welcomeBack);
+      expect(await tp.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+      await tp.getByRole('button', { name: 'I have checked: continue' }).click();
+      await warning.waitFor({ state: 'detached' });
+      await tp.getByRole('button', { name: 'Send' }).click();
+      await bubble(np, TEXT.welcomeBack).waitFor({ timeout: 60_000 });
+      phone.expectNoErrors([/Failed to load resource/, /WebSocket/]);
+    } finally {
+      await phone.close();
+    }
   });
 
   it('auto-lock after the chosen idle time hides every message', async () => {

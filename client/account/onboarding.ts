@@ -126,9 +126,19 @@ export const inviteHashOf = (secret: Uint8Array): string => toBase64url(sha256(s
 /**
  * A therapist's invite for a new client: a fresh capability for our mailbox and a fresh invite
  * secret, both registered (as hashes) with the relay, and the link that carries them. The label
- * stays on this device.
+ * stays on this device. `replaces` makes it a re-invite for an existing conversation (the
+ * client's new device): the identity that answers it is held pending until acknowledged.
  */
-export async function createInvite(api: RelayApi, identity: Identity, profile: Profile, records: Records, label: string, origin: string, now: number): Promise<LocalInvite> {
+export async function createInvite(
+  api: RelayApi,
+  identity: Identity,
+  profile: Profile,
+  records: Records,
+  label: string,
+  origin: string,
+  now: number,
+  replaces?: string,
+): Promise<LocalInvite> {
   const capability = randomBytes(32);
   const secret = randomBytes(32);
   await api.addCapability(identity, profile.mailboxId, sha256(capability));
@@ -144,7 +154,15 @@ export async function createInvite(api: RelayApi, identity: Identity, profile: P
     emergencyNotice: profile.emergencyNotice ?? DEFAULT_EMERGENCY_NOTICE,
     expiresAt,
   });
-  const invite: LocalInvite = { hash: inviteHashOf(secret), label, link: `${origin}/#/join/${encoded}`, capability, createdAt: now, expiresAt };
+  const invite: LocalInvite = {
+    hash: inviteHashOf(secret),
+    label,
+    link: `${origin}/#/join/${encoded}`,
+    capability,
+    createdAt: now,
+    expiresAt,
+    ...(replaces ? { replaces } : {}),
+  };
   await records.saveInvite(invite);
   return invite;
 }

@@ -58,8 +58,10 @@ export interface StoredMessage {
 }
 
 export interface Conversation {
-  /** The peer's identity id (shared/session.ts `addressOf`), also its session address. */
+  /** Stable id: the first peer identity's id (shared/session.ts `addressOf`). */
   readonly id: string;
+  /** The session address of the pinned peer (its identity id); absent: `id`. */
+  readonly address?: string;
   /** The peer's encoded public identity as pinned (129 bytes). */
   readonly peer: Uint8Array;
   /** What this device calls the peer: a therapist's label for a client, or the practice name. */
@@ -73,8 +75,13 @@ export interface Conversation {
   readonly unread: number;
   readonly urgentUnread: number;
   readonly lastAt: number;
-  /** A different identity arrived for this peer: sending is blocked until acknowledged. */
+  /**
+   * A new identity arrived for this person (they joined again from a re-invite, e.g. on a new
+   * device): sending is blocked until the person acknowledges the new safety number.
+   */
   readonly pendingIdentity?: Uint8Array;
+  /** Session address of `pendingIdentity`. */
+  readonly pendingAddress?: string;
   /** When the safety number was last confirmed in person. */
   readonly verifiedAt?: number;
   /** Client side: the consent text accepted (its SHA-256, b64url) and when. */
@@ -94,7 +101,12 @@ export interface LocalInvite {
   readonly expiresAt: number;
   /** The conversation that answered it. */
   readonly usedBy?: string;
+  /** A re-invite for an existing conversation (the person's new device). */
+  readonly replaces?: string;
 }
+
+/** The session address of a conversation's pinned peer. */
+export const addressOf = (c: Conversation): string => c.address ?? c.id;
 
 export interface OutboxItem {
   readonly key: string;
@@ -148,6 +160,12 @@ export class Records {
   }
   async conversation(id: string): Promise<Conversation | undefined> {
     return (await this.vault.getJSON(C.conversations, ROOT, id)) as unknown as Conversation | undefined;
+  }
+  /** The conversation whose pinned (or pending) peer has this session address. */
+  async conversationByAddress(address: string): Promise<Conversation | undefined> {
+    const direct = await this.conversation(address);
+    if (direct && addressOf(direct) === address) return direct;
+    return (await this.conversations()).find((c) => addressOf(c) === address || c.pendingAddress === address);
   }
   async saveConversation(c: Conversation): Promise<void> {
     await this.vault.putJSON(C.conversations, ROOT, c.id, asValue(c));

@@ -14,12 +14,11 @@
  * @module
  */
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
-import { decodePublicIdentity } from '../../shared/keys.ts';
 import { encodePayload, type Payload } from '../../shared/payload.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { sealMessage } from '../../shared/session.ts';
 import { OfflineError, RelayApiError, type RelayApi } from '../api/relay.ts';
-import { outboxKey, type Conversation, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
+import { addressOf, outboxKey, type Conversation, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
 import type { ProtocolStore } from '../../shared/session.ts';
 
 export interface OutboxDeps {
@@ -58,7 +57,12 @@ export class Outbox {
       attempts: 0,
     };
     const ops = [records.outboxOp(item)];
-    if (message) ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...conversation, lastAt: message.sentAt }));
+    if (message) {
+      // The stored conversation, not the caller's copy: a copy taken before the receiver wrote
+      // must not undo what it wrote (unread counts, a pending identity that blocks sending).
+      const current = (await records.conversation(conversation.id)) ?? conversation;
+      ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...current, lastAt: message.sentAt }));
+    }
     await records.putJSONMany(ops);
     this.deps.onChange?.(conversation.id);
   }
@@ -113,7 +117,7 @@ export class Outbox {
     if (!item.envelope) {
       // Seal once. sealMessage commits the session before returning the envelope; the item is
       // saved right after, so a crash in between costs a skipped message key, never a reused one.
-      const envelope = await sealMessage(store, conversation.id, conversation.sendMailboxId!, item.payload);
+      const envelope = await sealMessage(store, addressOf(conversation), conversation.sendMailboxId!, item.payload);
       item = { ...item, envelope };
       await records.saveOutboxItem(item);
     }
@@ -139,6 +143,3 @@ export class Outbox {
 /** Status only moves forward (a late "sent" never overwrites "read"); `failed` sits apart. */
 const ORDER: Record<StoredMessage['status'], number> = { queued: 0, failed: 1, sent: 2, delivered: 3, read: 4 };
 export const rank = (s: StoredMessage['status']): number => ORDER[s];
-
-/** The peer identity as pinned in a conversation. */
-export const peerIdentity = (c: Conversation) => decodePublicIdentity(c.peer);

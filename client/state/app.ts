@@ -156,10 +156,22 @@ export class Session {
     await refreshLists(this);
   }
 
-  async createInvite(label: string): Promise<LocalInvite> {
-    const invite = await createInvite(this.api, this.identity, this.profile, this.records, label, location.origin, Date.now());
+  async createInvite(label: string, replaces?: string): Promise<LocalInvite> {
+    const invite = await createInvite(this.api, this.identity, this.profile, this.records, label, location.origin, Date.now(), replaces);
     await refreshLists(this);
     return invite;
+  }
+
+  /**
+   * The person confirmed a conversation's new identity: it becomes the pinned one (unverified),
+   * and messages held back go out.
+   */
+  async acceptNewIdentity(conversation: Conversation): Promise<void> {
+    if (!conversation.pendingIdentity || !conversation.pendingAddress) return;
+    const { pendingIdentity, pendingAddress, verifiedAt: _verified, ...rest } = conversation;
+    await this.records.saveConversation({ ...rest, peer: pendingIdentity, address: pendingAddress });
+    await refreshLists(this);
+    void this.outbox.flush().then(() => refreshLists(this));
   }
 
   async saveProfile(next: Profile): Promise<void> {

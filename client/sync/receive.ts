@@ -22,7 +22,7 @@ import { isRejectedMessage, openMessage, type ProtocolStore } from '../../shared
 import { fromBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { RelayApi } from '../api/relay.ts';
-import type { Conversation, Profile, Records, StoredMessage } from '../data/records.ts';
+import { addressOf, type Conversation, type Profile, type Records, type StoredMessage } from '../data/records.ts';
 import { newMessageId, rank, type Outbox } from '../outbox/outbox.ts';
 
 export interface ReceiveDeps {
@@ -129,22 +129,43 @@ export class Receiver {
       if (isRejectedMessage(e)) return 'rejected';
       throw e;
     }
-    const id = opened.address;
-    if (await this.apply(opened.sender, id, payload, receivedAt)) delivered.set(id, [...(delivered.get(id) ?? []), payload.id]);
-    changed.add(id);
+    const id = await this.apply(opened.sender, opened.address, payload, receivedAt);
+    if (id !== undefined && payload.type === 'message') delivered.set(id, [...(delivered.get(id) ?? []), payload.id]);
+    if (id !== undefined) changed.add(id);
     return 'stored';
   }
 
-  /** Stores what `payload` says; true when it was a new message (to acknowledge as delivered). */
-  private async apply(sender: PublicIdentity, conversationId: string, payload: Payload, receivedAt: number): Promise<boolean> {
+  /**
+   * Stores what `payload` from the peer at session `address` says. Returns the conversation it
+   * changed, if any (for a new message: to acknowledge it as delivered).
+   */
+  private async apply(sender: PublicIdentity, address: string, payload: Payload, receivedAt: number): Promise<string | undefined> {
     const { records } = this.deps;
-    let conversation = await records.conversation(conversationId);
+    let conversation = await records.conversationByAddress(address);
     switch (payload.type) {
       case 'hello': {
-        if (this.deps.profile.role !== 'therapist') return false;
+        if (this.deps.profile.role !== 'therapist') return undefined;
         const invite = await records.invite(payload.inviteHash);
+        const replaced = invite?.replaces ? await records.conversation(invite.replaces) : undefined;
+        if (replaced && addressOf(replaced) !== address && !conversation) {
+          // The person joined again from a re-invite (a new device): a new identity for an
+          // existing conversation. Sending stays blocked until the therapist acknowledges it.
+          await records.putJSONMany([
+            records.conversationOp({
+              ...replaced,
+              pendingIdentity: encodePublicIdentity(sender),
+              pendingAddress: address,
+              sendMailboxId: fromBase64url(payload.mailboxId, 16),
+              sendCapability: fromBase64url(payload.capability, 32),
+              issuedCapability: invite!.capability,
+              lastAt: Math.max(replaced.lastAt, receivedAt),
+            }),
+          ]);
+          if (!invite!.usedBy) await records.saveInvite({ ...invite!, usedBy: replaced.id });
+          return replaced.id;
+        }
         const base: Conversation = conversation ?? {
-          id: conversationId,
+          id: address,
           peer: encodePublicIdentity(sender),
           label: invite?.label ?? 'New client',
           unread: 0,
@@ -157,27 +178,26 @@ export class Receiver {
           sendCapability: fromBase64url(payload.capability, 32),
           ...(invite ? { inviteHash: invite.hash, issuedCapability: invite.capability } : {}),
         };
-        const ops = [records.conversationOp(conversation)];
-        if (invite && !invite.usedBy) await records.saveInvite({ ...invite, usedBy: conversationId });
-        await records.putJSONMany(ops);
-        return false;
+        await records.saveConversation(conversation);
+        if (invite && !invite.usedBy) await records.saveInvite({ ...invite, usedBy: conversation.id });
+        return conversation.id;
       }
       case 'consent': {
-        if (!conversation) return false;
+        if (!conversation) return undefined;
         if (payload.action === 'accept') await records.saveConversation({ ...conversation, consentDigest: payload.documentDigest, consentAt: payload.sentAt });
-        return false;
+        return conversation.id;
       }
       case 'receipt': {
-        if (!conversation) return false;
+        if (!conversation) return undefined;
         for (const messageId of payload.messageIds) {
-          const mine = await records.message(conversationId, messageId);
-          if (mine?.mine && rank(payload.status) > rank(mine.status)) await records.saveMessage(conversationId, { ...mine, status: payload.status });
+          const mine = await records.message(conversation.id, messageId);
+          if (mine?.mine && rank(payload.status) > rank(mine.status)) await records.saveMessage(conversation.id, { ...mine, status: payload.status });
         }
-        return false;
+        return conversation.id;
       }
       case 'message': {
-        if (!conversation) return false; // only peers we know (a hello or an invite came first)
-        if (await records.message(conversationId, payload.id)) return false;
+        if (!conversation) return undefined; // only peers we know (a hello or an invite came first)
+        if (await records.message(conversation.id, payload.id)) return undefined;
         const message: StoredMessage = {
           id: payload.id,
           mine: false,
@@ -206,8 +226,8 @@ export class Receiver {
           urgentUnread: conversation.urgentUnread + (payload.urgent ? 1 : 0),
           lastAt: Math.max(conversation.lastAt, receivedAt),
         };
-        await records.putJSONMany([...records.messageOps(conversationId, message), records.conversationOp(updated)]);
-        return true;
+        await records.putJSONMany([...records.messageOps(conversation.id, message), records.conversationOp(updated)]);
+        return conversation.id;
       }
     }
   }

@@ -17,7 +17,7 @@ beforeEach(async () => {
   relay = await startRelay();
 });
 afterEach(async () => {
-  for (const d of devices.splice(0)) d.close();
+  for (const d of devices.splice(0)) await d.close();
   await relay.close();
 });
 

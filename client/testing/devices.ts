@@ -99,7 +99,8 @@ export interface Device {
   readonly net: Net;
   readonly outbox: Outbox;
   readonly receiver: Receiver;
-  close(): void;
+  /** Waits for a send the receiver started in the background, then closes the vault. */
+  close(): Promise<void>;
 }
 
 let dbCounter = 0;
@@ -120,7 +121,9 @@ function wire(role: Profile['role'], identity: Identity, vault: Vault, store: Va
     net,
     outbox,
     receiver,
-    close() {
+    async close() {
+      // The receiver starts a flush without awaiting it; flush() joins the running one.
+      await outbox.flush().catch(() => undefined);
       store.close();
       vault.close();
     },

@@ -5,7 +5,6 @@
  * @module
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { decodePublicIdentity } from '../../shared/keys.ts';
 import { downloadAttachment, isPreviewable, uploadAttachment, type Phase } from '../attachments/attachments.ts';
 import type { AttachmentMeta, Conversation, StoredMessage } from '../data/records.ts';
 import { conversations, messagesVersion, navigate, profile, session } from '../state/app.ts';
@@ -86,6 +85,7 @@ export function ConversationView({ id }: { id: string }) {
           </button>
         )}
       </TopBar>
+      {conversation.pendingIdentity && <IdentityChanged conversation={conversation} />}
       {!isTherapist && conversation.emergencyNotice && (
         <details class="banner">
           <summary>Not for emergencies</summary>
@@ -109,6 +109,26 @@ export function ConversationView({ id }: { id: string }) {
         {announce}
       </div>
       <Composer conversation={conversation} />
+    </div>
+  );
+}
+
+/** A new identity for this person: say so plainly, and hold sending until it is acknowledged. */
+function IdentityChanged({ conversation }: { conversation: Conversation }) {
+  return (
+    <div class="banner identity-changed" role="alert">
+      <p>
+        <strong>{conversation.label} has a new safety number.</strong> They may have joined again on a new device, or someone may be trying to pose as them. Check the new
+        safety number with them in person or on a call before you continue. Sending is paused until then.
+      </p>
+      <div class="actions-row">
+        <button type="button" onClick={() => navigate(`#/verify/${encodeURIComponent(conversation.id)}`)}>
+          Check the safety number
+        </button>
+        <button type="button" class="primary" onClick={() => void session()?.acceptNewIdentity(conversation)}>
+          I have checked: continue
+        </button>
+      </div>
     </div>
   );
 }
@@ -238,11 +258,7 @@ function Composer({ conversation }: { conversation: Conversation }) {
 
   return (
     <form class="composer" onSubmit={send} aria-label="Write a message">
-      {blocked && (
-        <p class="error" role="alert">
-          The safety number with {conversation.label} changed. Sending is paused until you check it.
-        </p>
-      )}
+      {blocked && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
       {reply && (
         <p class="reply-to">
           Replying to: <span class="quote">{reply.text ?? 'Attachment'}</span>{' '}
@@ -305,6 +321,3 @@ function Composer({ conversation }: { conversation: Conversation }) {
     </form>
   );
 }
-
-/** The peer identity as pinned (for the safety number screen). */
-export const pinnedIdentity = (c: Conversation) => decodePublicIdentity(c.peer);

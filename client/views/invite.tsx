@@ -6,12 +6,14 @@
 import { useState } from 'preact/hooks';
 import { OfflineError } from '../api/relay.ts';
 import type { LocalInvite } from '../data/records.ts';
-import { session } from '../state/app.ts';
+import { conversations, session } from '../state/app.ts';
 import { QrCode } from './qr.tsx';
 import { TopBar } from './topbar.tsx';
 
-export function InviteClient() {
-  const [label, setLabel] = useState('');
+/** `replaces`: a re-invite for this existing conversation (the person's new device). */
+export function InviteClient({ replaces }: { replaces?: string }) {
+  const existing = replaces ? conversations.value.find((c) => c.id === replaces) : undefined;
+  const [label, setLabel] = useState(existing?.label ?? '');
   const [invite, setInvite] = useState<LocalInvite | undefined>();
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -24,7 +26,7 @@ export function InviteClient() {
     setBusy(true);
     setError('');
     try {
-      setInvite(await s.createInvite(label.trim()));
+      setInvite(await s.createInvite(label.trim(), existing?.id));
     } catch (err) {
       setError(err instanceof OfflineError ? 'Creating an invite needs a connection to the Confidant server. Try again when you are online.' : 'The invite could not be created. Try again.');
     } finally {
@@ -43,7 +45,7 @@ export function InviteClient() {
 
   return (
     <div class="app-frame">
-      <TopBar title="Invite a client" back="#/" />
+      <TopBar title={existing ? `Invite ${existing.label} again` : 'Invite a client'} back="#/" />
       <main class="screen" id="main">
         {!invite ? (
           <form class="card" onSubmit={submit} noValidate>

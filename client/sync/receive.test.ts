@@ -1,0 +1,249 @@
+// @vitest-environment node
+/**
+ * The receiver against the real relay in process (client/testing/devices.ts): open, store, then
+ * acknowledge; no second copy after a crash before the ack; tampered envelopes rejected without
+ * harming the session; receipts and hellos applied; one delivered receipt per conversation per
+ * page; a backlog across pages processed completely.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toBase64url } from '../../shared/encoding.ts';
+import { decodePayload, type Payload } from '../../shared/payload.ts';
+import { randomBytes } from '../../shared/provider.ts';
+import { ENVELOPE_HEADER_LEN } from '../../shared/sealed.ts';
+import { OfflineError } from '../api/relay.ts';
+import type { Conversation } from '../data/records.ts';
+import { newMessageId } from '../outbox/outbox.ts';
+import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+
+let relay: Relay;
+let therapist: Device;
+let client: Device;
+let toTherapist: Conversation;
+const devices: Device[] = [];
+
+beforeEach(async () => {
+  relay = await startRelay();
+  therapist = await therapistDevice(relay);
+  const joined = await joinClient(relay, therapist, 'Robin');
+  client = joined.device;
+  toTherapist = joined.conversation;
+  devices.push(therapist, client);
+});
+
+afterEach(async () => {
+  for (const d of devices.splice(0)) await d.close();
+  await relay.close();
+});
+
+const SEND = (r: { method: string; path: string }) => r.method === 'POST' && r.path === '/v1/messages';
+const mailboxPath = (d: Device) => `/v1/mailboxes/${toBase64url(d.profile.mailboxId)}`;
+const ackPath = (d: Device) => `${mailboxPath(d)}/ack`;
+
+/** What the relay still holds for `owner`'s mailbox (fetched as its owner; nothing acknowledged). */
+async function relayHolds(owner: Device): Promise<string[]> {
+  return (await owner.api.fetchMessages(owner.identity, owner.profile.mailboxId, 0, 500)).messages.map((m) => m.messageId);
+}
+
+/** The payloads waiting in `d`'s outbox, in queue order. */
+async function queuedPayloads(d: Device): Promise<{ conversationId: string; payload: Payload }[]> {
+  return (await d.records.outbox()).map((i) => ({ conversationId: i.conversationId, payload: decodePayload(i.payload) }));
+}
+
+async function sendTexts(from: Device, conversation: Conversation, list: readonly string[]): Promise<string[]> {
+  const ids = [];
+  for (const t of list) ids.push((await queueText(from, conversation, t)).id);
+  await from.outbox.flush();
+  return ids;
+}
+
+describe('pull', () => {
+  it('opens, stores and then acknowledges; a second pull finds nothing', async () => {
+    expect(await therapist.receiver.pull()).toEqual({ received: 2, rejected: 0 }); // hello, consent
+    const ids = await sendTexts(client, toTherapist, ['first', 'second']);
+    expect(await relayHolds(therapist)).toEqual(ids);
+
+    const acksBefore = therapist.net.count('POST', ackPath(therapist));
+    // Concurrent pulls share one run: nothing is stored twice.
+    const [a, b] = await Promise.all([therapist.receiver.pull(), therapist.receiver.pull()]);
+    expect(a).toEqual({ received: 2, rejected: 0 });
+    expect(b).toEqual(a);
+    const withClient = await conversationWith(therapist, client);
+    expect(await texts(therapist, withClient.id)).toEqual(['first', 'second']);
+    const stored = await therapist.records.messages(withClient.id);
+    expect(stored.map((m) => [m.message.id, m.message.mine, m.message.status])).toEqual([
+      [ids[0], false, 'delivered'],
+      [ids[1], false, 'delivered'],
+    ]);
+    expect(withClient.unread).toBe(2);
+    expect(therapist.net.count('POST', ackPath(therapist)) - acksBefore).toBe(1);
+    expect(await relayHolds(therapist)).toEqual([]);
+
+    const fetchesBefore = therapist.net.count('GET', `${mailboxPath(therapist)}/messages`);
+    expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 0 });
+    expect(therapist.net.count('GET', `${mailboxPath(therapist)}/messages`) - fetchesBefore).toBe(1);
+    expect(therapist.net.count('POST', ackPath(therapist)) - acksBefore).toBe(1);
+    expect(await texts(therapist, withClient.id)).toEqual(['first', 'second']);
+  });
+
+  it('offline: the pull rejects with OfflineError and changes nothing', async () => {
+    therapist.net.offline = true;
+    await expect(therapist.receiver.pull()).rejects.toBeInstanceOf(OfflineError);
+    expect(await therapist.records.conversations()).toEqual([]);
+    therapist.net.offline = false;
+    expect(await therapist.receiver.pull()).toEqual({ received: 2, rejected: 0 });
+  });
+
+  it('a crash before the ack: the envelopes come again, nothing is stored twice and no second receipt is queued', async () => {
+    await therapist.receiver.pull();
+    const ids = await sendTexts(client, toTherapist, ['one', 'two']);
+
+    therapist.net.refuse = (r) => r.path === ackPath(therapist);
+    await expect(therapist.receiver.pull()).rejects.toBeInstanceOf(OfflineError);
+    const withClient = await conversationWith(therapist, client);
+    expect(await texts(therapist, withClient.id)).toEqual(['one', 'two']);
+    const receipts = await queuedPayloads(therapist);
+    expect(receipts).toHaveLength(1);
+    expect(receipts[0]!.payload).toMatchObject({ type: 'receipt', status: 'delivered', messageIds: ids });
+    expect(await relayHolds(therapist)).toEqual(ids);
+
+    therapist.net.refuse = undefined;
+    expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 0 });
+    expect(await texts(therapist, withClient.id)).toEqual(['one', 'two']);
+    expect((await conversationWith(therapist, client)).unread).toBe(2);
+    expect(await queuedPayloads(therapist)).toEqual(receipts);
+    expect(await relayHolds(therapist)).toEqual([]);
+
+    // The session is intact: the next message opens.
+    await sendTexts(client, toTherapist, ['three']);
+    expect(await therapist.receiver.pull()).toEqual({ received: 1, rejected: 0 });
+    expect(await texts(therapist, withClient.id)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('a tampered envelope is counted as rejected and acknowledged, and the session still opens the real one', async () => {
+    await therapist.receiver.pull();
+    // Seal the real message without sending it (its send is refused as if offline).
+    client.net.refuse = SEND;
+    await queueText(client, toTherapist, 'the real one');
+    await client.outbox.flush();
+    client.net.refuse = undefined;
+    const [item] = await client.records.outbox();
+    const real = item!.envelope!;
+
+    // Bit flips past the header (the relay routes by the header's mailbox id): ephemeral key,
+    // static layer, content, last tag byte. Each arrives under its own message id, before the real one.
+    const positions = [ENVELOPE_HEADER_LEN, ENVELOPE_HEADER_LEN + 32 + 7, Math.floor(real.length / 2), real.length - 1];
+    for (const at of positions) {
+      const tampered = real.slice();
+      tampered[at]! ^= 0x01;
+      await client.api.send(toTherapist.sendCapability!, randomBytes(16), tampered);
+    }
+    await client.outbox.flush();
+    await sendTexts(client, toTherapist, ['and the next']);
+    expect((await relayHolds(therapist)).length).toBe(positions.length + 2);
+
+    expect(await therapist.receiver.pull()).toEqual({ received: 2, rejected: positions.length });
+    const withClient = await conversationWith(therapist, client);
+    expect(await texts(therapist, withClient.id)).toEqual(['the real one', 'and the next']);
+    expect(await relayHolds(therapist)).toEqual([]);
+  });
+});
+
+describe('what a payload does', () => {
+  it('a hello from a client makes the conversation under the invite\'s local label and fills in the reply route', async () => {
+    await therapist.receiver.pull();
+    const second = await joinClient(relay, therapist, 'Alex (Thursdays)');
+    devices.push(second.device);
+    expect(await therapist.receiver.pull()).toEqual({ received: 2, rejected: 0 });
+    const toAlex = await conversationWith(therapist, second.device);
+    expect(toAlex).toMatchObject({ label: 'Alex (Thursdays)', unread: 0, urgentUnread: 0, inviteHash: second.localInvite.hash });
+    expect(toAlex.sendMailboxId).toEqual(second.device.profile.mailboxId);
+    expect(toAlex.sendCapability).toEqual(second.conversation.issuedCapability);
+    expect(toAlex.issuedCapability).toEqual(second.localInvite.capability);
+    expect(toAlex.consentDigest).toBe(second.conversation.consentDigest);
+    expect((await therapist.records.invite(second.localInvite.hash))?.usedBy).toBe(toAlex.id);
+    expect((await conversationWith(therapist, client)).label).toBe('Robin');
+
+    // The route works: the reply reaches Alex, and only Alex.
+    await sendTexts(therapist, toAlex, ['Welcome, Alex.']);
+    expect(await second.device.receiver.pull()).toEqual({ received: 1, rejected: 0 });
+    expect(await texts(second.device, second.conversation.id)).toEqual(['Welcome, Alex.']);
+    expect(await client.receiver.pull()).toEqual({ received: 0, rejected: 0 });
+  });
+
+  it('receipts move my messages forward, never back, and never touch messages that are not mine', async () => {
+    await therapist.receiver.pull();
+    const withClient = await conversationWith(therapist, client);
+    const ids = await sendTexts(therapist, withClient, ['a', 'b']);
+    const theirs = await sendTexts(client, toTherapist, ['from the client']);
+
+    expect(await client.receiver.pull()).toEqual({ received: 2, rejected: 0 });
+    await client.outbox.flush(); // the delivered receipt
+    await therapist.receiver.pull();
+    for (const id of ids) expect((await therapist.records.message(withClient.id, id))?.status).toBe('delivered');
+
+    const receipt = { v: 1 as const, type: 'receipt' as const, sentAt: Date.now() };
+    await client.outbox.enqueue(toTherapist, { ...receipt, id: newMessageId(), status: 'read', messageIds: [ids[0]!] });
+    await client.outbox.enqueue(toTherapist, { ...receipt, id: newMessageId(), status: 'delivered', messageIds: [ids[0]!] });
+    // A receipt naming the therapist's copy of the client's own message: not the therapist's to change.
+    await client.outbox.enqueue(toTherapist, { ...receipt, id: newMessageId(), status: 'read', messageIds: theirs });
+    await client.outbox.flush();
+    await therapist.receiver.pull();
+    expect((await therapist.records.message(withClient.id, ids[0]!))?.status).toBe('read');
+    expect((await therapist.records.message(withClient.id, ids[1]!))?.status).toBe('delivered');
+    expect((await therapist.records.message(withClient.id, theirs[0]!))).toMatchObject({ mine: false, status: 'delivered' });
+  });
+
+  it('queues one delivered receipt per conversation per page, naming every new message of it', async () => {
+    await therapist.receiver.pull();
+    const second = await joinClient(relay, therapist, 'Alex');
+    devices.push(second.device);
+    await therapist.receiver.pull();
+    await therapist.outbox.flush();
+    const fromRobin = await sendTexts(client, toTherapist, ['r1', 'r2', 'r3']);
+    const fromAlex = await sendTexts(second.device, second.conversation, ['a1', 'a2']);
+
+    therapist.net.offline = false;
+    therapist.net.refuse = SEND; // keep the receipts in the outbox to look at them
+    expect(await therapist.receiver.pull()).toEqual({ received: 5, rejected: 0 });
+    const queued = await queuedPayloads(therapist);
+    const robin = await conversationWith(therapist, client);
+    const alex = await conversationWith(therapist, second.device);
+    expect(queued.map((q) => q.conversationId).sort()).toEqual([robin.id, alex.id].sort());
+    const byConversation = new Map(queued.map((q) => [q.conversationId, q.payload]));
+    expect(byConversation.get(robin.id)).toMatchObject({ type: 'receipt', status: 'delivered', messageIds: fromRobin });
+    expect(byConversation.get(alex.id)).toMatchObject({ type: 'receipt', status: 'delivered', messageIds: fromAlex });
+
+    // Hellos, consents and receipts are not messages: no receipt for them.
+    therapist.net.refuse = undefined;
+    await therapist.outbox.flush();
+    await client.receiver.pull();
+    await client.outbox.flush();
+    expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 0 });
+    expect(await therapist.records.outbox()).toEqual([]);
+  });
+
+  it('a backlog of 300 messages across pages is processed completely, in order', async () => {
+    await therapist.receiver.pull();
+    const list = Array.from({ length: 300 }, (_, i) => `backlog ${i}`);
+    const ids = await sendTexts(client, toTherapist, list);
+    expect(await client.outbox.pending()).toBe(0);
+
+    const fetches = therapist.net.count('GET', `${mailboxPath(therapist)}/messages`);
+    const acks = therapist.net.count('POST', ackPath(therapist));
+    therapist.net.refuse = SEND;
+    expect(await therapist.receiver.pull()).toEqual({ received: 300, rejected: 0 });
+    // Two pages (200 + 100, the second says `more: false`), each acknowledged.
+    expect(therapist.net.count('GET', `${mailboxPath(therapist)}/messages`) - fetches).toBe(2);
+    expect(therapist.net.count('POST', ackPath(therapist)) - acks).toBe(2);
+    const withClient = await conversationWith(therapist, client);
+    expect(withClient.unread).toBe(300);
+    const stored = await therapist.records.messages(withClient.id);
+    expect(stored.map((m) => m.message.id)).toEqual(ids);
+    expect(stored.map((m) => m.message.text)).toEqual(list);
+    expect(await relayHolds(therapist)).toEqual([]);
+    const receipts = (await queuedPayloads(therapist)).map((q) => q.payload);
+    expect(receipts.map((p) => (p.type === 'receipt' ? p.messageIds.length : 0))).toEqual([200, 100]);
+    expect(receipts.flatMap((p) => (p.type === 'receipt' ? p.messageIds : []))).toEqual(ids);
+    therapist.net.refuse = undefined;
+  });
+});
