@@ -132,6 +132,13 @@ const EMPTY_SQL = `DO $$
     END LOOP;
   END $$`;
 
+/**
+ * counts() on PostgreSQL, per database URL: a worker thread with its connection, started at
+ * the first call and kept for the test file (starting one costs more than a hundred queries;
+ * the databases are reused). Unref'd, so it never holds the process open.
+ */
+const counters = new Map<string, SyncQuery>();
+
 /** Empties a closed fixture's database and keeps it for the next fixture; drops it if that fails. */
 async function emptyForReuse(side: PostgresSide): Promise<void> {
   try {
@@ -248,8 +255,6 @@ export async function appFixture(
   }
   const { store, blobs } = opened;
   await store.migrate();
-  /** counts() on PostgreSQL: opened at the first call. */
-  let counter: SyncQuery | undefined;
   const fx: AppFixture = {
     app: undefined as unknown as Hono<RelayEnv>,
     store,
@@ -297,7 +302,8 @@ export async function appFixture(
       if (postgres) {
         // Synchronous like the SQLite read, so a test reads the same way on both stores; over a
         // connection of its own, apart from the store's pools.
-        counter ??= new SyncQuery(postgres.url);
+        const counter = counters.get(postgres.url) ?? new SyncQuery(postgres.url);
+        counters.set(postgres.url, counter);
         const out: Record<string, number> = {};
         for (const { name, n } of counter.query<{ name: string; n: number }>(PG_COUNTS_SQL)) out[name] = n;
         return out;
@@ -340,7 +346,6 @@ export async function appFixture(
     async close() {
       try {
         await store.close();
-        await counter?.close();
         if (postgres?.own) await emptyForReuse(postgres);
       } finally {
         await rm(dataDir, { recursive: true, force: true });

@@ -6,7 +6,8 @@
  * a round trip on an open connection, instead of starting psql for every call.
  *
  * The worker's connection is its own, apart from the store's pools: it sees what the store
- * committed, which is all a route has done by the time it answered.
+ * committed, which is all a route has done by the time it answered. It lives as long as the
+ * process (the worker is unref'd, so it never keeps a test process alive).
  * @module
  */
 import { createRequire } from 'node:module';
@@ -41,7 +42,6 @@ port.on('message', async (sql) => {
 type Reply = { rows: Record<string, unknown>[] } | { error: string };
 
 export class SyncQuery {
-  private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
 
@@ -49,9 +49,9 @@ export class SyncQuery {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const pgPath = createRequire(import.meta.url).resolve('pg');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pgPath, url, port: port2, signal: this.signal }, transferList: [port2] });
-    // Never the reason a test process stays alive.
-    this.worker.unref();
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pgPath, url, port: port2, signal: this.signal }, transferList: [port2] });
+    // Never the reason a test process stays alive: the worker and its connection end with it.
+    worker.unref();
     this.port.unref();
   }
 
@@ -67,11 +67,5 @@ export class SyncQuery {
     const reply = received.message as Reply;
     if ('error' in reply) throw new Error(`sync-query: ${reply.error}`);
     return reply.rows as T[];
-  }
-
-  /** Ends the worker and, with it, its connection. */
-  async close(): Promise<void> {
-    this.port.close();
-    await this.worker.terminate();
   }
 }
