@@ -26,13 +26,14 @@ export class Rollback<T> {
 /**
  * Runs `fn` in one READ COMMITTED transaction on one pooled connection: COMMIT when it
  * resolves, ROLLBACK when it throws (a thrown `Rollback` becomes the result). A connection
- * whose ROLLBACK failed is discarded rather than returned to the pool.
+ * whose ROLLBACK failed is discarded rather than returned to the pool. `begin` is the opening
+ * simple query: `BEGIN`, or `BEGIN` plus a parameterless statement (a lock) to save a round trip.
  */
-export const transaction = async <T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> => {
+export const transaction = async <T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> => {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

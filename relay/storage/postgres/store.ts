@@ -382,28 +382,37 @@ export class PostgresStore implements Store {
     const expiresAt = time(message.expiresAt, 'message.expiresAt');
     const maxMessages = count(quota.maxMessages, 'quota.maxMessages');
     const maxBytes = count(quota.maxBytes, 'quota.maxBytes');
-    return transaction(this.pool, async (client): Promise<PutMessageResult> => {
-      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_MAILBOX, lockKey(mailbox)]);
-      const prior = await client.query<{ seq: string; same: boolean }>(
-        'SELECT seq, envelope = $3 AS same FROM messages WHERE mailbox_id = $1 AND message_id = $2',
-        [mailbox, messageId, envelope],
-      );
-      const found = prior.rows[0];
-      if (found) return found.same ? { status: 'duplicate', seq: int(found.seq) } : { status: 'conflict' };
-      const usage = await client.query<{ n: string; b: string }>(
-        'SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM messages WHERE mailbox_id = $1 AND expires_at > $2',
-        [mailbox, receivedAt],
-      );
-      const held = int(usage.rows[0]?.n ?? 0);
-      const used = int(usage.rows[0]?.b ?? 0);
-      if (held + 1 > maxMessages || used + envelope.byteLength > maxBytes) return { status: 'quota' };
-      const inserted = await client.query<{ seq: string }>(
-        `INSERT INTO messages (mailbox_id, message_id, size, received_at, expires_at, envelope)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
-        [mailbox, messageId, envelope.byteLength, receivedAt, expiresAt, envelope],
-      );
-      return { status: 'stored', seq: int(inserted.rows[0]!.seq) };
-    });
+    // Three round trips, all while the mailbox lock is held: BEGIN with the lock (one simple
+    // query; both keys are int4 computed here, never client text), the statement below, COMMIT.
+    // Sends to one mailbox queue on the lock, so each round trip saved there is throughput.
+    const lock = lockKey(mailbox);
+    if (!Number.isSafeInteger(lock) || !Number.isSafeInteger(LOCK_MAILBOX)) throw new Error('putMessage: lock keys must be integers');
+    return transaction(
+      this.pool,
+      async (client): Promise<PutMessageResult> => {
+        // One statement, so one snapshot, taken after the lock: the duplicate check, the quota
+        // and the insert all see the mailbox as the previous holder committed it. The insert
+        // runs only when no row holds this id and the quota has room.
+        const { rows } = await client.query<{ prior: string | null; same: boolean | null; seq: string | null }>(
+          `WITH prior AS (
+             SELECT seq, envelope = $3 AS same FROM messages WHERE mailbox_id = $1 AND message_id = $2
+           ), usage AS (
+             SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM messages WHERE mailbox_id = $1 AND expires_at > $4::bigint
+           ), inserted AS (
+             INSERT INTO messages (mailbox_id, message_id, size, received_at, expires_at, envelope)
+             SELECT $1, $2, $6::bigint, $4::bigint, $5::bigint, $3 FROM usage
+              WHERE NOT EXISTS (SELECT 1 FROM prior) AND usage.n + 1 <= $7::bigint AND usage.b + $6::bigint <= $8::bigint
+             RETURNING seq
+           )
+           SELECT (SELECT seq FROM prior) AS prior, (SELECT same FROM prior) AS same, (SELECT seq FROM inserted) AS seq`,
+          [mailbox, messageId, envelope, receivedAt, expiresAt, envelope.byteLength, maxMessages, maxBytes],
+        );
+        const row = rows[0]!;
+        if (row.prior !== null) return row.same ? { status: 'duplicate', seq: int(row.prior) } : { status: 'conflict' };
+        return row.seq !== null ? { status: 'stored', seq: int(row.seq) } : { status: 'quota' };
+      },
+      `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_MAILBOX}, ${lock})`,
+    );
   }
 
   async listMessages(mailboxId: Uint8Array, options: { after: number; limit: number; now: number }): Promise<StoredMessage[]> {
