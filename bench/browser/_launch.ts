@@ -49,19 +49,19 @@ export interface BenchPage {
   close(): Promise<void>;
 }
 
-/** Build the page with Vite (production settings: minified, es2022) into a fresh temp folder. */
-async function buildPage(outDir: string): Promise<void> {
+/** Build the page with Vite (production settings: minified, es2022; `minify: false` for profiles) into a fresh temp folder. */
+async function buildPage(outDir: string, minify: boolean): Promise<void> {
   await build({
     configFile: false,
     root: here('.'),
     publicDir: false,
     logLevel: 'warn',
     oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-    build: { outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, sourcemap: false },
+    build: { outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0, sourcemap: false, minify },
   });
 }
 
-export async function openBenchPage(): Promise<BenchPage> {
+export async function openBenchPage(options: { minify?: boolean } = {}): Promise<BenchPage> {
   const outDir = await mkdtemp(join(tmpdir(), 'confidant-bench-page-'));
   const userDataDir = await mkdtemp(join(tmpdir(), 'confidant-bench-profile-'));
   let server: StaticServer | undefined;
@@ -73,7 +73,7 @@ export async function openBenchPage(): Promise<BenchPage> {
     await rm(userDataDir, { recursive: true, force: true });
   };
   try {
-    await buildPage(outDir);
+    await buildPage(outDir, options.minify ?? true);
     server = await serveFolder(outDir);
     context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, permissions: [] });
     await context.addInitScript({ content: CSP_LISTENER });

@@ -41,7 +41,16 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export async function clientBundle(): Promise<ClientBundle> {
   const outDir = await mkdtemp(join(tmpdir(), 'confidant-bundle-'));
   try {
-    const result = await build({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    // The service-worker build of vite-plugin-pwa logs to stdout whatever logLevel says, and the
+    // bench's stdout is JSON lines only: send stdout to stderr while building.
+    const write = process.stdout.write;
+    process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+    let result: Awaited<ReturnType<typeof build>>;
+    try {
+      result = await build({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    } finally {
+      process.stdout.write = write;
+    }
     const chunks = new Map<string, ChunkInfo>();
     for (const output of [result].flat()) {
       if (!('output' in output)) continue;
