@@ -13,7 +13,7 @@ const value: fc.Arbitrary<VaultValue> = fc.letrec<{ v: VaultValue }>((tie) => ({
     fc.string(),
     fc.uint8Array({ maxLength: 40 }),
     fc.array(tie('v'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('$b', '$$b', '$', '$x', '__proto__x')), tie('v'), { maxKeys: 4 }),
+    fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('$b', '$$b', '$', '$x', '__proto__')), tie('v'), { maxKeys: 4 }),
   ),
 })).v;
 
@@ -33,6 +33,15 @@ describe('codec', () => {
     expect(out.k).toEqual(Uint8Array.of(1, 2));
     expect(out.list[0]).toEqual(new Uint8Array(0));
     expect('gone' in out).toBe(false);
+  });
+
+  it('keeps a "__proto__" key as an own property, never as the prototype', () => {
+    const v = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as VaultValue;
+    const out = decodeValue(encodeValue(v)) as unknown as Record<string, unknown>;
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.keys(out)).toEqual(['__proto__', 'a']);
+    expect((out as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ polluted: true });
   });
 
   it('refuses what would not round-trip', () => {

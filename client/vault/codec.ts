@@ -20,6 +20,11 @@ export type VaultValue = null | boolean | number | string | Uint8Array | readonl
 const BYTES = '$b';
 const MAX_DEPTH = 64;
 
+/** An own data property even for "__proto__" (plain assignment would set the prototype). */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function toTree(value: unknown, depth: number, seen: Set<object>): unknown {
   if (depth > MAX_DEPTH) throw vaultFail('invalid_argument', `value nests deeper than ${MAX_DEPTH}`);
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
@@ -45,7 +50,7 @@ function toTree(value: unknown, depth: number, seen: Set<object>): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       if (v === undefined) continue;
-      out[k.startsWith('$') ? `$${k}` : k] = toTree(v, depth + 1, seen);
+      define(out, k.startsWith('$') ? `$${k}` : k, toTree(v, depth + 1, seen));
     }
     return out;
   } finally {
@@ -68,8 +73,8 @@ function fromTree(node: unknown): VaultValue {
   }
   const out: Record<string, VaultValue> = {};
   for (const [k, v] of entries) {
-    if (!k.startsWith('$')) out[k] = fromTree(v);
-    else if (k.startsWith('$$')) out[k.slice(1)] = fromTree(v);
+    if (!k.startsWith('$')) define(out, k, fromTree(v));
+    else if (k.startsWith('$$')) define(out, k.slice(1), fromTree(v));
     else throw vaultFail('malformed', `unknown marker key in value`);
   }
   return out;
