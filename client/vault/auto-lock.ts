@@ -1,0 +1,76 @@
+/**
+ * Lock the vault after inactivity (DESIGN.md boundary 9). The UI decides what counts as
+ * activity and calls `touch()` for it (key presses, taps, scrolls); background work such as
+ * sync must not, or a device left on a desk would never lock. A timer, not a polling loop:
+ * browsers throttle timers in hidden pages, so the UI should also call `check()` on
+ * `visibilitychange`, which locks at once if the deadline passed while hidden.
+ * Timers and the clock are injectable so tests need no wall-clock waits.
+ * @module
+ */
+import { vaultFail } from './errors.ts';
+import type { Vault } from './vault.ts';
+
+export interface AutoLock {
+  /** Activity: push the deadline to now + idleMs. */
+  touch(): void;
+  /** Lock now if the deadline has passed (call on visibilitychange / resume). */
+  check(): void;
+  /** Stop watching (the vault is left as it is). */
+  stop(): void;
+}
+
+export interface AutoLockOptions {
+  readonly now?: () => number;
+  readonly setTimer?: (run: () => void, ms: number) => unknown;
+  readonly clearTimer?: (handle: unknown) => void;
+}
+
+export function startAutoLock(vault: Vault, idleMs: number, options: AutoLockOptions = {}): AutoLock {
+  if (!Number.isFinite(idleMs) || idleMs <= 0) throw vaultFail('invalid_argument', `idleMs must be a positive number, got ${idleMs}`);
+  const now = options.now ?? (() => Date.now());
+  const setTimer = options.setTimer ?? ((run: () => void, ms: number) => setTimeout(run, ms));
+  const clearTimer = options.clearTimer ?? ((h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>));
+  let deadline = now() + idleMs;
+  let timer: unknown;
+  let stopped = false;
+
+  const disarm = () => {
+    if (timer !== undefined) clearTimer(timer);
+    timer = undefined;
+  };
+  const arm = () => {
+    disarm();
+    if (stopped || !vault.isUnlocked) return;
+    timer = setTimer(check, Math.max(0, deadline - now()));
+  };
+  function check(): void {
+    if (stopped || !vault.isUnlocked) return disarm();
+    if (now() >= deadline) {
+      disarm();
+      vault.lock();
+    } else {
+      arm();
+    }
+  }
+  const unsubscribe = vault.onLockChange((unlocked) => {
+    if (unlocked) {
+      deadline = now() + idleMs;
+      arm();
+    } else {
+      disarm();
+    }
+  });
+  arm();
+  return {
+    touch() {
+      deadline = now() + idleMs;
+      if (timer === undefined) arm();
+    },
+    check,
+    stop() {
+      stopped = true;
+      disarm();
+      unsubscribe();
+    },
+  };
+}
