@@ -51,7 +51,9 @@ async function queuedPayloads(d: Device): Promise<{ conversationId: string; payl
 
 async function sendTexts(from: Device, conversation: Conversation, list: readonly string[]): Promise<string[]> {
   const ids = [];
-  for (const t of list) ids.push((await queueText(from, conversation, t)).id);
+  // Distinct times: messages order by sentAt (ties by id), as two people typing would make them.
+  const base = Date.now();
+  for (const [i, t] of list.entries()) ids.push((await queueText(from, conversation, t, base + i)).id);
   await from.outbox.flush();
   return ids;
 }
@@ -117,6 +119,39 @@ describe('pull', () => {
     await sendTexts(client, toTherapist, ['three']);
     expect(await therapist.receiver.pull()).toEqual({ received: 1, rejected: 0 });
     expect(await texts(therapist, withClient.id)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('a crash after opening but before storing loses nothing: the next pull opens the envelope again and stores it once', async () => {
+    await therapist.receiver.pull();
+    const [id] = await sendTexts(client, toTherapist, ['said just before the crash']);
+    // The tab dies between the ratchet step and the write of the message: the write never lands.
+    const records = therapist.records;
+    const write = records.putJSONMany.bind(records);
+    let crashed = false;
+    records.putJSONMany = async (entries) => {
+      if (!crashed && entries.some((e) => e.collection === 'messages')) {
+        crashed = true;
+        throw new Error('simulated crash before the write');
+      }
+      return write(entries);
+    };
+    await expect(therapist.receiver.pull()).rejects.toThrow('simulated crash');
+    const withClient = await conversationWith(therapist, client);
+    expect(await texts(therapist, withClient.id)).toEqual([]);
+    expect(await relayHolds(therapist)).toEqual([id]);
+
+    therapist.net.refuse = SEND; // keep the receipt in the outbox to look at it
+    expect(await therapist.receiver.pull()).toEqual({ received: 1, rejected: 0 });
+    expect(await texts(therapist, withClient.id)).toEqual(['said just before the crash']);
+    expect((await conversationWith(therapist, client)).unread).toBe(1);
+    expect((await queuedPayloads(therapist)).map((q) => q.payload)).toMatchObject([{ type: 'receipt', status: 'delivered', messageIds: [id] }]);
+    expect(await relayHolds(therapist)).toEqual([]);
+    therapist.net.refuse = undefined;
+
+    // And the session goes on.
+    await sendTexts(client, toTherapist, ['after the restart']);
+    expect(await therapist.receiver.pull()).toEqual({ received: 1, rejected: 0 });
+    expect(await texts(therapist, withClient.id)).toEqual(['said just before the crash', 'after the restart']);
   });
 
   it('a tampered envelope is counted as rejected and acknowledged, and the session still opens the real one', async () => {
@@ -202,7 +237,6 @@ describe('what a payload does', () => {
     const fromRobin = await sendTexts(client, toTherapist, ['r1', 'r2', 'r3']);
     const fromAlex = await sendTexts(second.device, second.conversation, ['a1', 'a2']);
 
-    therapist.net.offline = false;
     therapist.net.refuse = SEND; // keep the receipts in the outbox to look at them
     expect(await therapist.receiver.pull()).toEqual({ received: 5, rejected: 0 });
     const queued = await queuedPayloads(therapist);
@@ -245,5 +279,5 @@ describe('what a payload does', () => {
     expect(receipts.map((p) => (p.type === 'receipt' ? p.messageIds.length : 0))).toEqual([200, 100]);
     expect(receipts.flatMap((p) => (p.type === 'receipt' ? p.messageIds : []))).toEqual(ids);
     therapist.net.refuse = undefined;
-  });
+  }, 240_000); // 300 seals, sends and opens through two vaults: minutes on a loaded 2-core box
 });

@@ -6,7 +6,8 @@
  * - Pages of up to 200 envelopes; each page's results are written to the vault in one batch
  *   per envelope group, then acknowledged in one call. A crash before the ack means the same
  *   envelopes come again: the ratchet reports them as `duplicate` and they are acknowledged
- *   without a second copy.
+ *   without a second copy. Each envelope's session step is committed only after what it says
+ *   is stored, so a crash in between opens it again rather than losing it.
  * - A message that fails to open (tampered, replayed, from an unknown or changed identity the
  *   protocol refuses) is counted and acknowledged: it can never be opened, and the protocol
  *   leaves session state untouched when it refuses (shared/session.ts).
@@ -18,16 +19,17 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { toBase64url } from '../../shared/encoding.ts';
 import { encodePublicIdentity, identityId, type PublicIdentity } from '../../shared/keys.ts';
 import { decodePayload, type Payload } from '../../shared/payload.ts';
-import { isRejectedMessage, openMessage, type ProtocolStore } from '../../shared/session.ts';
+import { isRejectedMessage, openMessage } from '../../shared/session.ts';
 import { fromBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { RelayApi } from '../api/relay.ts';
 import { addressOf, type Conversation, type Profile, type Records, type StoredMessage } from '../data/records.ts';
 import { newMessageId, rank, type Outbox } from '../outbox/outbox.ts';
+import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 
 export interface ReceiveDeps {
   readonly records: Records;
-  readonly store: ProtocolStore;
+  readonly store: VaultProtocolStore;
   readonly api: RelayApi;
   readonly identity: Identity;
   readonly profile: Profile;
@@ -115,9 +117,13 @@ export class Receiver {
   }
 
   private async process(envelope: Uint8Array, receivedAt: number, changed: Set<string>, delivered: Map<string, string[]>): Promise<'stored' | 'rejected' | 'duplicate'> {
+    // The session change waits in a batch until what the envelope says is stored: a crash in
+    // between opens the envelope again next time (storing is idempotent) instead of finding its
+    // message key used up and the message lost.
+    const session = this.deps.store.batch();
     let opened;
     try {
-      opened = await openMessage(this.deps.store, envelope);
+      opened = await openMessage(session, envelope);
     } catch (e) {
       if (isRejectedMessage(e)) return e.code === 'duplicate' ? 'duplicate' : 'rejected';
       throw e;
@@ -126,10 +132,14 @@ export class Receiver {
     try {
       payload = decodePayload(opened.plaintext);
     } catch (e) {
-      if (isRejectedMessage(e)) return 'rejected';
+      if (isRejectedMessage(e)) {
+        await session.commit();
+        return 'rejected';
+      }
       throw e;
     }
     const id = await this.apply(opened.sender, opened.address, payload, receivedAt);
+    await session.commit();
     if (id !== undefined && payload.type === 'message') delivered.set(id, [...(delivered.get(id) ?? []), payload.id]);
     if (id !== undefined) changed.add(id);
     return 'stored';
@@ -197,7 +207,8 @@ export class Receiver {
       }
       case 'message': {
         if (!conversation) return undefined; // only peers we know (a hello or an invite came first)
-        if (await records.message(conversation.id, payload.id)) return undefined;
+        // Stored before a crash that kept the session from advancing: acknowledge it as delivered again.
+        if (await records.message(conversation.id, payload.id)) return conversation.id;
         const message: StoredMessage = {
           id: payload.id,
           mine: false,
