@@ -117,7 +117,7 @@ export class Outbox {
     if (!item.envelope) {
       // Seal once. sealMessage commits the session before returning the envelope; the item is
       // saved right after, so a crash in between costs a skipped message key, never a reused one.
-      const envelope = await sealMessage(store, addressOf(conversation), conversation.sendMailboxId!, item.payload);
+      const envelope = await withSessionLock(store, () => sealMessage(store, addressOf(conversation), conversation.sendMailboxId!, item.payload));
       item = { ...item, envelope };
       await records.saveOutboxItem(item);
     }
@@ -138,6 +138,19 @@ export class Outbox {
     if (message && rank(status) > rank(message.status)) await records.saveMessage(conversationId, { ...message, status });
     this.deps.onChange?.(conversationId);
   }
+}
+
+/**
+ * Session steps of one device run one at a time. Sealing (here) and opening (sync/receive.ts)
+ * each read a session record, step it and write it back; two at once would lose one of the
+ * steps, and a lost sending step means the next message is sealed under a message key already
+ * used (the peer drops it as a duplicate).
+ */
+const sessionQueues = new WeakMap<object, Promise<unknown>>();
+export function withSessionLock<T>(store: object, run: () => Promise<T>): Promise<T> {
+  const next = (sessionQueues.get(store) ?? Promise.resolve()).then(run, run);
+  sessionQueues.set(store, next.catch(() => undefined));
+  return next;
 }
 
 /** Status only moves forward (a late "sent" never overwrites "read"); `failed` sits apart. */

@@ -183,6 +183,30 @@ describe('pull', () => {
   });
 });
 
+describe('sending and receiving at once', () => {
+  it('a pull and a flush running together on one device lose no session step: every message in both directions opens', async () => {
+    await therapist.receiver.pull();
+    const withClient = await conversationWith(therapist, client);
+    for (let round = 0; round < 3; round++) {
+      const fromClient = Array.from({ length: 4 }, (_, i) => `client ${round}.${i}`);
+      const fromTherapist = Array.from({ length: 4 }, (_, i) => `therapist ${round}.${i}`);
+      await sendTexts(client, toTherapist, fromClient);
+      const base = Date.now();
+      for (const [i, t] of fromTherapist.entries()) await queueText(therapist, withClient, t, base + i);
+      // The live socket's notice (pull) and a send (flush) arrive together.
+      const [pulled] = await Promise.all([therapist.receiver.pull(), therapist.outbox.flush()]);
+      await therapist.outbox.flush();
+      expect(pulled.rejected).toBe(0);
+      expect((await texts(therapist, withClient.id)).filter((t) => t.startsWith(`client ${round}.`))).toEqual(fromClient);
+      expect(await therapist.outbox.pending()).toBe(0);
+      const got = await client.receiver.pull();
+      expect(got.rejected).toBe(0);
+      expect((await texts(client, toTherapist.id)).filter((t) => t.startsWith(`therapist ${round}.`))).toEqual(fromTherapist);
+      await client.outbox.flush();
+    }
+  });
+});
+
 describe('what a payload does', () => {
   it('a hello from a client makes the conversation under the invite\'s local label and fills in the reply route', async () => {
     await therapist.receiver.pull();

@@ -24,7 +24,7 @@ import { fromBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { RelayApi } from '../api/relay.ts';
 import { addressOf, type Conversation, type Profile, type Records, type StoredMessage } from '../data/records.ts';
-import { newMessageId, rank, type Outbox } from '../outbox/outbox.ts';
+import { newMessageId, rank, withSessionLock, type Outbox } from '../outbox/outbox.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 
 export interface ReceiveDeps {
@@ -116,7 +116,12 @@ export class Receiver {
     return { received, rejected };
   }
 
-  private async process(envelope: Uint8Array, receivedAt: number, changed: Set<string>, delivered: Map<string, string[]>): Promise<'stored' | 'rejected' | 'duplicate'> {
+  private process(envelope: Uint8Array, receivedAt: number, changed: Set<string>, delivered: Map<string, string[]>): Promise<'stored' | 'rejected' | 'duplicate'> {
+    // One session step at a time on this device: the outbox may be sealing meanwhile.
+    return withSessionLock(this.deps.store, () => this.processLocked(envelope, receivedAt, changed, delivered));
+  }
+
+  private async processLocked(envelope: Uint8Array, receivedAt: number, changed: Set<string>, delivered: Map<string, string[]>): Promise<'stored' | 'rejected' | 'duplicate'> {
     // The session change waits in a batch until what the envelope says is stored: a crash in
     // between opens the envelope again next time (storing is idempotent) instead of finding its
     // message key used up and the message lost.
