@@ -107,7 +107,8 @@ function aName(value: unknown, name: string, allowEmpty: boolean): string {
 function aId(value: unknown): RecordId {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw vaultFail('invalid_argument', `id must be a finite number, got ${value}`);
-    return value;
+    // IndexedDB treats -0 and 0 as one key; the AAD would not, so store one of them.
+    return value === 0 ? 0 : value;
   }
   return aName(value, 'id', true);
 }
