@@ -1,17 +1,17 @@
 /**
- * What a first visit downloads: builds the real app (vite.config.ts, unchanged but for a temp
- * outDir) and follows the built index.html's module scripts and modulepreload links through
+ * What a first visit downloads: builds the real app (`vite build` with vite.config.ts, unchanged
+ * but for a temp outDir and the manifest) and follows the built index.html's module scripts and modulepreload links through
  * their static imports. Lazily imported chunks (dynamic `import()`) and the service worker are
  * not counted: they load later or off the main thread. Sizes are gzip level 9, the `.gz` twin the
  * relay serves (relay/static.ts); Brotli is reported too, for browsers that accept it.
  * @module
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { build } from 'vite';
 
 export interface BundleFile {
   readonly file: string;
@@ -30,6 +30,13 @@ export interface ClientBundle {
   readonly brotli: number;
 }
 
+/** One entry of Vite's build manifest (`build.manifest`): keys of imported chunks, not file names. */
+interface ManifestEntry {
+  readonly file: string;
+  readonly imports?: readonly string[];
+  readonly dynamicImports?: readonly string[];
+}
+
 interface ChunkInfo {
   readonly imports: readonly string[];
   readonly dynamicImports: readonly string[];
@@ -41,22 +48,21 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export async function clientBundle(): Promise<ClientBundle> {
   const outDir = await mkdtemp(join(tmpdir(), 'confidant-bundle-'));
   try {
-    // The service-worker build of vite-plugin-pwa logs to stdout whatever logLevel says, and the
-    // bench's stdout is JSON lines only: send stdout to stderr while building.
-    const write = process.stdout.write;
-    process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-    let result: Awaited<ReturnType<typeof build>>;
-    try {
-      result = await build({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-    } finally {
-      process.stdout.write = write;
-    }
+    // In a child process whose stdout goes to our stderr: the build's progress (the service
+    // worker's nested build ignores logLevel, and part of it is written natively) must not reach
+    // the bench's stdout, which is JSON lines only. The manifest gives the chunk graph.
+    const vite = join(REPO, 'node_modules', 'vite', 'bin', 'vite.js');
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--manifest', '--logLevel', 'warn'], { cwd: REPO, stdio: ['ignore', 2, 2] });
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`client bundle: vite build exited with ${code}`);
+    const manifest = JSON.parse(await readFile(join(outDir, '.vite', 'manifest.json'), 'utf8')) as Record<string, ManifestEntry>;
     const chunks = new Map<string, ChunkInfo>();
-    for (const output of [result].flat()) {
-      if (!('output' in output)) continue;
-      for (const item of output.output) {
-        if (item.type === 'chunk') chunks.set(item.fileName, { imports: item.imports, dynamicImports: item.dynamicImports });
-      }
+    const fileOf = (key: string): string => manifest[key]?.file ?? key;
+    for (const entry of Object.values(manifest)) {
+      if (entry.file.endsWith('.js')) chunks.set(entry.file, { imports: (entry.imports ?? []).map(fileOf), dynamicImports: (entry.dynamicImports ?? []).map(fileOf) });
     }
     const html = await readFile(join(outDir, 'index.html'), 'utf8');
     const roots = [
