@@ -168,10 +168,11 @@ describe('GET /v1/live', () => {
 
   it('closes 4401 on a replayed auth frame', async () => {
     const therapist = await fx.therapist();
+    // Before the socket opens: the store work must not eat into the 300 ms auth timeout.
+    const box = await mailboxWithCapability(fx, therapist);
     const a = await open();
     const { nonce } = await a.next();
     const frame = await authFrame(therapist, nonce as string);
-    const box = await mailboxWithCapability(fx, therapist);
     a.ws.send(frame);
     a.ws.send(JSON.stringify({ type: 'subscribe', mailboxIds: [box.idB64] }));
     expect((await a.next()).type).toBe('subscribed');
