@@ -8,7 +8,7 @@
  * template in the run's one PostgreSQL cluster (postgres-global-setup.ts), holds everything,
  * blobs included, and `close()` empties it for the test file's next fixture (the cluster goes
  * at the end of the run). The route tests run unchanged on both (issue 4).
- * Outside vitest (the benches) it is always SQLite.
+ * Outside vitest (the benches) it is SQLite unless the caller passes a `databaseUrl`.
  * @module
  */
 import type { Dirent } from 'node:fs';
