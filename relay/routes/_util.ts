@@ -35,8 +35,9 @@ const LENGTH = /^\d{1,16}$/;
 /**
  * `bodyLimit(maxBytes)` (middleware/body-limit.ts), with a shortcut for the requests whose size
  * Node's HTTP parser already bounds. Under @hono/node-server, reading `c.req.raw.body` builds a
- * whole WHATWG Request and a web stream over the socket: about half the relay's CPU per send
- * (bench/profile-relay.ts), where `c.req.arrayBuffer()` reads the IncomingMessage directly.
+ * whole WHATWG Request and a web stream over the socket: over half of a send's time in the
+ * relay's middleware and handlers (bench/profile-relay.ts), where `c.req.arrayBuffer()` reads
+ * the IncomingMessage directly.
  * The shortcut is taken only when the request came through node:http (`c.env.incoming`), has
  * no Transfer-Encoding and either no Content-Length (then it has no body: RFC 9112 §6.3) or a
  * well-formed one within `maxBytes`: the parser then hands over exactly that many bytes, never
