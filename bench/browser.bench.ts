@@ -15,8 +15,8 @@
  *   memory; anchor WebCrypto AES-256-GCM's better of 256 KiB and 1 MiB chunks; ratio = ours /
  *   anchor, above 1 is faster.
  *
- * `browserBenches` opens the page once; `close()` first logs the backlog breakdown (stderr) and
- * the bundle's files, then closes the browser.
+ * `browserBenches` opens the page once; `close()` first logs the bundle's files and the backlog
+ * and attachment breakdowns (stderr), then closes the browser.
  * @module
  */
 import { log, round3, type Comparison } from './_harness.ts';
@@ -118,6 +118,10 @@ export async function browserBenches(wanted: (name: string) => boolean, rounds =
           log('backlog_500_decrypt breakdown (ms for 500, one run each, fresh envelopes):');
           for (const [k, v] of Object.entries(await p.call('backlogBreakdown'))) log(`  ${String(v).padStart(6)}  ${k}`);
           log(`  "delivered" receipts queued by the Receiver: ${await p.call('receipts')}`);
+        }
+        if (p && wanted('attachment_encrypt_browser')) {
+          log('attachment_encrypt_browser breakdown (MB/s, median of 3):');
+          for (const [k, v] of Object.entries(await p.call('attachmentBreakdown'))) log(`  ${String(v).padStart(6)}  ${k}`);
         }
       } finally {
         await p?.close();

@@ -1,5 +1,5 @@
 /**
- * Where a backlog's (or, with `unlock`, a vault unlock's) time goes in Chromium: one `backlogRun` round (the real Receiver taking 500
+ * Where a backlog's (or, with `unlock` / `attachment`, a vault unlock's or a 32 MiB encryption's) time goes in Chromium: one `backlogRun` round (the real Receiver taking 500
  * envelopes into the vault, bench/browser/page.ts) under the CPU profiler (CDP `Profiler` through
  * playwright), on an unminified build so function names survive. Prints
  * - the main thread's busy vs idle share (idle = waiting for IndexedDB, WebCrypto's worker
@@ -9,7 +9,7 @@
  *   counted by wrapping the prototypes just for this round, and the setTimeout calls.
  * A tool, not a bench line; nothing asserts.
  *
- *   npx tsx bench/browser/profile.ts [backlog|unlock]
+ *   npx tsx bench/browser/profile.ts [backlog|unlock|attachment]
  * @module
  */
 import { log } from '../_harness.ts';
@@ -47,19 +47,20 @@ const COUNTERS = `(() => {
   globalThis.__benchCounts = counts;
 })()`;
 
-const what = process.argv[2] === 'unlock' ? 'unlock' : 'backlog';
+const what = process.argv[2] === 'unlock' || process.argv[2] === 'attachment' ? process.argv[2] : 'backlog';
+const CALL = { backlog: 'backlogRun', unlock: 'unlockOurs', attachment: 'attachmentOurs' } as const;
 const page = await openBenchPage({ minify: false });
 try {
   await page.call('setup');
   // One untimed round first (JIT, caches), as the bench's warmup does.
-  log(`warmup round: ${Math.round(await page.call(what === 'unlock' ? 'unlockOurs' : 'backlogOurs'))} ms`);
+  log(`warmup round: ${Math.round(await page.call(what === 'backlog' ? 'backlogOurs' : CALL[what]))}`);
   if (what === 'backlog') await page.call('backlogPrepare');
   await page.page.evaluate(COUNTERS);
   const cdp = await page.context.newCDPSession(page.page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
   await cdp.send('Profiler.start');
-  const ms = await page.call(what === 'unlock' ? 'unlockOurs' : 'backlogRun');
+  const value = await page.call(CALL[what]);
   const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: Profile };
   const counts = (await page.page.evaluate('globalThis.__benchCounts')) as Record<string, number>;
 
@@ -88,8 +89,8 @@ try {
     log(`\n${title}`);
     for (const [k, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) log(`  ${t.toFixed(0).padStart(6)} ms ${pct(t)}  ${k}`);
   };
-  const rate = what === 'backlog' ? ` for 500 messages (${Math.round(500 / (ms / 1000))} messages/s)` : ' (vault unlock, DEFAULT_KDF)';
-  log(`\nprofiled ${what} round: ${Math.round(ms)} ms${rate}; ${total.toFixed(0)} ms sampled`);
+  const result = { backlog: `${Math.round(value)} ms for 500 messages (${Math.round(500 / (value / 1000))} messages/s)`, unlock: `${Math.round(value)} ms (DEFAULT_KDF)`, attachment: `${Math.round(value)} MB/s over 32 MiB` }[what];
+  log(`\nprofiled ${what} round: ${result}; ${total.toFixed(0)} ms sampled`);
   for (const special of ['(idle)', '(program)', '(garbage collector)']) log(`  ${special.padEnd(20)} ${(selfBy.get(special) ?? 0).toFixed(0).padStart(6)} ms ${pct(selfBy.get(special) ?? 0)}`);
   show('top self time', selfBy, 30);
   show('top total time (self + callees)', totalBy, 40);
