@@ -394,6 +394,97 @@ export function storeConformance(name: string, open: () => Promise<OpenedForTest
       });
     });
 
+    describe('one-time prekeys per requester (takeBundle with a limit)', () => {
+      const limit = (requester: Uint8Array, now = T0, max = 2) => ({ requester, max, windowMs: DAY, now });
+
+      it('hands one requester at most max one-time prekeys of one target per window; others still get theirs', async () => {
+        const target = await therapist();
+        await withPreKeys(target, [1, 2, 3, 4, 5, 6]);
+        const a = rnd(32);
+        const b = rnd(32);
+        expect((await store.takeBundle(target.signingKey, limit(a)))?.oneTimePreKey?.id).toBe(1);
+        expect((await store.takeBundle(target.signingKey, limit(a, T0 + DAY - 1)))?.oneTimePreKey?.id).toBe(2);
+        // Over the limit: the bundle still comes, without a one-time prekey, and nothing is consumed.
+        const withheld = await store.takeBundle(target.signingKey, limit(a, T0 + DAY - 1));
+        expect(withheld).toBeDefined();
+        expect(withheld!.oneTimePreKey).toBeUndefined();
+        expect(withheld!.oneTimePreKeysLeft).toBe(4);
+        expect(withheld!.identity).toEqual(target.identity);
+        expect(await store.countOneTimePreKeys(target.signingKey)).toBe(4);
+        // Another requester, and a call without a limit, are not affected.
+        expect((await store.takeBundle(target.signingKey, limit(b)))?.oneTimePreKey?.id).toBe(3);
+        expect((await store.takeBundle(target.signingKey))?.oneTimePreKey?.id).toBe(4);
+        // The window started at the first key handed out: at T0 + DAY a new one starts.
+        expect((await store.takeBundle(target.signingKey, limit(a, T0 + DAY)))?.oneTimePreKey?.id).toBe(5);
+      });
+
+      it('keeps the count per target: a requester limited for one target still gets another target\'s keys', async () => {
+        const t1 = await therapist();
+        const t2 = await therapist();
+        await withPreKeys(t1, [1, 2, 3]);
+        await withPreKeys(t2, [1, 2, 3]);
+        const a = rnd(32);
+        for (let i = 0; i < 3; i++) await store.takeBundle(t1.signingKey, limit(a, T0, 1));
+        expect(await store.countOneTimePreKeys(t1.signingKey)).toBe(2);
+        expect((await store.takeBundle(t2.signingKey, limit(a, T0, 1)))?.oneTimePreKey?.id).toBe(1);
+      });
+
+      it('counts only keys handed out: bundles without one do not use up the allowance', async () => {
+        const target = await therapist();
+        await withPreKeys(target, []);
+        const a = rnd(32);
+        for (let i = 0; i < 3; i++) expect((await store.takeBundle(target.signingKey, limit(a)))?.oneTimePreKey).toBeUndefined();
+        await store.addOneTimePreKeys(target.signingKey, [1, 2, 3].map((id) => ({ id, publicKey: rnd(32) })));
+        expect((await store.takeBundle(target.signingKey, limit(a)))?.oneTimePreKey?.id).toBe(1);
+        expect((await store.takeBundle(target.signingKey, limit(a)))?.oneTimePreKey?.id).toBe(2);
+        expect((await store.takeBundle(target.signingKey, limit(a)))?.oneTimePreKey).toBeUndefined();
+      });
+
+      it('max 0 never hands out a one-time prekey; an unknown target consumes nothing and records nothing', async () => {
+        const target = await therapist();
+        await withPreKeys(target, [1]);
+        const a = rnd(32);
+        expect((await store.takeBundle(target.signingKey, limit(a, T0, 0)))?.oneTimePreKey).toBeUndefined();
+        expect(await store.takeBundle(rnd(32), limit(a))).toBeUndefined();
+        expect((await store.takeBundle(target.signingKey, limit(a, T0, 1)))?.oneTimePreKey?.id).toBe(1);
+      });
+
+      it('holds the limit under concurrent fetches by one requester', async () => {
+        const target = await therapist();
+        await withPreKeys(target, Array.from({ length: 20 }, (_, i) => i + 1));
+        const a = rnd(32);
+        const bundles = await Promise.all(Array.from({ length: 15 }, () => store.takeBundle(target.signingKey, limit(a, T0, 3))));
+        const ids = bundles.flatMap((bundle) => (bundle?.oneTimePreKey ? [bundle.oneTimePreKey.id] : []));
+        expect(ids).toHaveLength(3);
+        expect(new Set(ids).size).toBe(3);
+        expect(await store.countOneTimePreKeys(target.signingKey)).toBe(17);
+      });
+
+      it('refuses a bad limit with invalid_argument, consuming nothing', async () => {
+        const target = await therapist();
+        await withPreKeys(target, [1]);
+        for (const bad of [
+          { requester: 'x', max: 1, windowMs: DAY, now: T0 },
+          { requester: rnd(32), max: -1, windowMs: DAY, now: T0 },
+          { requester: rnd(32), max: 1, windowMs: 0, now: T0 },
+          { requester: rnd(32), max: 1, windowMs: DAY, now: 1.5 },
+        ]) {
+          await expect(store.takeBundle(target.signingKey, bad as never)).rejects.toSatisfy((e) => ConfidantError.is(e, 'invalid_argument'));
+        }
+        expect(await store.countOneTimePreKeys(target.signingKey)).toBe(1);
+      });
+
+      it('sweep forgets windows that ended', async () => {
+        const target = await therapist();
+        await withPreKeys(target, [1, 2, 3]);
+        const a = rnd(32);
+        await store.takeBundle(target.signingKey, limit(a, T0, 1));
+        await store.sweep(T0 + DAY);
+        expect((await store.takeBundle(target.signingKey, limit(a, T0 + DAY, 1)))?.oneTimePreKey?.id).toBe(2);
+        expect((await store.takeBundle(target.signingKey, limit(a, T0 + DAY, 1)))?.oneTimePreKey).toBeUndefined();
+      });
+    });
+
     describe('mailboxes and capabilities', () => {
       it('creates a mailbox once and reports its owner; a second create changes nothing', async () => {
         const { owner, mailboxId } = await mailbox();

@@ -57,6 +57,22 @@ export interface BundleRow {
   readonly oneTimePreKeysLeft: number;
 }
 
+/**
+ * A cap on the one-time prekeys one requester gets from one target (routes/bundles.ts), so that
+ * one account cannot drain another's: at most `max` per window per (requester, target). A
+ * window starts with the first key handed out to the pair and lasts `windowMs`; over the cap
+ * the bundle comes without a one-time prekey (PQXDH works without one) and nothing is consumed.
+ */
+export interface OneTimePreKeyLimit {
+  /** Signing key of the account fetching the bundle. */
+  readonly requester: Uint8Array;
+  /** One-time prekeys per window, integer >= 0. */
+  readonly max: number;
+  /** Window length in ms, integer >= 1. */
+  readonly windowMs: number;
+  readonly now: number;
+}
+
 export interface StoredMessage {
   /** Client-chosen random id (16 bytes), unique per mailbox: makes sends idempotent. */
   readonly messageId: Uint8Array;
@@ -161,9 +177,11 @@ export interface Store {
   countOneTimePreKeys(signingKey: Uint8Array): Promise<number>;
   /**
    * The account's bundle, consuming one one-time prekey atomically: two concurrent calls never
-   * get the same one. Undefined when the account or its signed/KEM prekey is missing.
+   * get the same one. Undefined when the account or its signed/KEM prekey is missing. With
+   * `limit`, the key is taken only while the requester is under its cap for this account, and
+   * the count is kept in the same transaction (concurrent calls never pass the cap together).
    */
-  takeBundle(signingKey: Uint8Array): Promise<BundleRow | undefined>;
+  takeBundle(signingKey: Uint8Array, limit?: OneTimePreKeyLimit): Promise<BundleRow | undefined>;
 
   // Mailboxes and delivery capabilities.
   createMailbox(mailboxId: Uint8Array, owner: Uint8Array, now: number): Promise<'created' | 'exists'>;
@@ -200,9 +218,11 @@ export interface Store {
   deleteBlob(blobId: Uint8Array): Promise<void>;
 
   /**
-   * Delete everything expired at `now` (messages, blob rows, nonces, codes, invites), used codes
-   * and invites, and incomplete blob rows created before `incompleteBlobsBefore` (abandoned
-   * uploads). Returns the deleted blob ids so the caller removes their bytes.
+   * Delete everything expired at `now` (messages, blob rows, nonces, codes, invites, prekey
+   * limit windows), used codes and invites, and incomplete blob rows created before
+   * `incompleteBlobsBefore` (abandoned uploads). Returns the deleted blob ids so the caller
+   * removes their bytes. Ended prekey limit windows are not counted in the result (a row holds
+   * two keys and a count, nothing a client sent).
    */
   sweep(
     now: number,

@@ -153,6 +153,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
     `,
   },
+  {
+    version: 2,
+    name: 'one-time prekey limit per requester and target',
+    sql: `
+      -- One-time prekeys handed to one requester from one target in the current window
+      -- (Store.takeBundle with a limit): one row per pair, deleted by the sweep once it ends.
+      CREATE TABLE prekey_grants (
+        requester   BYTEA NOT NULL,
+        target      BYTEA NOT NULL,
+        granted     BIGINT NOT NULL,
+        expires_at  BIGINT NOT NULL,
+        PRIMARY KEY (requester, target)
+      );
+      CREATE INDEX prekey_grants_expiry ON prekey_grants (expires_at);
+    `,
+  },
 ];
 
 /** Highest version this build knows. */

@@ -26,6 +26,7 @@ import type {
   BlobInfo,
   BundleRow,
   MailboxQuota,
+  OneTimePreKeyLimit,
   OneTimePreKeyRow,
   PutMessageResult,
   SignedPreKeyRow,
@@ -299,8 +300,16 @@ export class PostgresStore implements Store {
     return int(rows[0]?.n ?? 0);
   }
 
-  async takeBundle(signingKey: Uint8Array): Promise<BundleRow | undefined> {
+  async takeBundle(signingKey: Uint8Array, limit?: OneTimePreKeyLimit): Promise<BundleRow | undefined> {
     const key = param(signingKey, 'signingKey');
+    const requester = limit && param(limit.requester, 'limit.requester');
+    if (limit !== undefined) {
+      count(limit.max, 'limit.max');
+      time(limit.now, 'limit.now');
+      if (count(limit.windowMs, 'limit.windowMs') < 1) {
+        throw new ConfidantError('invalid_argument', `limit.windowMs must be >= 1, got ${String(limit.windowMs)}`);
+      }
+    }
     return transaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_ACCOUNT, lockKey(key)]);
       const found = await client.query<{ identity: Buffer }>('SELECT identity FROM accounts WHERE signing_key = $1', [key]);
@@ -310,17 +319,41 @@ export class PostgresStore implements Store {
       const signedRow = signed.rows[0];
       const kemRow = kem.rows[0];
       if (!account || !signedRow || !kemRow) return undefined;
+      // The requester's window for this target (the account lock above serializes every take of
+      // this target, so reading then writing the row cannot race): still open, or new from now.
+      let granted = 0;
+      let windowEnd = 0;
+      if (limit !== undefined) {
+        const grant = await client.query<{ granted: string; expires_at: string }>(
+          'SELECT granted, expires_at FROM prekey_grants WHERE requester = $1 AND target = $2',
+          [requester, key],
+        );
+        const row = grant.rows[0];
+        const open = row !== undefined && int(row.expires_at) > limit.now;
+        granted = open ? int(row.granted) : 0;
+        windowEnd = open ? int(row.expires_at) : limit.now + limit.windowMs;
+      }
       // SKIP LOCKED: even a fetch that got past the account lock (none does today) takes the next
       // key instead of the one another transaction is deleting.
-      const taken = await client.query<{ key_id: string; public_key: Buffer }>(
-        `DELETE FROM one_time_prekeys
-          WHERE signing_key = $1
-            AND key_id = (SELECT key_id FROM one_time_prekeys WHERE signing_key = $1
-                           ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
-          RETURNING key_id, public_key`,
-        [key],
-      );
+      const taken =
+        limit !== undefined && granted >= limit.max
+          ? { rows: [] }
+          : await client.query<{ key_id: string; public_key: Buffer }>(
+              `DELETE FROM one_time_prekeys
+                WHERE signing_key = $1
+                  AND key_id = (SELECT key_id FROM one_time_prekeys WHERE signing_key = $1
+                                 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING key_id, public_key`,
+              [key],
+            );
       const oneTime = taken.rows[0];
+      if (oneTime !== undefined && limit !== undefined) {
+        await client.query(
+          `INSERT INTO prekey_grants (requester, target, granted, expires_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (requester, target) DO UPDATE SET granted = EXCLUDED.granted, expires_at = EXCLUDED.expires_at`,
+          [requester, key, granted + 1, windowEnd],
+        );
+      }
       return {
         identity: bytes(account.identity),
         signedPreKey: toSigned(signedRow),
@@ -489,6 +522,8 @@ export class PostgresStore implements Store {
         'DELETE FROM blobs WHERE expires_at <= $1 OR (NOT complete AND created_at < $2) RETURNING blob_id',
         [now, before],
       );
+      // Ended prekey limit windows: deleted, not counted (see Store.sweep).
+      await client.query('DELETE FROM prekey_grants WHERE expires_at <= $1', [now]);
       return {
         messages: await deleted('DELETE FROM messages WHERE expires_at <= $1'),
         blobs: blobs.rows.length,

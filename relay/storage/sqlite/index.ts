@@ -15,6 +15,7 @@ import type {
   BlobInfo,
   BundleRow,
   MailboxQuota,
+  OneTimePreKeyLimit,
   OneTimePreKeyRow,
   PutMessageResult,
   SignedPreKeyRow,
@@ -49,6 +50,16 @@ function time(value: unknown, name: string): number {
     throw new ConfidantError('invalid_argument', `${name} must be an integer number of ms, got ${String(value)}`);
   }
   return value;
+}
+
+/** A one-time prekey limit's fields, checked like every other argument. */
+function checkLimit(limit: OneTimePreKeyLimit): void {
+  bytes(limit.requester, 'limit.requester');
+  count(limit.max, 'limit.max');
+  time(limit.now, 'limit.now');
+  if (count(limit.windowMs, 'limit.windowMs') < 1) {
+    throw new ConfidantError('invalid_argument', `limit.windowMs must be >= 1, got ${String(limit.windowMs)}`);
+  }
 }
 
 function count(value: unknown, name: string): number {
@@ -164,6 +175,11 @@ function prepare(db: SqliteDatabase) {
       'SELECT key_id, public_key FROM one_time_prekeys WHERE signing_key = ? ORDER BY key_id LIMIT 1',
     ),
     deleteOneTime: db.prepare('DELETE FROM one_time_prekeys WHERE signing_key = ? AND key_id = ?'),
+    getGrant: db.prepare('SELECT granted, expires_at FROM prekey_grants WHERE requester = ? AND target = ?'),
+    setGrant: db.prepare(
+      `INSERT INTO prekey_grants (requester, target, granted, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (requester, target) DO UPDATE SET granted = excluded.granted, expires_at = excluded.expires_at`,
+    ),
     getIdentity: db.prepare('SELECT identity FROM accounts WHERE signing_key = ?').pluck(),
     createMailbox: db.prepare('INSERT OR IGNORE INTO mailboxes (mailbox_id, owner, created_at) VALUES (?, ?, ?)'),
     mailboxOwner: db.prepare('SELECT owner FROM mailboxes WHERE mailbox_id = ?').pluck(),
@@ -206,6 +222,7 @@ function prepare(db: SqliteDatabase) {
     sweepNonces: db.prepare('DELETE FROM nonces WHERE expires_at <= ?'),
     sweepCodes: db.prepare('DELETE FROM registration_codes WHERE expires_at <= ? OR used_at IS NOT NULL'),
     sweepInvites: db.prepare('DELETE FROM invites WHERE expires_at <= ? OR used_at IS NOT NULL'),
+    sweepGrants: db.prepare('DELETE FROM prekey_grants WHERE expires_at <= ?'),
   };
 }
 type Statements = ReturnType<typeof prepare>;
@@ -371,16 +388,27 @@ export class SqliteStore implements Store {
     return this.#stmts.countOneTime.get(bytes(signingKey, 'signingKey')) as number;
   }
 
-  async takeBundle(signingKey: Uint8Array): Promise<BundleRow | undefined> {
+  async takeBundle(signingKey: Uint8Array, limit?: OneTimePreKeyLimit): Promise<BundleRow | undefined> {
     const s = this.#stmts;
     bytes(signingKey, 'signingKey');
+    if (limit !== undefined) checkLimit(limit);
     return this.#tx(() => {
       const identity = s.getIdentity.get(signingKey) as Buffer | undefined;
       const signed = s.getSigned.get(signingKey) as PreKeyDbRow | undefined;
       const kem = s.getKem.get(signingKey) as PreKeyDbRow | undefined;
       if (identity === undefined || signed === undefined || kem === undefined) return undefined;
-      const one = s.firstOneTime.get(signingKey) as Omit<PreKeyDbRow, 'signature'> | undefined;
-      if (one !== undefined) s.deleteOneTime.run(signingKey, one.key_id);
+      // The requester's window for this target: still open, or a new one starting now.
+      const grant = limit && (s.getGrant.get(limit.requester, signingKey) as { granted: number; expires_at: number } | undefined);
+      const open = grant !== undefined && limit !== undefined && grant.expires_at > limit.now;
+      const granted = open ? grant.granted : 0;
+      const allowed = limit === undefined || granted < limit.max;
+      const one = allowed ? (s.firstOneTime.get(signingKey) as Omit<PreKeyDbRow, 'signature'> | undefined) : undefined;
+      if (one !== undefined) {
+        s.deleteOneTime.run(signingKey, one.key_id);
+        if (limit !== undefined) {
+          s.setGrant.run(limit.requester, signingKey, granted + 1, open ? grant.expires_at : limit.now + limit.windowMs);
+        }
+      }
       return {
         identity: u8(identity),
         signedPreKey: toSigned(signed),
@@ -516,6 +544,8 @@ export class SqliteStore implements Store {
     const before = time(options.incompleteBlobsBefore ?? Number.MIN_SAFE_INTEGER, 'options.incompleteBlobsBefore');
     return this.#tx(() => {
       const blobIds = (s.sweepBlobs.all(now, before) as Buffer[]).map(u8);
+      // Ended prekey limit windows: deleted, not counted (see Store.sweep).
+      s.sweepGrants.run(now);
       return {
         messages: s.sweepMessages.run(now).changes,
         blobs: blobIds.length,

@@ -122,6 +122,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX blobs_owner ON blobs (owner);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- One-time prekeys handed to one requester from one target in the current window
+      -- (Store.takeBundle with a limit): one row per pair, deleted by the sweep once it ends.
+      CREATE TABLE prekey_grants (
+        requester  BLOB NOT NULL,
+        target     BLOB NOT NULL,
+        granted    INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (requester, target)
+      ) WITHOUT ROWID;
+      CREATE INDEX prekey_grants_expiry ON prekey_grants (expires_at);
+    `,
+  },
 ];
 
 /**
