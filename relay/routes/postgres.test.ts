@@ -1,6 +1,6 @@
 /**
- * PostgreSQL-specific route behaviour: a code used twice, a duplicate invite (a unique
- * violation from pg becomes 409, not 500) and concurrent bundle fetches over pooled
+ * PostgreSQL-specific route behaviour: a code used twice, a duplicate invite (the store's
+ * `exists` becomes 409, never a 500) and concurrent bundle fetches over pooled
  * connections. Runs in the `postgres` project only (vitest.config.ts), where `appFixture` gives
  * a fresh database in the run's cluster; every other route test file runs on both stores, and
  * the store behaviour itself is the conformance suite's.
