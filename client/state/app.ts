@@ -23,6 +23,7 @@ import { Records, type Conversation, type LocalInvite, type Profile, type Stored
 import { newMessageId, Outbox } from '../outbox/outbox.ts';
 import { LiveChannel, type LiveState } from '../sync/live.ts';
 import { consentDigest, Receiver } from '../sync/receive.ts';
+import { startAutoLock as startVaultAutoLock, type AutoLock } from '../vault/auto-lock.ts';
 import { createVault, openVault, vaultExists, type Vault } from '../vault/vault.ts';
 
 export type Phase = 'starting' | 'welcome' | 'locked' | 'ready';
@@ -257,26 +258,29 @@ export function lockNow(): void {
   lockedVault = vault ?? lockedVault;
 }
 
-// Auto-lock after inactivity; any input or the page becoming visible counts as activity.
-let idleTimer: ReturnType<typeof setTimeout> | undefined;
-let idleMs = 0;
-const activity = (): void => {
-  clearTimeout(idleTimer);
-  if (idleMs > 0) idleTimer = setTimeout(lockNow, idleMs);
-};
+// Auto-lock after inactivity (client/vault/auto-lock.ts keeps the deadline). Input counts as
+// activity; sync never does. A page coming back into view checks the deadline at once, since
+// browsers throttle the timers of hidden pages.
+let autoLock: AutoLock | undefined;
+const activity = (): void => autoLock?.touch();
+const visibility = (): void => autoLock?.check();
 const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart', 'scroll'] as const;
 
+/** (Re)starts auto-lock for the open session with `minutes` of allowed inactivity. */
 export function startAutoLock(minutes: number): void {
   stopAutoLock();
-  idleMs = Math.max(0, minutes) * 60_000;
-  if (idleMs === 0) return;
+  const vault = current?.vault;
+  if (!vault || !(minutes > 0)) return;
+  autoLock = startVaultAutoLock(vault, minutes * 60_000);
   for (const e of ACTIVITY_EVENTS) addEventListener(e, activity, { passive: true, capture: true });
-  activity();
+  document.addEventListener('visibilitychange', visibility);
 }
 
 function stopAutoLock(): void {
-  clearTimeout(idleTimer);
+  autoLock?.stop();
+  autoLock = undefined;
   for (const e of ACTIVITY_EVENTS) removeEventListener(e, activity, { capture: true });
+  document.removeEventListener('visibilitychange', visibility);
 }
 
 /** A therapist's first run: register with the code, then create the vault and provision. */
