@@ -236,6 +236,39 @@ describe('flush', () => {
   });
 });
 
+describe('a full mailbox', () => {
+  it('429 quota stops the flush and keeps the items queued (not failed); they go once the peer has read its mailbox', async () => {
+    // A relay whose mailboxes hold 3 messages.
+    const small = await startRelay({ mailboxQuota: { maxMessages: 3, maxBytes: 10 * 1024 * 1024 } });
+    const t = await therapistDevice(small);
+    const joinedSmall = await joinClient(small, t, 'Quinn');
+    devices.push(t, joinedSmall.device);
+    try {
+      const c = joinedSmall.device;
+      const conversation = joinedSmall.conversation;
+      const queued = [];
+      for (const text of ['m1', 'm2', 'm3']) queued.push(await queueText(c, conversation, text));
+      await c.outbox.flush(); // hello and consent are already there: room for one more
+      expect(c.net.count('POST', '/v1/messages', 429)).toBe(1);
+      expect(await statusOf(c, conversation.id, queued[0]!.id)).toBe('sent');
+      expect(await statusOf(c, conversation.id, queued[1]!.id)).toBe('queued');
+      expect(await statusOf(c, conversation.id, queued[2]!.id)).toBe('queued');
+      expect(await c.outbox.pending()).toBe(2);
+      expect((await c.records.outbox()).every((i) => i.failed === undefined)).toBe(true);
+
+      expect(await t.receiver.pull()).toEqual({ received: 3, rejected: 0 });
+      await t.outbox.flush();
+      await c.outbox.flush();
+      expect(await c.outbox.pending()).toBe(0);
+      expect(await t.receiver.pull()).toEqual({ received: 2, rejected: 0 });
+      expect(await texts(t, (await conversationWith(t, c)).id)).toEqual(['m1', 'm2', 'm3']);
+    } finally {
+      for (const d of devices.splice(devices.indexOf(t), 2)) await d.close();
+      await small.close();
+    }
+  });
+});
+
 describe('status order', () => {
   it('ranks queued < failed < sent < delivered < read', () => {
     const order: StoredMessage['status'][] = ['queued', 'failed', 'sent', 'delivered', 'read'];

@@ -51,9 +51,7 @@ async function queuedPayloads(d: Device): Promise<{ conversationId: string; payl
 
 async function sendTexts(from: Device, conversation: Conversation, list: readonly string[]): Promise<string[]> {
   const ids = [];
-  // Distinct times: messages order by sentAt (ties by id), as two people typing would make them.
-  const base = Date.now();
-  for (const [i, t] of list.entries()) ids.push((await queueText(from, conversation, t, base + i)).id);
+  for (const t of list) ids.push((await queueText(from, conversation, t)).id);
   await from.outbox.flush();
   return ids;
 }
@@ -191,8 +189,7 @@ describe('sending and receiving at once', () => {
       const fromClient = Array.from({ length: 4 }, (_, i) => `client ${round}.${i}`);
       const fromTherapist = Array.from({ length: 4 }, (_, i) => `therapist ${round}.${i}`);
       await sendTexts(client, toTherapist, fromClient);
-      const base = Date.now();
-      for (const [i, t] of fromTherapist.entries()) await queueText(therapist, withClient, t, base + i);
+      for (const t of fromTherapist) await queueText(therapist, withClient, t);
       // The live socket's notice (pull) and a send (flush) arrive together.
       const [pulled] = await Promise.all([therapist.receiver.pull(), therapist.outbox.flush()]);
       await therapist.outbox.flush();

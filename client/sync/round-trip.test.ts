@@ -76,4 +76,29 @@ describe('therapist and client round trip', () => {
     expect(relay.fx.counts()['messages']).toBe(0);
     expect(withClient.id).toBe(identityId(client.identity.publicIdentity));
   });
+
+  it('a client who joins and writes offline: hello, consent and the message wait, then arrive in that order', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const { device: client, conversation } = await joinClient(relay, therapist, 'Morgan', { flush: false });
+    devices.push(client);
+    client.net.offline = true;
+    await client.outbox.flush();
+    const m = await queueText(client, conversation, 'written in the tunnel');
+    await client.outbox.flush();
+    expect(await client.outbox.pending()).toBe(3);
+    expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 0 });
+    expect(await therapist.records.conversations()).toEqual([]);
+
+    client.net.offline = false;
+    await client.outbox.flush();
+    expect(await client.outbox.pending()).toBe(0);
+    expect(await therapist.receiver.pull()).toEqual({ received: 3, rejected: 0 });
+    const withClient = await conversationWith(therapist, client);
+    expect(withClient.label).toBe('Morgan');
+    expect(await texts(therapist, withClient.id)).toEqual(['written in the tunnel']);
+    await therapist.outbox.flush();
+    await client.receiver.pull();
+    expect((await client.records.message(conversation.id, m.id))?.status).toBe('delivered');
+  });
 });

@@ -21,6 +21,7 @@ import { verifyBundle } from '../../shared/prekeys.ts';
 import { getProvider, randomBytes } from '../../shared/provider.ts';
 import { startSession } from '../../shared/session.ts';
 import { createApp } from '../../relay/app.ts';
+import type { MailboxQuota } from '../../relay/storage/types.ts';
 import { appFixture, type AppFixture } from '../../relay/testing/app-fixture.ts';
 import { conversationFromInvite, createInvite, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
 import { RelayApi } from '../api/relay.ts';
@@ -79,12 +80,18 @@ export interface Relay {
 /**
  * The relay in process. Its clock is the real one (devices sign requests with `Date.now()`),
  * and the rate limit is lifted: every in-process request shares one bucket, and a backlog test
- * sends hundreds of messages.
+ * sends hundreds of messages. `mailboxQuota` makes mailboxes fill up sooner (429 `quota`).
  */
-export async function startRelay(): Promise<Relay> {
+export async function startRelay(options: { mailboxQuota?: MailboxQuota } = {}): Promise<Relay> {
   const fx = await appFixture();
   fx.now = Date.now();
-  fx.app = createApp({ store: fx.store, blobs: fx.blobs, now: () => Date.now(), rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 } });
+  fx.app = createApp({
+    store: fx.store,
+    blobs: fx.blobs,
+    now: () => Date.now(),
+    rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
+    ...(options.mailboxQuota ? { mailboxQuota: options.mailboxQuota } : {}),
+  });
   return { fx, close: () => fx.close() };
 }
 
@@ -201,8 +208,12 @@ export async function joinClient(relay: Relay, therapist: Device, label: string,
   return { device, invite, localInvite, conversation };
 }
 
+let lastSentAt = 0;
+/** Now, but later than any time handed out before: messages order by `sentAt` (ties by random id). */
+const nextSentAt = (): number => (lastSentAt = Math.max(Date.now(), lastSentAt + 1));
+
 /** Queues a text message as `Session.send` does (message stored `queued` with its outbox item). */
-export async function queueText(device: Device, conversation: Conversation, text: string, sentAt = Date.now()): Promise<StoredMessage> {
+export async function queueText(device: Device, conversation: Conversation, text: string, sentAt = nextSentAt()): Promise<StoredMessage> {
   const id = newMessageId();
   const message: StoredMessage = { id, mine: true, sentAt, status: 'queued', text };
   await device.outbox.enqueue(conversation, { v: 1, type: 'message', id, sentAt, text }, message);
