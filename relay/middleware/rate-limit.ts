@@ -35,6 +35,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { toHex } from '../../shared/encoding.ts';
 import { errorBody } from '../errors.ts';
 
 /** A bucket's numbers. */
@@ -91,8 +92,6 @@ interface Bucket {
   /** Clock reading of the last refill. */
   at: number;
 }
-
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 /** The socket's remote address under @hono/node-server; undefined elsewhere (e.g. app.request()). */
 function socketAddress(c: Context): string | undefined {
@@ -208,7 +207,7 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
         if (settled) return 0;
         settled = true;
         if (k !== undefined) addresses.give(k);
-        return accounts.take(`a:${hex(signingKey)}`);
+        return accounts.take(toHex(signingKey));
       },
     });
     return next();

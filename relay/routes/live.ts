@@ -37,7 +37,7 @@ import type { WSContext } from 'hono/ws';
 import * as v from 'valibot';
 import { WebSocketServer } from 'ws';
 import { REQUEST_MAX_SKEW_MS, ED25519_PUBLIC_LEN, ED25519_SIGNATURE_LEN, REQUEST_NONCE_LEN } from '../../shared/consts.ts';
-import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import { fromBase64url, toBase64url, toHex } from '../../shared/encoding.ts';
 import { AUTH_HEADERS, verifyRequest } from '../../shared/request-auth.ts';
 import { MailboxId, b64 } from '../../shared/schemas.ts';
 import type { RelayEnv } from '../context.ts';
@@ -173,8 +173,6 @@ class AccountSockets {
   }
 }
 
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-
 /** One socket's protocol state; frames are handled one at a time, in order. */
 function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: AccountSockets): Session {
   const clock = deps.now ?? Date.now;
@@ -187,7 +185,7 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: 
     if (state === 'closed') return;
     state = 'closed';
     clearTimeout(timer);
-    if (signingKey !== undefined) sockets.remove(hex(signingKey), self);
+    if (signingKey !== undefined) sockets.remove(toHex(signingKey), self);
     for (const unsubscribe of subscriptions.values()) unsubscribe();
     subscriptions.clear();
     if (code !== undefined) ws.close(LIVE_CLOSE[code], CLOSE_REASON[code]);
@@ -212,7 +210,7 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: 
     clearTimeout(timer);
     signingKey = result.signingKey;
     state = 'authed';
-    sockets.add(hex(signingKey), self);
+    sockets.add(toHex(signingKey), self);
   };
 
   const subscribe = async (frame: unknown, key: Uint8Array): Promise<void> => {
