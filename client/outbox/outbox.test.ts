@@ -182,6 +182,28 @@ describe('flush', () => {
     expect(await texts(therapist, withClient.id)).toEqual(['did this arrive?']);
   });
 
+  it('a lost answer, and the peer already read and acknowledged it: the retry is stored again, the peer drops it as a duplicate', async () => {
+    client.net.dropAnswer = SEND;
+    const m = await queueText(client, toTherapist, 'only once, please');
+    await client.outbox.flush();
+    client.net.dropAnswer = undefined;
+    const withClient = await conversationWith(therapist, client);
+    therapist.net.refuse = SEND; // the therapist's receipt stays home: the client must rely on its retry
+    expect(await therapist.receiver.pull()).toEqual({ received: 1, rejected: 0 });
+    expect(await relayHolds(therapist)).toEqual([]);
+
+    // The relay no longer has the id (acknowledged), so the retry is stored as new (201).
+    const storedBefore = client.net.count('POST', '/v1/messages', 201);
+    await client.outbox.flush();
+    expect(client.net.count('POST', '/v1/messages', 201) - storedBefore).toBe(1);
+    expect(await statusOf(client, toTherapist.id, m.id)).toBe('sent');
+    expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 0 });
+    expect(await texts(therapist, withClient.id)).toEqual(['only once, please']);
+    expect((await conversationWith(therapist, client)).unread).toBe(1);
+    expect(await relayHolds(therapist)).toEqual([]);
+    therapist.net.refuse = undefined;
+  });
+
   it('a refusal retrying cannot fix (403, capability revoked) fails that conversation\'s messages and does not block another conversation', async () => {
     const second = await joinClient(relay, therapist, 'Alex');
     devices.push(second.device);

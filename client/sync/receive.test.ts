@@ -226,6 +226,41 @@ describe('what a payload does', () => {
     expect(await client.receiver.pull()).toEqual({ received: 0, rejected: 0 });
   });
 
+  it('a hello answering an invite this device does not know still makes the conversation, labelled "New client"', async () => {
+    await therapist.receiver.pull();
+    const second = await joinClient(relay, therapist, 'Sky', { flush: false });
+    devices.push(second.device);
+    // The invite record is gone here (records.ts layout: invites / '' / hash), e.g. restored from an older backup.
+    await therapist.vault.delete('invites', '', second.localInvite.hash);
+    await second.device.outbox.flush();
+    expect(await therapist.receiver.pull()).toEqual({ received: 2, rejected: 0 });
+    const toSky = await conversationWith(therapist, second.device);
+    expect(toSky.label).toBe('New client');
+    expect(toSky.sendMailboxId).toEqual(second.device.profile.mailboxId);
+    expect(toSky.inviteHash).toBeUndefined();
+  });
+
+  it('a client ignores a hello: only a therapist takes new conversations from one', async () => {
+    await therapist.receiver.pull();
+    const withClient = await conversationWith(therapist, client);
+    const before = await client.records.conversation(toTherapist.id);
+    await therapist.outbox.enqueue(withClient, {
+      v: 1,
+      type: 'hello',
+      id: newMessageId(),
+      sentAt: Date.now(),
+      mailboxId: toBase64url(randomBytes(16)),
+      capability: toBase64url(randomBytes(32)),
+      inviteHash: toBase64url(randomBytes(32)),
+    });
+    await therapist.outbox.flush();
+    expect(await relayHolds(client)).toHaveLength(1);
+    expect((await client.receiver.pull()).rejected).toBe(0);
+    expect(await relayHolds(client)).toEqual([]);
+    expect(await client.records.conversation(toTherapist.id)).toEqual(before);
+    expect(await client.records.conversations()).toHaveLength(1);
+  });
+
   it('receipts move my messages forward, never back, and never touch messages that are not mine', async () => {
     await therapist.receiver.pull();
     const withClient = await conversationWith(therapist, client);
