@@ -6,10 +6,13 @@
  * page; a backlog across pages processed completely.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { toBase64url } from '../../shared/encoding.ts';
 import { decodePayload, type Payload } from '../../shared/payload.ts';
 import { randomBytes } from '../../shared/provider.ts';
-import { ENVELOPE_HEADER_LEN } from '../../shared/sealed.ts';
+import { deriveIdentity, generateRootSecret } from '../../shared/keys.ts';
+import { MESSAGE_TYPE_RATCHET } from '../../shared/ratchet.ts';
+import { ENVELOPE_HEADER_LEN, sealEnvelope } from '../../shared/sealed.ts';
 import { OfflineError } from '../api/relay.ts';
 import type { Conversation } from '../data/records.ts';
 import { newMessageId } from '../outbox/outbox.ts';
@@ -164,12 +167,18 @@ describe('pull', () => {
 
     // Bit flips past the header (the relay routes by the header's mailbox id): ephemeral key,
     // static layer, content, last tag byte. Each arrives under its own message id, before the real one.
-    const positions = [ENVELOPE_HEADER_LEN, ENVELOPE_HEADER_LEN + 32 + 7, Math.floor(real.length / 2), real.length - 1];
-    for (const at of positions) {
+    // Plus a dozen random positions and masks, and the envelope cut short.
+    const flips: [number, number][] = [
+      ...[ENVELOPE_HEADER_LEN, ENVELOPE_HEADER_LEN + 32 + 7, Math.floor(real.length / 2), real.length - 1].map((at): [number, number] => [at, 0x01]),
+      ...fc.sample(fc.tuple(fc.integer({ min: ENVELOPE_HEADER_LEN, max: real.length - 1 }), fc.integer({ min: 1, max: 255 })), 12),
+    ];
+    for (const [at, mask] of flips) {
       const tampered = real.slice();
-      tampered[at]! ^= 0x01;
+      tampered[at]! ^= mask;
       await client.api.send(toTherapist.sendCapability!, randomBytes(16), tampered);
     }
+    await client.api.send(toTherapist.sendCapability!, randomBytes(16), real.slice(0, real.length - 16));
+    const positions = [...flips, 'truncated'];
     await client.outbox.flush();
     await sendTexts(client, toTherapist, ['and the next']);
     expect((await relayHolds(therapist)).length).toBe(positions.length + 2);
@@ -178,6 +187,19 @@ describe('pull', () => {
     const withClient = await conversationWith(therapist, client);
     expect(await texts(therapist, withClient.id)).toEqual(['the real one', 'and the next']);
     expect(await relayHolds(therapist)).toEqual([]);
+  });
+});
+
+describe('strangers', () => {
+  it('an envelope from an identity with no session here is rejected and acknowledged', async () => {
+    await therapist.receiver.pull();
+    const stranger = await deriveIdentity(generateRootSecret());
+    const envelope = await sealEnvelope(stranger, therapist.identity.publicIdentity, therapist.profile.mailboxId, { type: MESSAGE_TYPE_RATCHET, message: randomBytes(80) });
+    // Delivered with the capability the client holds (a leaked one, say).
+    await client.api.send(toTherapist.sendCapability!, randomBytes(16), envelope);
+    expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 1 });
+    expect(await relayHolds(therapist)).toEqual([]);
+    expect(await therapist.records.conversations()).toHaveLength(1);
   });
 });
 
