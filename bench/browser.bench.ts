@@ -61,8 +61,13 @@ export async function browserBenches(wanted: (name: string) => boolean, rounds =
   if (inPage) {
     log('browser: building the bench page and starting Chromium...');
     page = await openBenchPage();
-    const info = await page.call('setup');
-    log(`  chromium ${page.version}; provider ${info.provider}; DEFAULT_KDF ${info.kdf}`);
+    try {
+      const info = await page.call('setup');
+      log(`  chromium ${page.version}; provider ${info.provider}; DEFAULT_KDF ${info.kdf}`);
+    } catch (e) {
+      await page.close();
+      throw e;
+    }
   }
   const p = page;
   if (p && wanted('vault_unlock')) {
