@@ -117,7 +117,7 @@ describe('flush', () => {
     expect(await texts(therapist, withClient.id)).toEqual(['one', 'two', 'three']);
   });
 
-  it('a message queued during a flush is sent by that same flush call', async () => {
+  it('a flush called while one runs schedules another pass: a message queued meanwhile is sent before it resolves', async () => {
     await queueText(client, toTherapist, 'first');
     const running = client.outbox.flush();
     const late = await queueText(client, toTherapist, 'second');
