@@ -12,7 +12,7 @@
  *   sync           ''        mailbox id (b64)     { after: seq } fetch cursor
  * @module
  */
-import type { Vault, VaultEntry } from '../vault/vault.ts';
+import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
 import { encodeValue, type VaultValue } from '../vault/codec.ts';
 
 export type Role = 'therapist' | 'client';
@@ -228,9 +228,18 @@ export class Records {
     await this.vault.putJSON(C.sync, ROOT, mailbox, { after });
   }
 
+  /** JSON records as vault put operations (for one transaction with other writes). */
+  toVaultOps(entries: readonly { collection: string; partition: string; id: string; value: VaultValue }[]): VaultOp[] {
+    return entries.map((e) => ({ type: 'put' as const, collection: e.collection, partition: e.partition, id: e.id, value: encodeValue(e.value) }));
+  }
+
   /** Several JSON records in one transaction: all or none. */
   async putJSONMany(entries: readonly { collection: string; partition: string; id: string; value: VaultValue }[]): Promise<void> {
-    await this.vault.batch(entries.map((e) => ({ type: 'put' as const, collection: e.collection, partition: e.partition, id: e.id, value: encodeValue(e.value) })));
+    await this.vault.batch(this.toVaultOps(entries));
+  }
+
+  inviteOp(i: LocalInvite): { collection: string; partition: string; id: string; value: VaultValue } {
+    return { collection: C.invites, partition: ROOT, id: i.hash, value: asValue(i) };
   }
 
   conversationOp(c: Conversation): { collection: string; partition: string; id: string; value: VaultValue } {

@@ -125,16 +125,17 @@ describe('pull', () => {
   it('a crash after opening but before storing loses nothing: the next pull opens the envelope again and stores it once', async () => {
     await therapist.receiver.pull();
     const [id] = await sendTexts(client, toTherapist, ['said just before the crash']);
-    // The tab dies between the ratchet step and the write of the message: the write never lands.
-    const records = therapist.records;
-    const write = records.putJSONMany.bind(records);
+    // The tab dies after the ratchet step in memory, before the slice's one write (session
+    // steps and messages together) lands.
+    const vault = therapist.records.vault;
+    const write = vault.batch.bind(vault);
     let crashed = false;
-    records.putJSONMany = async (entries) => {
-      if (!crashed && entries.some((e) => e.collection === 'messages')) {
+    vault.batch = async (ops) => {
+      if (!crashed && ops.some((o) => o.collection === 'messages')) {
         crashed = true;
         throw new Error('simulated crash before the write');
       }
-      return write(entries);
+      return write(ops);
     };
     await expect(therapist.receiver.pull()).rejects.toThrow('simulated crash');
     const withClient = await conversationWith(therapist, client);
