@@ -172,7 +172,7 @@ async function unlockAnchor(): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // backlog_500_decrypt
 
-/** Seal BACKLOG envelopes for the vault side and put them in the relay stub (untimed). */
+/** Seal BACKLOG envelopes for the vault side and hand them to the in-page stand-in for the relay (untimed). */
 async function backlogPrepare(): Promise<void> {
   const s = need();
   for (const e of await seal(s.vaultAddress, BACKLOG)) s.relay.push(e);
