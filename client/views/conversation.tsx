@@ -48,7 +48,12 @@ export function ConversationView({ id }: { id: string }) {
       const atBottom = !lastKey.current || newest?.key !== lastKey.current;
       lastKey.current = newest?.key;
       setMessages(shown);
-      if (atBottom) requestAnimationFrame(() => listRef.current?.lastElementChild?.scrollIntoView({ block: 'end' }));
+      // Scroll the list itself (scrollIntoView would also scroll the page and hide the top bar).
+      if (atBottom)
+        requestAnimationFrame(() => {
+          const list = listRef.current;
+          if (list) list.scrollTop = list.scrollHeight;
+        });
     });
     return () => {
       live = false;
