@@ -89,12 +89,16 @@ export async function registerClient(api: RelayApi, identity: Identity, invite: 
   }
 }
 
+/** Creates our mailbox; "exists" (409) counts as done: the id is 16 random bytes we chose. */
+export const createMailboxOnce = (api: RelayApi, identity: Identity, mailboxId: Uint8Array): Promise<void> =>
+  registerOnce(() => api.createMailbox(identity, mailboxId));
+
 /**
  * After registration: our mailbox and prekeys, generated here, kept in the vault first and
  * then uploaded (a crash between leaves keys the relay lacks, which the next start uploads).
  */
 export async function provisionDevice(api: RelayApi, identity: Identity, store: VaultProtocolStore, profile: Profile): Promise<void> {
-  await registerOnce(() => api.createMailbox(identity, profile.mailboxId));
+  await createMailboxOnce(api, identity, profile.mailboxId);
   const signed = (await store.currentSignedPreKey()) ?? (await store.generateSignedPreKey());
   const kem = (await store.currentKemPreKey()) ?? (await store.generateKemPreKey());
   await api.putSignedPreKey(identity, signed);

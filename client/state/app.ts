@@ -16,7 +16,7 @@ import type { Payload } from '../../shared/payload.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
 import { getProvider, randomBytes } from '../../shared/provider.ts';
 import { startSession } from '../../shared/session.ts';
-import { conversationFromInvite, createInvite, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
+import { conversationFromInvite, createInvite, createMailboxOnce, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
@@ -81,7 +81,9 @@ export class Session {
     });
     this.live.start();
     // Keys the relay may lack after an interrupted setup, and one-time prekeys used up since.
-    void provisionDevice(this.api, this.identity, this.store, this.profile).catch(() => {});
+    void provisionDevice(this.api, this.identity, this.store, this.profile).catch((e: unknown) => {
+      if (!(e instanceof OfflineError)) console.warn('confidant: prekey upload failed', (e as Error).name);
+    });
     // Belt and braces for a socket that silently died: pull and flush every 30 s.
     this.retryTimer = setInterval(() => void this.sync(), 30_000);
     void this.sync();
@@ -102,10 +104,17 @@ export class Session {
     await refreshLists(this);
   }
 
+  private readonly cleanups: (() => void)[] = [];
+  /** Runs `cleanup` when the session stops. */
+  onEnd(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
+  }
+
   stop(): void {
     this.live?.stop();
     clearInterval(this.retryTimer);
     this.store.close();
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
   /** Writes a message (queued in the vault first), then tries to send it. */
@@ -204,9 +213,11 @@ async function begin(vault: Vault): Promise<void> {
   const identity = await store.getIdentity();
   const s = new Session(vault, store, identity, p, new RelayApi());
   current = s;
-  vault.onLockChange((unlocked) => {
-    if (!unlocked && current === s) endSession();
-  });
+  s.onEnd(
+    vault.onLockChange((unlocked) => {
+      if (!unlocked && current === s) endSession();
+    }),
+  );
   batch(() => {
     profile.value = p;
     phase.value = 'ready';
@@ -315,29 +326,35 @@ export async function inviteFromRoute(hash: string): Promise<Invite> {
 
 const CONSENT_LABEL = new TextEncoder().encode('Confidant consent v1\0');
 
-/** A client's first run from an invite: register, vault, session with the therapist, hello + consent. */
+/**
+ * A client's first run from an invite. Every step that needs the relay and can be refused or
+ * fail (registration, our mailbox and its capability for the therapist, the therapist's bundle,
+ * checked against the identity the invite pinned) runs BEFORE the vault is created: a failure
+ * leaves the person on the same screen, able to retry, instead of with a vault and no
+ * conversation. Each of those steps is safe to repeat. Then the vault, the session, hello and
+ * the signed consent (queued in the outbox, so they go out whenever the network allows), and the
+ * prekey upload (retried at every unlock if it fails here).
+ */
 export async function joinFromInvite(input: { invite: Invite; rootSecret: Uint8Array; passphrase: string; onProgress?: (f: number) => void }): Promise<void> {
   const { invite } = input;
   const api = new RelayApi();
   const identity = await deriveIdentity(input.rootSecret);
-  await registerClient(api, identity, invite);
   const p = newProfile('client', invite.practiceName, Date.now());
-  const vault = await createVault(input.passphrase, { dbName: DB_NAME, ...(input.onProgress ? { onProgress: input.onProgress } : {}) });
-  const store = await VaultProtocolStore.create(vault, { rootSecret: input.rootSecret });
-  const records = new Records(vault);
-  await records.saveProfile(p);
-  await provisionDevice(api, identity, store, p);
-
-  // Our mailbox's capability for the therapist, then the session (the bundle must carry the
-  // identity the invite pinned), then hello and the signed consent, queued in the outbox.
+  await registerClient(api, identity, invite);
+  await createMailboxOnce(api, identity, p.mailboxId);
   const issued = randomBytes(32);
   await api.addCapability(identity, p.mailboxId, sha256(issued));
   const bundle = await api.fetchBundle(identity, invite.therapist.signingKey);
   await verifyBundle(bundle, invite.therapist);
+
+  const vault = await createVault(input.passphrase, { dbName: DB_NAME, ...(input.onProgress ? { onProgress: input.onProgress } : {}) });
+  const store = await VaultProtocolStore.create(vault, { rootSecret: input.rootSecret });
+  const records = new Records(vault);
   const conversationId = identityId(invite.therapist);
   await startSession(store, conversationId, bundle, { expectedIdentity: invite.therapist });
   const digest = consentDigest(invite.consentText);
   const conversation = conversationFromInvite(invite, issued, Date.now(), digest);
+  await records.saveProfile(p);
   await records.saveConversation(conversation);
 
   const provider = await getProvider();
@@ -347,6 +364,9 @@ export async function joinFromInvite(input: { invite: Invite; rootSecret: Uint8A
   const now = Date.now();
   await outbox.enqueue(conversation, { v: 1, type: 'hello', id: newMessageId(), sentAt: now, mailboxId: toBase64url(p.mailboxId), capability: toBase64url(issued), inviteHash: conversation.inviteHash! });
   await outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', documentDigest: digest, signature: toBase64url(signature) });
+  await provisionDevice(api, identity, store, p).catch((e) => {
+    if (!(e instanceof OfflineError)) throw e;
+  });
   await outbox.flush().catch(() => {});
   store.close();
   navigate(`#/c/${encodeURIComponent(conversationId)}`);
