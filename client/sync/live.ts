@@ -3,8 +3,11 @@
  * something new". It carries no envelopes; on every notice, and once subscribed, the device
  * pulls (client/sync/receive.ts), so a missed notice costs nothing but latency.
  *
- * Reconnects with capped, jittered backoff; goes quiet while the browser says it is offline and
- * reconnects when it comes back. `onState` tells the UI whether the channel is up.
+ * Reconnects with capped, jittered backoff, and at once when the network comes back or the page
+ * is looked at again. Closed for "too many sockets" (4429: this account's other tabs and
+ * devices took the places), it waits for one of those instead of pushing another socket out.
+ * `onState` tells the UI whether the channel is up; pulling every 30 s (state/app.ts) covers a
+ * tab without a socket.
  * @module
  */
 import { fromBase64url } from '../../shared/encoding.ts';
@@ -22,9 +25,17 @@ export interface LiveOptions {
   /** Something may be waiting: pull now. */
   readonly onNotice: () => void;
   readonly onState?: (state: LiveState) => void;
+  /** The WebSocket class (default: the browser's); Node tests pass `ws`'s. */
+  readonly WebSocket?: new (url: string) => WebSocket;
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/**
+ * The relay closed this socket because the account opened too many (another tab or device took
+ * its place: docs/API.md). Reconnecting at once would push that one out in turn; this tab waits
+ * until it is looked at again, or the network comes back.
+ */
+const CLOSE_TOO_MANY_SOCKETS = 4429;
 
 export class LiveChannel {
   private socket: WebSocket | undefined;
@@ -32,27 +43,39 @@ export class LiveChannel {
   private failures = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly online = (): void => this.reconnectNow();
+  private readonly visible = (): void => {
+    if (document.visibilityState === 'visible') this.reconnectNow();
+  };
 
   constructor(private readonly options: LiveOptions) {}
 
   start(): void {
     this.stopped = false;
     globalThis.addEventListener?.('online', this.online);
+    globalThis.document?.addEventListener('visibilitychange', this.visible);
     this.connect();
   }
 
   stop(): void {
     this.stopped = true;
     globalThis.removeEventListener?.('online', this.online);
+    globalThis.document?.removeEventListener('visibilitychange', this.visible);
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.socket?.close(1000);
     this.socket = undefined;
+  }
+
+  /** True while a reconnect is scheduled (false when live, stopped, or waiting after 4429). */
+  get retryPending(): boolean {
+    return this.timer !== undefined;
   }
 
   /** Drop the current attempt's wait and connect at once (the network came back). */
   reconnectNow(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.failures = 0;
     if (!this.socket) this.connect();
   }
@@ -66,16 +89,17 @@ export class LiveChannel {
     this.setState('connecting');
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.options.url);
+      ws = new (this.options.WebSocket ?? WebSocket)(this.options.url);
     } catch {
       this.retry();
       return;
     }
     this.socket = ws;
     ws.onmessage = (event) => void this.onFrame(ws, event.data);
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (this.socket === ws) this.socket = undefined;
       this.setState('offline');
+      if (event.code === CLOSE_TOO_MANY_SOCKETS) return;
       this.retry();
     };
   }
@@ -86,7 +110,10 @@ export class LiveChannel {
     this.failures++;
     // Jitter from the CSPRNG: spreads reconnects after a relay restart.
     const jitter = (randomBytes(1)[0]! / 255) * base * 0.3;
-    this.timer = setTimeout(() => this.connect(), base - jitter);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.connect();
+    }, base - jitter);
   }
 
   private async onFrame(ws: WebSocket, data: unknown): Promise<void> {
