@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { CHROMIUM_ARGS as E2E_CHROMIUM_ARGS } from '../../e2e/harness/browser.ts';
 import { CHROMIUM } from '../../e2e/harness/paths.ts';
 import { serveFolder, type StaticServer } from '../../e2e/harness/static-server.ts';
 import type { ConfidantBench } from './page.ts';
@@ -20,17 +21,7 @@ import type { ConfidantBench } from './page.ts';
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
 /** e2e/harness/browser.ts's flags (a shared CI box: no sandbox, GPU or background traffic), plus gc(). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--js-flags=--expose-gc',
-];
+const CHROMIUM_ARGS = [...E2E_CHROMIUM_ARGS, '--js-flags=--expose-gc'];
 
 const CSP_LISTENER = `document.addEventListener('securitypolicyviolation', (e) => {
   console.error('[csp-violation] ' + e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline'));

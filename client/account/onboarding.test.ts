@@ -25,6 +25,7 @@ import {
   newProfile,
   ONE_TIME_PREKEYS,
   OnboardingError,
+  keepProvisioned,
   parseRegistrationCode,
   provisionDevice,
   registerClient,
@@ -218,6 +219,27 @@ describe('createInvite', () => {
     therapist.net.offline = true;
     expect(await rejection(createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Lee', ORIGIN, Date.now()))).toBeInstanceOf(OfflineError);
     expect(await therapist.records.invites()).toEqual([]);
+  });
+});
+
+describe('keepProvisioned (setup and every unlock)', () => {
+  it('provisions fully until the relay confirmed it once, then only refills one-time prekeys', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const { api, identity, store, net } = therapist;
+    const records = new Records(therapist.vault);
+    const fresh = { ...therapist.profile, provisionedAt: undefined };
+    const done = await keepProvisioned(api, identity, store, records, fresh);
+    expect(done.provisionedAt).toBeTypeOf('number');
+    expect((await records.profile())?.provisionedAt).toBe(done.provisionedAt);
+
+    const puts = () => net.count('PUT', '/v1/prekeys/signed') + net.count('PUT', '/v1/prekeys/kem') + net.count('POST', '/v1/mailboxes');
+    const joined = await joinClient(relay, therapist, 'Sam'); // uses one of the therapist's one-time prekeys
+    devices.push(joined.device);
+    const before = puts();
+    expect(await keepProvisioned(api, identity, store, records, done)).toBe(done);
+    expect(puts()).toBe(before);
+    expect(await api.oneTimePreKeyCount(identity)).toBe(ONE_TIME_PREKEYS.therapist);
   });
 });
 

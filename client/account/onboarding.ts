@@ -13,7 +13,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { encodeInvite, type Invite } from '../../shared/invite.ts';
 import { encodePublicIdentity, identityId, type Identity } from '../../shared/keys.ts';
-import { randomBytes } from '../../shared/provider.ts';
+import { getProvider, randomBytes } from '../../shared/provider.ts';
 import { REGISTRATION_CODE_LEN } from '../../shared/consts.ts';
 import { RelayApiError, type RelayApi } from '../api/relay.ts';
 import type { Conversation, LocalInvite, Profile, Records } from '../data/records.ts';
@@ -106,6 +106,22 @@ export async function provisionDevice(api: RelayApi, identity: Identity, store: 
   await refillOneTimePreKeys(api, identity, store, ONE_TIME_PREKEYS[profile.role]);
 }
 
+/**
+ * Run at setup and at every unlock: the full provisioning until the relay has confirmed it once
+ * (an interrupted setup finishes here), afterwards only the one-time prekey refill. Returns the
+ * profile as stored (with `provisionedAt` once done).
+ */
+export async function keepProvisioned(api: RelayApi, identity: Identity, store: VaultProtocolStore, records: Records, profile: Profile): Promise<Profile> {
+  if (profile.provisionedAt !== undefined) {
+    await refillOneTimePreKeys(api, identity, store, ONE_TIME_PREKEYS[profile.role]);
+    return profile;
+  }
+  await provisionDevice(api, identity, store, profile);
+  const done = { ...profile, provisionedAt: Date.now() };
+  await records.saveProfile(done);
+  return done;
+}
+
 /** Tops the relay's one-time prekeys back up to `target` (the relay reports how many it holds). */
 export async function refillOneTimePreKeys(api: RelayApi, identity: Identity, store: VaultProtocolStore, target: number): Promise<number> {
   const held = await api.oneTimePreKeyCount(identity);
@@ -126,6 +142,22 @@ export function newProfile(role: Profile['role'], practiceName: string, now: num
 }
 
 export const inviteHashOf = (secret: Uint8Array): string => toBase64url(sha256(secret));
+
+/** Domain separation of a consent signature (PROTOCOL.md §9). */
+const CONSENT_LABEL = new TextEncoder().encode('Confidant consent v1\0');
+
+/** SHA-256 of a consent text (b64url), as the consent payload and the conversation name it. */
+export const consentDigest = (text: string): string => toBase64url(sha256(new TextEncoder().encode(text)));
+
+/**
+ * The client's acceptance of a consent text: its digest and an Ed25519 signature by the client's
+ * identity over `"Confidant consent v1\0" || SHA-256(text)`, for a `consent` payload.
+ */
+export async function acceptConsent(identity: Identity, text: string): Promise<{ documentDigest: string; signature: string }> {
+  const digest = sha256(new TextEncoder().encode(text));
+  const signature = await (await getProvider()).ed25519Sign(identity.signing.secretKey, new Uint8Array([...CONSENT_LABEL, ...digest]));
+  return { documentDigest: toBase64url(digest), signature: toBase64url(signature) };
+}
 
 /**
  * A therapist's invite for a new client: a fresh capability for our mailbox and a fresh invite

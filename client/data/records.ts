@@ -29,6 +29,8 @@ export interface Profile {
   readonly emergencyNotice?: string;
   /** Minutes of inactivity before the app locks itself. */
   readonly autoLockMinutes: number;
+  /** When the relay last confirmed our mailbox and signed/KEM prekeys (absent: not yet). */
+  readonly provisionedAt?: number;
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -160,12 +162,6 @@ export class Records {
   }
   async conversation(id: string): Promise<Conversation | undefined> {
     return (await this.vault.getJSON(C.conversations, ROOT, id)) as unknown as Conversation | undefined;
-  }
-  /** The conversation whose pinned (or pending) peer has this session address. */
-  async conversationByAddress(address: string): Promise<Conversation | undefined> {
-    const direct = await this.conversation(address);
-    if (direct && addressOf(direct) === address) return direct;
-    return (await this.conversations()).find((c) => addressOf(c) === address || c.pendingAddress === address);
   }
   async saveConversation(c: Conversation): Promise<void> {
     await this.vault.putJSON(C.conversations, ROOT, c.id, asValue(c));

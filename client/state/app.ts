@@ -14,15 +14,15 @@ import { decodeInvite, isInviteExpired, type Invite } from '../../shared/invite.
 import { deriveIdentity, identityId, type Identity } from '../../shared/keys.ts';
 import type { Payload } from '../../shared/payload.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
-import { getProvider, randomBytes } from '../../shared/provider.ts';
+import { randomBytes } from '../../shared/provider.ts';
 import { startSession } from '../../shared/session.ts';
-import { conversationFromInvite, createInvite, createMailboxOnce, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
+import { acceptConsent, conversationFromInvite, createInvite, createMailboxOnce, keepProvisioned, newProfile, registerClient, registerTherapist } from '../account/onboarding.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { newMessageId, Outbox } from '../outbox/outbox.ts';
 import { LiveChannel, type LiveState } from '../sync/live.ts';
-import { consentDigest, Receiver } from '../sync/receive.ts';
+import { Receiver } from '../sync/receive.ts';
 import { startAutoLock as startVaultAutoLock, type AutoLock } from '../vault/auto-lock.ts';
 import { createVault, openVault, vaultExists, type Vault } from '../vault/vault.ts';
 
@@ -81,7 +81,9 @@ export class Session {
     });
     this.live.start();
     // Keys the relay may lack after an interrupted setup, and one-time prekeys used up since.
-    void provisionDevice(this.api, this.identity, this.store, this.profile).catch((e: unknown) => {
+    void keepProvisioned(this.api, this.identity, this.store, this.records, this.profile).then((stored) => {
+      if (current === this) profile.value = stored;
+    }, (e: unknown) => {
       if (!(e instanceof OfflineError)) console.warn('confidant: prekey upload failed', (e as Error).name);
     });
     // Belt and braces for a socket that silently died: pull and flush every 30 s.
@@ -121,28 +123,22 @@ export class Session {
   async send(conversation: Conversation, draft: { text: string; urgent?: boolean; replyTo?: string; attachments?: StoredMessage['attachments'] }): Promise<void> {
     const id = newMessageId();
     const sentAt = Date.now();
+    // What the payload and the stored copy share; attachments differ only in encoding.
+    const shared = {
+      id,
+      sentAt,
+      ...(draft.text ? { text: draft.text } : {}),
+      ...(draft.urgent ? { urgent: true } : {}),
+      ...(draft.replyTo ? { replyTo: draft.replyTo } : {}),
+    };
+    const attachments = draft.attachments?.length ? draft.attachments : undefined;
     const payload: Payload = {
       v: 1,
       type: 'message',
-      id,
-      sentAt,
-      ...(draft.text ? { text: draft.text } : {}),
-      ...(draft.urgent ? { urgent: true } : {}),
-      ...(draft.replyTo ? { replyTo: draft.replyTo } : {}),
-      ...(draft.attachments?.length
-        ? { attachments: draft.attachments.map((a) => ({ blobId: a.blobId, key: toBase64url(a.key), digest: toBase64url(a.digest), size: a.size, name: a.name, mime: a.mime })) }
-        : {}),
+      ...shared,
+      ...(attachments ? { attachments: attachments.map((a) => ({ ...a, key: toBase64url(a.key), digest: toBase64url(a.digest) })) } : {}),
     };
-    const message: StoredMessage = {
-      id,
-      mine: true,
-      sentAt,
-      status: 'queued',
-      ...(draft.text ? { text: draft.text } : {}),
-      ...(draft.urgent ? { urgent: true } : {}),
-      ...(draft.replyTo ? { replyTo: draft.replyTo } : {}),
-      ...(draft.attachments?.length ? { attachments: draft.attachments } : {}),
-    };
+    const message: StoredMessage = { ...shared, mine: true, status: 'queued', ...(attachments ? { attachments } : {}) };
     await this.outbox.enqueue(conversation, payload, message);
     messagesVersion.value++;
     await refreshLists(this);
@@ -302,8 +298,9 @@ export async function setUpTherapist(input: { rootSecret: Uint8Array; passphrase
   const p = newProfile('therapist', input.practiceName.trim(), Date.now());
   const vault = await createVault(input.passphrase, { dbName: DB_NAME, ...(input.onProgress ? { onProgress: input.onProgress } : {}) });
   const store = await VaultProtocolStore.create(vault, { rootSecret: input.rootSecret });
-  await new Records(vault).saveProfile(p);
-  await provisionDevice(api, identity, store, p).catch((e) => {
+  const records = new Records(vault);
+  await records.saveProfile(p);
+  await keepProvisioned(api, identity, store, records, p).catch((e) => {
     if (!(e instanceof OfflineError)) throw e;
   });
   store.close();
@@ -324,7 +321,6 @@ export async function inviteFromRoute(hash: string): Promise<Invite> {
   return invite;
 }
 
-const CONSENT_LABEL = new TextEncoder().encode('Confidant consent v1\0');
 
 /**
  * A client's first run from an invite. Every step that needs the relay and can be refused or
@@ -352,19 +348,16 @@ export async function joinFromInvite(input: { invite: Invite; rootSecret: Uint8A
   const records = new Records(vault);
   const conversationId = identityId(invite.therapist);
   await startSession(store, conversationId, bundle, { expectedIdentity: invite.therapist });
-  const digest = consentDigest(invite.consentText);
-  const conversation = conversationFromInvite(invite, issued, Date.now(), digest);
+  const consent = await acceptConsent(identity, invite.consentText);
+  const conversation = conversationFromInvite(invite, issued, Date.now(), consent.documentDigest);
   await records.saveProfile(p);
   await records.saveConversation(conversation);
 
-  const provider = await getProvider();
-  const digestBytes = sha256(new TextEncoder().encode(invite.consentText));
-  const signature = await provider.ed25519Sign(identity.signing.secretKey, new Uint8Array([...CONSENT_LABEL, ...digestBytes]));
   const outbox = new Outbox({ records, store, api });
   const now = Date.now();
   await outbox.enqueue(conversation, { v: 1, type: 'hello', id: newMessageId(), sentAt: now, mailboxId: toBase64url(p.mailboxId), capability: toBase64url(issued), inviteHash: conversation.inviteHash! });
-  await outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', documentDigest: digest, signature: toBase64url(signature) });
-  await provisionDevice(api, identity, store, p).catch((e) => {
+  await outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', ...consent });
+  await keepProvisioned(api, identity, store, records, p).catch((e) => {
     if (!(e instanceof OfflineError)) throw e;
   });
   await outbox.flush().catch(() => {});

@@ -18,9 +18,8 @@
  *   `setTimeout(0)` is clamped to 4 ms) so a backlog opens without freezing the page.
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { toBase64url } from '../../shared/encoding.ts';
-import { encodePublicIdentity, identityId, type PublicIdentity } from '../../shared/keys.ts';
+import { encodePublicIdentity, type PublicIdentity } from '../../shared/keys.ts';
 import { decodePayload, type Payload } from '../../shared/payload.ts';
 import { isRejectedMessage, openMessage } from '../../shared/session.ts';
 import { fromBase64url } from '../../shared/encoding.ts';
@@ -340,8 +339,3 @@ export class Receiver {
     }
   }
 }
-
-/** SHA-256 of a consent text, as the consent payload names it. */
-export const consentDigest = (text: string): string => toBase64url(sha256(new TextEncoder().encode(text)));
-
-export const conversationIdOf = (identity: PublicIdentity): string => identityId(identity);

@@ -18,16 +18,16 @@ import { toBase64url } from '../../shared/encoding.ts';
 import { decodeInvite, type Invite } from '../../shared/invite.ts';
 import { deriveIdentity, generateRootSecret, identityId, type Identity } from '../../shared/keys.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
-import { getProvider, randomBytes } from '../../shared/provider.ts';
+import { randomBytes } from '../../shared/provider.ts';
 import { startSession } from '../../shared/session.ts';
 import { createApp } from '../../relay/app.ts';
 import type { MailboxQuota } from '../../relay/storage/types.ts';
 import { appFixture, type AppFixture } from '../../relay/testing/app-fixture.ts';
-import { conversationFromInvite, createInvite, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
+import { acceptConsent, conversationFromInvite, createInvite, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
 import { RelayApi } from '../api/relay.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { newMessageId, Outbox } from '../outbox/outbox.ts';
-import { consentDigest, Receiver } from '../sync/receive.ts';
+import { Receiver } from '../sync/receive.ts';
 import type { KdfCost } from '../vault/kdf.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { createVault, type Vault } from '../vault/vault.ts';
@@ -159,7 +159,6 @@ export async function therapistDevice(relay: Relay, practiceName = 'Harbour Prac
 /** The invite in a link made by `createInvite` (what `inviteFromRoute` reads, without `location`). */
 export const inviteFromLink = (link: string): Promise<Invite> => decodeInvite(decodeURIComponent(link.slice(link.indexOf('#/join/') + '#/join/'.length)));
 
-const CONSENT_LABEL = new TextEncoder().encode('Confidant consent v1\0');
 
 export interface JoinedClient {
   readonly device: Device;
@@ -193,17 +192,14 @@ export async function joinClient(relay: Relay, therapist: Device, label: string,
   await verifyBundle(bundle, invite.therapist);
   const conversationId = identityId(invite.therapist);
   await startSession(store, conversationId, bundle, { expectedIdentity: invite.therapist });
-  const digest = consentDigest(invite.consentText);
-  const conversation = conversationFromInvite(invite, issued, Date.now(), digest);
+  const consent = await acceptConsent(identity, invite.consentText);
+  const conversation = conversationFromInvite(invite, issued, Date.now(), consent.documentDigest);
   await records.saveConversation(conversation);
 
-  const provider = await getProvider();
-  const digestBytes = sha256(new TextEncoder().encode(invite.consentText));
-  const signature = await provider.ed25519Sign(identity.signing.secretKey, new Uint8Array([...CONSENT_LABEL, ...digestBytes]));
   const device = wire('client', identity, vault, store, profile, api, net);
   const now = Date.now();
   await device.outbox.enqueue(conversation, { v: 1, type: 'hello', id: newMessageId(), sentAt: now, mailboxId: toBase64url(profile.mailboxId), capability: toBase64url(issued), inviteHash: conversation.inviteHash! });
-  await device.outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', documentDigest: digest, signature: toBase64url(signature) });
+  await device.outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', ...consent });
   if (options.flush ?? true) await device.outbox.flush();
   return { device, invite, localInvite, conversation };
 }

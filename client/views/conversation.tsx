@@ -4,12 +4,14 @@
  * sent while the conversation is on screen. Every message text is rendered as text.
  * @module
  */
+import { signal } from '@preact/signals';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { downloadAttachment, isPreviewable, uploadAttachment, type Phase } from '../attachments/attachments.ts';
 import type { AttachmentMeta, Conversation, StoredMessage } from '../data/records.ts';
 import { conversations, messagesVersion, navigate, profile, session } from '../state/app.ts';
 import { Progress } from './progress.tsx';
 import { TopBar } from './topbar.tsx';
+import { ErrorAlert } from './error-alert.tsx';
 
 const PAGE = 50;
 
@@ -164,13 +166,10 @@ function MessageBubble({ message, quoted, conversation }: { message: StoredMessa
   );
 }
 
-// The message a reply answers, per conversation (a tiny shared state between bubble and composer).
-const replyTarget = new Map<string, StoredMessage>();
-let replyListener: (() => void) | undefined;
-const setReply = (conversationId: string, m: StoredMessage | undefined): void => {
-  if (m) replyTarget.set(conversationId, m);
-  else replyTarget.delete(conversationId);
-  replyListener?.();
+/** The message a reply answers, and in which conversation (set by a bubble, read by the composer). */
+const replyTarget = signal<{ conversationId: string; message: StoredMessage } | undefined>(undefined);
+const setReply = (conversationId: string, message: StoredMessage | undefined): void => {
+  replyTarget.value = message ? { conversationId, message } : undefined;
   document.getElementById('composer-text')?.focus();
 };
 
@@ -224,14 +223,7 @@ function Composer({ conversation }: { conversation: Conversation }) {
   const [files, setFiles] = useState<File[]>([]);
   const [upload, setUpload] = useState<{ phase: Phase; fraction: number } | undefined>();
   const [error, setError] = useState('');
-  const [, force] = useState(0);
-  useEffect(() => {
-    replyListener = () => force((n) => n + 1);
-    return () => {
-      replyListener = undefined;
-    };
-  }, []);
-  const reply = replyTarget.get(conversation.id);
+  const reply = replyTarget.value?.conversationId === conversation.id ? replyTarget.value.message : undefined;
   const blocked = conversation.pendingIdentity !== undefined;
   const canSend = !blocked && !upload && (text.trim().length > 0 || files.length > 0);
 
@@ -281,11 +273,7 @@ function Composer({ conversation }: { conversation: Conversation }) {
         </p>
       )}
       {upload && <Progress label={upload.phase === 'encrypting' ? 'Encrypting attachment' : 'Uploading attachment'} fraction={upload.fraction} />}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <div class="composer-row">
         <label for="composer-text" class="visually-hidden">
           Message

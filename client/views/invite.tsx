@@ -9,6 +9,7 @@ import type { LocalInvite } from '../data/records.ts';
 import { conversations, session } from '../state/app.ts';
 import { QrCode } from './qr.tsx';
 import { TopBar } from './topbar.tsx';
+import { ErrorAlert } from './error-alert.tsx';
 
 /** `replaces`: a re-invite for this existing conversation (the person's new device). */
 export function InviteClient({ replaces }: { replaces?: string }) {
@@ -56,11 +57,7 @@ export function InviteClient({ replaces }: { replaces?: string }) {
                 A label only you see, e.g. "J., Tuesday 3pm". It never leaves this device.
               </span>
             </div>
-            {error && (
-              <p class="error" role="alert">
-                {error}
-              </p>
-            )}
+            <ErrorAlert message={error} />
             <button type="submit" class="primary" disabled={busy || !label.trim()}>
               Create invite
             </button>
@@ -79,11 +76,7 @@ export function InviteClient({ replaces }: { replaces?: string }) {
                 {copied ? 'Copied' : 'Copy link'}
               </button>
             </div>
-            {error && (
-              <p class="error" role="alert">
-                {error}
-              </p>
-            )}
+            <ErrorAlert message={error} />
           </section>
         )}
       </main>

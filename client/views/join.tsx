@@ -7,12 +7,11 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Invite } from '../../shared/invite.ts';
 import { generateRootSecret, rootSecretToPhrase } from '../../shared/keys.ts';
-import { OnboardingError } from '../account/onboarding.ts';
-import { OfflineError } from '../api/relay.ts';
 import { inviteFromRoute, joinFromInvite } from '../state/app.ts';
 import { PassphraseFields } from './passphrase.tsx';
 import { ConfirmPhrase, ShowPhrase } from './phrase.tsx';
 import { Progress } from './progress.tsx';
+import { ErrorAlert, onboardingFailure } from './error-alert.tsx';
 
 type Step = 'consent' | 'phrase' | 'confirm' | 'passphrase';
 
@@ -35,9 +34,7 @@ export function Join({ hash }: { hash: string }) {
     return (
       <main class="screen" aria-labelledby="join-title">
         <h1 id="join-title">This invite cannot be used</h1>
-        <p class="error" role="alert">
-          {inviteError}
-        </p>
+        <ErrorAlert message={inviteError} />
       </main>
     );
   }
@@ -61,13 +58,7 @@ export function Join({ hash }: { hash: string }) {
       await joinFromInvite({ invite, rootSecret, passphrase, onProgress: (f) => setBusy(f) });
     } catch (err) {
       setBusy(undefined);
-      setError(
-        err instanceof OnboardingError
-          ? err.message
-          : err instanceof OfflineError
-            ? 'The Confidant server cannot be reached. Check your connection and try again; nothing was lost.'
-            : 'Something went wrong while joining. Try again, or ask your therapist for a new invite link.',
-      );
+      setError(onboardingFailure(err, 'Something went wrong while joining. Try again, or ask your therapist for a new invite link.'));
     }
   };
 
@@ -100,11 +91,7 @@ export function Join({ hash }: { hash: string }) {
       {step === 'passphrase' && (
         <form class="card" onSubmit={submit} noValidate>
           <PassphraseFields onChange={setPassphrase} />
-          {error && (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorAlert message={error} />
           {busy !== undefined && <Progress label="Creating your encrypted vault" fraction={busy} />}
           <div class="actions">
             <button type="submit" class="primary" disabled={busy !== undefined}>

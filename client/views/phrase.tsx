@@ -5,6 +5,7 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { randomBytes } from '../../shared/provider.ts';
+import { ErrorAlert } from './error-alert.tsx';
 
 export function ShowPhrase({ words, onDone }: { words: readonly string[]; onDone: () => void }) {
   const [saved, setSaved] = useState(false);
@@ -71,11 +72,7 @@ export function ConfirmPhrase({ words, onConfirmed, onBack }: { words: readonly 
           />
         </div>
       ))}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <div class="actions">
         <button type="submit" class="primary">
           Confirm

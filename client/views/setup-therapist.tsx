@@ -5,12 +5,11 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { generateRootSecret, rootSecretToPhrase } from '../../shared/keys.ts';
-import { OnboardingError } from '../account/onboarding.ts';
-import { OfflineError } from '../api/relay.ts';
 import { navigate, setUpTherapist } from '../state/app.ts';
 import { PassphraseFields } from './passphrase.tsx';
 import { ConfirmPhrase, ShowPhrase } from './phrase.tsx';
 import { Progress } from './progress.tsx';
+import { ErrorAlert, onboardingFailure } from './error-alert.tsx';
 
 type Step = 'phrase' | 'confirm' | 'details';
 
@@ -36,13 +35,7 @@ export function SetupTherapist() {
       await setUpTherapist({ rootSecret, passphrase, code, practiceName, onProgress: (f) => setBusy(f) });
     } catch (err) {
       setBusy(undefined);
-      setError(
-        err instanceof OnboardingError
-          ? err.message
-          : err instanceof OfflineError
-            ? 'The Confidant server cannot be reached. Check your connection and try again; nothing was lost.'
-            : 'Something went wrong while setting up. Try again; if it keeps happening, tell your administrator.',
-      );
+      setError(onboardingFailure(err, 'Something went wrong while setting up. Try again; if it keeps happening, tell your administrator.'));
     }
   };
 
@@ -70,11 +63,7 @@ export function SetupTherapist() {
             </span>
           </div>
           <PassphraseFields onChange={setPassphrase} />
-          {error && (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorAlert message={error} />
           {busy !== undefined && <Progress label="Creating your encrypted vault" fraction={busy} />}
           <div class="actions">
             <button type="submit" class="primary" disabled={busy !== undefined}>

@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { VaultError } from '../vault/errors.ts';
 import { unlock } from '../state/app.ts';
 import { Progress } from './progress.tsx';
+import { ErrorAlert } from './error-alert.tsx';
 
 export function Unlock() {
   const [passphrase, setPassphrase] = useState('');
@@ -45,11 +46,7 @@ export function Unlock() {
             autoFocus
           />
         </div>
-        {error && (
-          <p id="unlock-error" class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert id="unlock-error" message={error} />
         {busy !== undefined && <Progress label="Unlocking" fraction={busy} />}
         <button type="submit" class="primary" disabled={busy !== undefined || passphrase === ''}>
           Unlock

@@ -67,7 +67,7 @@ export interface Person {
 }
 
 /** Headless flags for a shared CI machine: no sandbox (containers), no GPU, no background traffic. */
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

@@ -91,8 +91,3 @@ export async function accountFromIdentity(identityB64: string, signer: Uint8Arra
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** A unique-key violation from either adapter (a retried insert of a random hash). */
-export const isUniqueViolation = (e: unknown): boolean => {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
-};
