@@ -206,6 +206,9 @@ export class Records {
   async outbox(): Promise<OutboxItem[]> {
     return values<OutboxItem>(await this.vault.listJSON(C.outbox, ROOT));
   }
+  async outboxItem(key: string): Promise<OutboxItem | undefined> {
+    return (await this.vault.getJSON(C.outbox, ROOT, key)) as unknown as OutboxItem | undefined;
+  }
   outboxOp(item: OutboxItem): { collection: string; partition: string; id: string; value: VaultValue } {
     return { collection: C.outbox, partition: ROOT, id: item.key, value: asValue(item) };
   }

@@ -4,9 +4,13 @@
  *
  * - `enqueue` stores the message (status `queued`) and its outbox item in one vault
  *   transaction, so a message the person saw as written is never lost, online or not.
- * - `flush` sends in order, one at a time (single flight). An item is sealed once: the session
- *   advances and the envelope is saved in the item before the first attempt, and every retry
- *   resends those same bytes under the same message id, which the relay stores at most once.
+ * - `flush` sends in order, one at a time (single flight), and one tab at a time: the queue is
+ *   shared by every tab of the origin, so a flush holds the origin-wide outbox lock
+ *   (vault/locks.ts) and the others wait their turn, then find what it sent gone.
+ * - An item is sealed once: the session step and the envelope saved in the item are one vault
+ *   transaction (`VaultProtocolStore.transact`, under the sessions lock), committed before the
+ *   first attempt; every retry resends those same bytes under the same message id, which the
+ *   relay stores at most once.
  * - No network: the item stays, `flush` stops and runs again on the next trigger (back
  *   online, live socket reconnected, app started, a new message).
  * - A refusal retrying cannot fix (capability revoked: 403) marks the item and its message
@@ -19,11 +23,12 @@ import { randomBytes } from '../../shared/provider.ts';
 import { sealMessage } from '../../shared/session.ts';
 import { OfflineError, RelayApiError, type RelayApi } from '../api/relay.ts';
 import { addressOf, outboxKey, type Conversation, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
-import type { ProtocolStore } from '../../shared/session.ts';
+import { withLock } from '../vault/locks.ts';
+import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 
 export interface OutboxDeps {
   readonly records: Records;
-  readonly store: ProtocolStore;
+  readonly store: VaultProtocolStore;
   readonly api: RelayApi;
   readonly now?: () => number;
   /** Told after each change (a message's status, the queue length). */
@@ -82,13 +87,18 @@ export class Outbox {
       try {
         do {
           this.again = false;
-          await this.sendAll();
+          await withLock(this.lockName, () => this.sendAll());
         } while (this.again);
       } finally {
         this.running = undefined;
       }
     })();
     return this.running;
+  }
+
+  /** The origin-wide lock of this vault's queue: one tab flushes at a time. */
+  private get lockName(): string {
+    return `confidant:${this.deps.store.vault.dbName}:outbox`;
   }
 
   private async sendAll(): Promise<void> {
@@ -115,11 +125,18 @@ export class Outbox {
     const { records, store, api } = this.deps;
     let item = queued;
     if (!item.envelope) {
-      // Seal once. sealMessage commits the session before returning the envelope; the item is
-      // saved right after, so a crash in between costs a skipped message key, never a reused one.
-      const envelope = await withSessionLock(store, () => sealMessage(store, addressOf(conversation), conversation.sendMailboxId!, item.payload));
-      item = { ...item, envelope };
-      await records.saveOutboxItem(item);
+      // Seal once: the session step and the sealed item commit together, or neither does. The
+      // item is read again under the lock, so one sealed elsewhere meanwhile is sent as it is.
+      const sealed = await store.transact(async (session) => {
+        const current = await records.outboxItem(queued.key);
+        if (!current || current.envelope) return current;
+        const envelope = await sealMessage(session, addressOf(conversation), conversation.sendMailboxId!, current.payload);
+        const next = { ...current, envelope };
+        session.stage(records.toVaultOps([records.outboxOp(next)]));
+        return next;
+      });
+      if (!sealed) return; // sent and removed by another tab
+      item = sealed;
     }
     item = { ...item, attempts: item.attempts + 1 };
     await api.send(conversation.sendCapability!, fromBase64url(item.messageId, 16), item.envelope!);
@@ -138,19 +155,6 @@ export class Outbox {
     if (message && rank(status) > rank(message.status)) await records.saveMessage(conversationId, { ...message, status });
     this.deps.onChange?.(conversationId);
   }
-}
-
-/**
- * Session steps of one device run one at a time. Sealing (here) and opening (sync/receive.ts)
- * each read a session record, step it and write it back; two at once would lose one of the
- * steps, and a lost sending step means the next message is sealed under a message key already
- * used (the peer drops it as a duplicate).
- */
-const sessionQueues = new WeakMap<object, Promise<unknown>>();
-export function withSessionLock<T>(store: object, run: () => Promise<T>): Promise<T> {
-  const next = (sessionQueues.get(store) ?? Promise.resolve()).then(run, run);
-  sessionQueues.set(store, next.catch(() => undefined));
-  return next;
 }
 
 /** Status only moves forward (a late "sent" never overwrites "read"); `failed` sits apart. */

@@ -347,7 +347,7 @@ export async function joinFromInvite(input: { invite: Invite; rootSecret: Uint8A
   const store = await VaultProtocolStore.create(vault, { rootSecret: input.rootSecret });
   const records = new Records(vault);
   const conversationId = identityId(invite.therapist);
-  await startSession(store, conversationId, bundle, { expectedIdentity: invite.therapist });
+  await store.transact((session) => startSession(session, conversationId, bundle, { expectedIdentity: invite.therapist }));
   const consent = await acceptConsent(identity, invite.consentText);
   const conversation = conversationFromInvite(invite, issued, Date.now(), consent.documentDigest);
   await records.saveProfile(p);

@@ -26,7 +26,7 @@ import { fromBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { RelayApi, StoredEnvelope } from '../api/relay.ts';
 import { addressOf, type Conversation, type LocalInvite, type Profile, type Records, type StoredMessage } from '../data/records.ts';
-import { newMessageId, rank, withSessionLock, type Outbox } from '../outbox/outbox.ts';
+import { newMessageId, rank, type Outbox } from '../outbox/outbox.ts';
 import type { VaultValue } from '../vault/codec.ts';
 import type { ProtocolStoreBatch, VaultProtocolStore } from '../vault/protocol-store.ts';
 import type { VaultOp } from '../vault/vault.ts';
@@ -188,29 +188,26 @@ export class Receiver {
 
   /**
    * Opens envelopes from `start` until the slice is full, then commits their session steps and
-   * records in one transaction. One session step at a time on this device: the outbox may be
-   * sealing meanwhile (`withSessionLock`).
+   * records in one transaction. One session step at a time across every tab and worker of the
+   * origin (`VaultProtocolStore.transact`): the outbox may be sealing meanwhile, and another tab
+   * may be opening the same envelopes, which it then finds already stored (`duplicate`).
    */
-  private slice(envelopes: readonly StoredEnvelope[], start: number, changed: Set<string>, delivered: Map<string, string[]>): Promise<Outcome[]> {
-    return withSessionLock(this.deps.store, async () => {
-      const session = this.deps.store.batch();
+  private async slice(envelopes: readonly StoredEnvelope[], start: number, changed: Set<string>, delivered: Map<string, string[]>): Promise<Outcome[]> {
+    const { outcomes, newMessages } = await this.deps.store.transact(async (session) => {
+      // Built afresh on each attempt: a redone step starts from what the vault holds now.
       const writer = new SliceWriter(this.deps.records);
       const outcomes: Outcome[] = [];
       const began = Date.now();
       const newMessages: [string, string][] = [];
-      try {
-        for (let i = start; i < envelopes.length && outcomes.length < SLICE && (outcomes.length === 0 || Date.now() - began < SLICE_MS); i++) {
-          const m = envelopes[i]!;
-          outcomes.push(await this.open(session, writer, m.envelope, m.receivedAt, changed, newMessages));
-        }
-        await session.commit(writer.vaultOps());
-      } catch (e) {
-        session.discard();
-        throw e;
+      for (let i = start; i < envelopes.length && outcomes.length < SLICE && (outcomes.length === 0 || Date.now() - began < SLICE_MS); i++) {
+        const m = envelopes[i]!;
+        outcomes.push(await this.open(session, writer, m.envelope, m.receivedAt, changed, newMessages));
       }
-      for (const [conversationId, messageId] of newMessages) delivered.set(conversationId, [...(delivered.get(conversationId) ?? []), messageId]);
-      return outcomes;
+      session.stage(writer.vaultOps());
+      return { outcomes, newMessages };
     });
+    for (const [conversationId, messageId] of newMessages) delivered.set(conversationId, [...(delivered.get(conversationId) ?? []), messageId]);
+    return outcomes;
   }
 
   private async open(

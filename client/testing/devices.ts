@@ -30,7 +30,7 @@ import { newMessageId, Outbox } from '../outbox/outbox.ts';
 import { Receiver } from '../sync/receive.ts';
 import type { KdfCost } from '../vault/kdf.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
-import { createVault, type Vault } from '../vault/vault.ts';
+import { createVault, openVault, type Vault } from '../vault/vault.ts';
 
 /** Cheap KDF: these tests are about messages, not passphrases. */
 export const FAST_KDF: KdfCost = { algorithm: 'argon2id', m: 64, t: 1, p: 1 };
@@ -53,6 +53,8 @@ export class Net {
   dropAnswer: ((r: SeenRequest) => boolean) | undefined;
   /** Every request that reached the relay, with its status. */
   readonly handled: (SeenRequest & { status: number })[] = [];
+  /** The body of every `POST /v1/messages` that reached the relay (the sealed envelopes). */
+  readonly envelopes: Uint8Array[] = [];
 
   constructor(private readonly relay: AppFixture) {}
 
@@ -62,6 +64,7 @@ export class Net {
     if (this.offline || this.refuse?.(seen)) throw new TypeError('Failed to fetch');
     const res = await this.relay.app.request(input, init);
     this.handled.push({ ...seen, status: res.status });
+    if (seen.method === 'POST' && seen.path === '/v1/messages' && init?.body instanceof Uint8Array) this.envelopes.push(init.body.slice());
     if (this.dropAnswer?.(seen)) throw new TypeError('Failed to fetch');
     return res;
   };
@@ -156,6 +159,17 @@ export async function therapistDevice(relay: Relay, practiceName = 'Harbour Prac
   return wire('therapist', identity, vault, store, profile, api, net);
 }
 
+/**
+ * The same device open in a second tab: its own vault handle on the same IndexedDB database,
+ * its own protocol store, outbox and receiver (as a second page would have), the same account.
+ */
+export async function secondTab(device: Device): Promise<Device> {
+  const vault = await openVault(device.vault.dbName);
+  await vault.unlock(PASSPHRASE);
+  const store = await VaultProtocolStore.open(vault);
+  return wire(device.role, device.identity, vault, store, device.profile, device.api, device.net);
+}
+
 /** The invite in a link made by `createInvite` (what `inviteFromRoute` reads, without `location`). */
 export const inviteFromLink = (link: string): Promise<Invite> => decodeInvite(decodeURIComponent(link.slice(link.indexOf('#/join/') + '#/join/'.length)));
 
@@ -191,7 +205,7 @@ export async function joinClient(relay: Relay, therapist: Device, label: string,
   const bundle = await api.fetchBundle(identity, invite.therapist.signingKey);
   await verifyBundle(bundle, invite.therapist);
   const conversationId = identityId(invite.therapist);
-  await startSession(store, conversationId, bundle, { expectedIdentity: invite.therapist });
+  await store.transact((session) => startSession(session, conversationId, bundle, { expectedIdentity: invite.therapist }));
   const consent = await acceptConsent(identity, invite.consentText);
   const conversation = conversationFromInvite(invite, issued, Date.now(), consent.documentDigest);
   await records.saveConversation(conversation);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { VAULT_ERROR_CODES, VaultError, vaultFail, type VaultErrorCode } from './errors.ts';
 
 /** What the UI does with each code: a compile-time exhaustive map, so a new code must be placed. */
-const HANDLING: Record<VaultErrorCode, 'ask_again' | 'unlock_screen' | 'setup' | 'report'> = {
+const HANDLING: Record<VaultErrorCode, 'ask_again' | 'unlock_screen' | 'setup' | 'report' | 'retry'> = {
   wrong_passphrase: 'ask_again',
   locked: 'unlock_screen',
   exists: 'unlock_screen',
@@ -14,6 +14,7 @@ const HANDLING: Record<VaultErrorCode, 'ask_again' | 'unlock_screen' | 'setup' |
   unsupported_version: 'report',
   invalid_argument: 'report',
   closed: 'unlock_screen',
+  conflict: 'retry',
 };
 
 describe('VaultError', () => {

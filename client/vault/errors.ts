@@ -27,6 +27,11 @@ export const VAULT_ERROR_CODES = [
   'invalid_argument',
   /** The handle was closed or destroyed, or the database was deleted from elsewhere. */
   'closed',
+  /**
+   * A conditional write (`batch` with `expect`) found a record changed since it was read:
+   * another tab or worker wrote it first. Nothing was written; read again and redo the step.
+   */
+  'conflict',
 ] as const;
 
 export type VaultErrorCode = (typeof VAULT_ERROR_CODES)[number];

@@ -9,7 +9,12 @@ import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { deriveIdentity, generateRootSecret, identitiesEqual } from '../../shared/keys.ts';
 import { MemoryProtocolStore } from '../../shared/memory-store.ts';
+import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../../shared/handshake.ts';
+import { toHex } from '../../shared/encoding.ts';
+import { decodeRatchetMessage } from '../../shared/ratchet.ts';
+import { openEnvelope } from '../../shared/sealed.ts';
 import { addressOf, openMessage, sealMessage, startSession } from '../../shared/session.ts';
+import type { Identity } from '../../shared/keys.ts';
 import { VaultError } from './errors.ts';
 import type { KdfCost } from './kdf.ts';
 import { COLLECTION, VaultProtocolStore } from './protocol-store.ts';
@@ -256,5 +261,103 @@ describe('VaultProtocolStore', () => {
     await expect(VaultProtocolStore.create(d.vault, { rootSecret: new Uint8Array(31) })).rejects.toSatisfy((e) => VaultError.is(e, 'invalid_argument'));
     d.store.close();
     d.vault.close();
+  });
+
+  describe('several tabs on one vault (two stores on one database)', () => {
+    /** Bob's vault open in two "tabs", with a session to Alice in which Bob can send. */
+    async function twoTabs() {
+      const alice = await MemoryProtocolStore.create();
+      const first = await vaultDevice(2);
+      const bobAddress = addressOf((await first.store.getIdentity()).publicIdentity);
+      await startSession(alice, bobAddress, await first.store.bundle());
+      await openMessage(first.store, await sealMessage(alice, bobAddress, MAILBOX, text('hello Bob')));
+      const vault2 = await openVault(first.dbName);
+      await vault2.unlock('device passphrase');
+      const second = { vault: vault2, store: await VaultProtocolStore.open(vault2), dbName: first.dbName };
+      const aliceAddress = addressOf(alice.identity.publicIdentity);
+      const close = () => {
+        for (const t of [first, second]) {
+          t.store.close();
+          t.vault.close();
+        }
+      };
+      return { alice, tabs: [first, second] as const, aliceAddress, close };
+    }
+
+    /** The (ratchet key, counter) an envelope's message key belongs to, as Alice opens the seal. */
+    async function chainPosition(recipient: Identity, envelope: Uint8Array): Promise<string> {
+      const { type, message } = await openEnvelope(recipient, envelope);
+      const ratchet = type === MESSAGE_TYPE_PREKEY ? decodePreKeyMessage(message).ratchetMessage : message;
+      const { header } = decodeRatchetMessage(ratchet);
+      return `${toHex(header.ratchetKey)}/${header.n}`;
+    }
+
+    it('unguarded, two stores step one session from the same state: the setup sees the reuse', async () => {
+      const { alice, tabs, aliceAddress, close } = await twoTabs();
+      const envelopes = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => sealMessage(tabs[i % 2]!.store, aliceAddress, MAILBOX, text(`raw ${i}`))),
+      );
+      const positions = await Promise.all(envelopes.map((e) => chainPosition(alice.identity, e)));
+      expect(new Set(positions).size).toBeLessThan(positions.length);
+      close();
+    });
+
+    it('transact(): concurrent seals from both tabs never share a message key, and the peer opens every one', async () => {
+      const { alice, tabs, aliceAddress, close } = await twoTabs();
+      const sent: { text: string; envelope: Uint8Array }[] = [];
+      await Promise.all(
+        Array.from({ length: 30 }, async (_, i) => {
+          const tab = tabs[i % 2]!;
+          const envelope = await tab.store.transact((session) => sealMessage(session, aliceAddress, MAILBOX, text(`tab ${i % 2} message ${i}`)));
+          sent.push({ text: `tab ${i % 2} message ${i}`, envelope });
+        }),
+      );
+      const positions = await Promise.all(sent.map((s) => chainPosition(alice.identity, s.envelope)));
+      expect(new Set(positions).size).toBe(30);
+      for (const s of sent) expect(str((await openMessage(alice, s.envelope)).plaintext)).toBe(s.text);
+      close();
+    });
+
+    it('a unit of work whose session another writer changed meanwhile commits nothing (conflict)', async () => {
+      const { tabs, aliceAddress, close } = await twoTabs();
+      const [one, two] = tabs;
+      const stale = one.store.batch();
+      const fresh = two.store.batch();
+      await sealMessage(stale, aliceAddress, MAILBOX, text('from tab one'));
+      await sealMessage(fresh, aliceAddress, MAILBOX, text('from tab two'));
+      await fresh.commit();
+      const before = await snapshot(one.dbName);
+      await expect(stale.commit([{ type: 'put', collection: 'messages', partition: 'x', id: 1, value: text('kept?') }])).rejects.toSatisfy((e) =>
+        VaultError.is(e, 'conflict'),
+      );
+      expect(await snapshot(one.dbName)).toEqual(before);
+      // A session that did not exist when read must still be absent.
+      const racing = one.store.batch();
+      expect(await racing.loadSession('nobody-yet')).toBeUndefined();
+      await racing.storeSession('nobody-yet', text('A'));
+      await two.store.storeSession('nobody-yet', text('B'));
+      await expect(racing.commit()).rejects.toSatisfy((e) => VaultError.is(e, 'conflict'));
+      expect(str((await one.store.loadSession('nobody-yet'))!)).toBe('B');
+      close();
+    });
+
+    it('transact() redoes a step from fresh state when its commit finds the session changed', async () => {
+      const { alice, tabs, aliceAddress, close } = await twoTabs();
+      const [one, two] = tabs;
+      let attempts = 0;
+      let bypass: Uint8Array | undefined;
+      const envelope = await one.store.transact(async (session) => {
+        attempts++;
+        const sealed = await sealMessage(session, aliceAddress, MAILBOX, text('redone'));
+        // A writer outside the lock steps the same session before this step commits.
+        if (attempts === 1) bypass = await sealMessage(two.store, aliceAddress, MAILBOX, text('bypass'));
+        return sealed;
+      });
+      expect(attempts).toBe(2);
+      expect(await chainPosition(alice.identity, envelope)).not.toBe(await chainPosition(alice.identity, bypass!));
+      expect(str((await openMessage(alice, bypass!)).plaintext)).toBe('bypass');
+      expect(str((await openMessage(alice, envelope)).plaintext)).toBe('redone');
+      close();
+    });
   });
 });

@@ -41,8 +41,9 @@ import { clearKeyCache, type CryptoProvider } from '../../shared/provider.ts';
 import { clearSealedSenderCache } from '../../shared/sealed.ts';
 import type { ProtocolStore } from '../../shared/session.ts';
 import { encodeValue } from './codec.ts';
-import { vaultFail } from './errors.ts';
-import type { Vault, VaultOp } from './vault.ts';
+import { VaultError, vaultFail } from './errors.ts';
+import { withLock } from './locks.ts';
+import type { Vault, VaultExpectation, VaultOp } from './vault.ts';
 
 export const COLLECTION = {
   protocol: 'protocol',
@@ -57,6 +58,13 @@ const COUNTERS_ID = 'prekey-ids';
 const SESSION_ID = 'record';
 const ROOT_SECRET_LEN = 32;
 const MAX_U32 = 0xffff_ffff;
+/**
+ * How often `transact` redoes a step whose commit found a session changed underneath it. With
+ * the origin lock held this never happens; it is the second line of defence (a browser without
+ * Web Locks, a writer that bypassed `transact`), and a bound so that a livelock surfaces as an
+ * error instead of a hang.
+ */
+const MAX_STEP_ATTEMPTS = 5;
 
 interface Counters {
   signed: number;
@@ -172,6 +180,39 @@ export class VaultProtocolStore implements ProtocolStore {
 
   // -------------------------------------------------------------------------------------------
   // Sessions
+
+  /** The origin-wide lock that every session step of this vault runs under (locks.ts). */
+  get sessionLockName(): string {
+    return `confidant:${this.vault.dbName}:sessions`;
+  }
+
+  /**
+   * One session step, safe against every other tab, window and worker of this origin: `run`
+   * gets a unit of work (`ProtocolStoreBatch`) in which it may open, seal or start sessions and
+   * `stage` its own records (the opened messages, the sealed outbox item); then every change is
+   * written in one transaction that also checks that no session it read has changed since.
+   *
+   * Two guards, either enough on its own: the Web Locks API serialises steps across the origin
+   * (so a second tab waits and then reads what the first one wrote), and the commit's version
+   * check refuses a stale read (`conflict`), after which the step is redone from fresh state,
+   * at most MAX_STEP_ATTEMPTS times. Nothing `run` returns, such as an envelope, may leave the
+   * device before this resolves: only a committed step is real.
+   */
+  transact<T>(run: (session: ProtocolStoreBatch) => Promise<T>): Promise<T> {
+    return withLock(this.sessionLockName, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const session = this.batch();
+        try {
+          const result = await run(session);
+          await session.commit();
+          return result;
+        } catch (e) {
+          session.discard();
+          if (!VaultError.is(e, 'conflict') || attempt >= MAX_STEP_ATTEMPTS) throw e;
+        }
+      }
+    });
+  }
 
   async loadSession(address: string): Promise<Uint8Array | undefined> {
     return this.vault.get(COLLECTION.sessions, aAddress(address), SESSION_ID);
@@ -348,6 +389,7 @@ export class VaultProtocolStore implements ProtocolStore {
    * (the opened messages), in one transaction. 500 messages then cost one IndexedDB commit
    * instead of 500, and a crash loses nothing: either the ratchet advanced and the messages
    * are stored, or neither, and the relay (not yet acknowledged) sends them again.
+   * The app takes units of work through `transact`, which adds the cross-tab lock and retry.
    */
   batch(): ProtocolStoreBatch {
     return new ProtocolStoreBatch(this);
@@ -371,10 +413,17 @@ export class VaultProtocolStore implements ProtocolStore {
   }
 }
 
-/** See `VaultProtocolStore.batch`. Not for concurrent use with other writers of the same sessions. */
+/**
+ * See `VaultProtocolStore.batch`. Remembers the stored version of every session it read, and
+ * its commit writes only if none of those changed meanwhile (`conflict` otherwise): a unit of
+ * work that raced another writer fails whole instead of overwriting its step.
+ */
 export class ProtocolStoreBatch implements ProtocolStore {
   private readonly sessions = new Map<string, Uint8Array>();
+  /** Session versions as first read from the vault (undefined: there was none). */
+  private readonly versions = new Map<string, Uint8Array | undefined>();
   private readonly removedOneTime = new Set<number>();
+  private readonly staged: VaultOp[] = [];
   private done = false;
 
   constructor(readonly base: VaultProtocolStore) {}
@@ -388,7 +437,12 @@ export class ProtocolStoreBatch implements ProtocolStore {
   }
   async loadSession(address: string): Promise<Uint8Array | undefined> {
     this.open();
-    return this.sessions.get(aAddress(address)) ?? this.base.loadSession(address);
+    const a = aAddress(address);
+    const pending = this.sessions.get(a);
+    if (pending) return pending;
+    const { value, version } = await this.base.vault.getVersioned(COLLECTION.sessions, a, SESSION_ID);
+    if (!this.versions.has(a)) this.versions.set(a, version);
+    return value;
   }
   async storeSession(address: string, record: Uint8Array): Promise<void> {
     this.open();
@@ -415,22 +469,37 @@ export class ProtocolStoreBatch implements ProtocolStore {
     return this.sessions.size + this.removedOneTime.size;
   }
 
-  /** Write every pending change and `extra` (e.g. the opened messages) in one transaction. */
+  /** Records of the caller's to write in the same transaction as the session steps. */
+  stage(ops: readonly VaultOp[]): void {
+    this.open();
+    this.staged.push(...ops);
+  }
+
+  /**
+   * Write every pending change, the staged records and `extra` (e.g. the opened messages) in
+   * one transaction, provided no session this unit read has changed since (`conflict`).
+   */
   async commit(extra: readonly VaultOp[] = []): Promise<void> {
     this.open();
     const ops: VaultOp[] = [
       ...[...this.sessions].map(([address, value]): VaultOp => ({ type: 'put', collection: COLLECTION.sessions, partition: address, id: SESSION_ID, value })),
       ...[...this.removedOneTime].map((id): VaultOp => ({ type: 'delete', collection: COLLECTION.oneTime, partition: '', id })),
+      ...this.staged,
       ...extra,
     ];
-    await this.base.vault.batch(ops);
+    const expect = [...this.sessions.keys()]
+      .filter((address) => this.versions.has(address))
+      .map((address): VaultExpectation => ({ collection: COLLECTION.sessions, partition: address, id: SESSION_ID, version: this.versions.get(address) }));
+    await this.base.vault.batch(ops, { expect });
     this.done = true;
   }
 
   /** Drop every pending change (nothing was written). */
   discard(): void {
     this.sessions.clear();
+    this.versions.clear();
     this.removedOneTime.clear();
+    this.staged.length = 0;
     this.done = true;
   }
 }

@@ -81,6 +81,23 @@ export type VaultOp =
   | { readonly type: 'put'; readonly collection: string; readonly partition: string; readonly id: RecordId; readonly value: Uint8Array }
   | { readonly type: 'delete'; readonly collection: string; readonly partition: string; readonly id: RecordId };
 
+/**
+ * A record as `getVersioned` read it. `version` is an opaque token (the stored ciphertext,
+ * which a fresh IV makes different on every write); undefined when there was no record.
+ */
+export interface VersionedValue {
+  readonly value: Uint8Array | undefined;
+  readonly version: Uint8Array | undefined;
+}
+
+/** A condition of a `batch`: the record still holds the version read (undefined: still absent). */
+export interface VaultExpectation {
+  readonly collection: string;
+  readonly partition: string;
+  readonly id: RecordId;
+  readonly version: Uint8Array | undefined;
+}
+
 interface UnlockedKeys {
   readonly recordKey: CryptoKey;
   readonly blindKey: CryptoKey;
@@ -449,6 +466,18 @@ export class Vault {
     return r ? this.open(keys, r) : undefined;
   }
 
+  /**
+   * The bytes at (collection, partition, id) with their version, for a later `batch` that must
+   * fail if another tab wrote the record in between (`expect`).
+   */
+  async getVersioned(collection: string, partition: string, id: RecordId): Promise<VersionedValue> {
+    const keys = this.need();
+    const k = await this.key(keys, collection, partition, id);
+    const r = await this.db.get('records', k).catch(idbError);
+    if (!r) return { value: undefined, version: undefined };
+    return { value: await this.open(keys, r), version: r.v.slice() };
+  }
+
   /** Store `value` at (collection, partition, id), replacing what was there. */
   async put(collection: string, partition: string, id: RecordId, value: Uint8Array): Promise<void> {
     await this.batch([{ type: 'put', collection, partition, id, value }]);
@@ -463,10 +492,23 @@ export class Vault {
    * Apply puts and deletes in one IndexedDB transaction: either all land or none does.
    * Everything is encrypted before the transaction opens (IndexedDB transactions commit as soon
    * as they wait on anything but IndexedDB).
+   *
+   * With `expect`, the same transaction first reads each expected record and compares it with
+   * the version the caller read (`getVersioned`); if any differs, the transaction is aborted,
+   * nothing is written and the call rejects with `conflict`. Read, check and write are then one
+   * atomic step even when another tab writes the same records.
    */
-  async batch(ops: readonly VaultOp[]): Promise<void> {
+  async batch(ops: readonly VaultOp[], options: { readonly expect?: readonly VaultExpectation[] } = {}): Promise<void> {
     const keys = this.need();
     if (!Array.isArray(ops)) throw vaultFail('invalid_argument', 'ops must be an array');
+    const expect = options.expect ?? [];
+    if (!Array.isArray(expect)) throw vaultFail('invalid_argument', 'expect must be an array');
+    const expected = await Promise.all(
+      expect.map(async (e) => ({
+        key: await this.key(keys, e.collection, e.partition, e.id),
+        version: e.version === undefined ? undefined : aBytes(e.version, 'version'),
+      })),
+    );
     const prepared = await Promise.all(
       ops.map(async (op) => {
         const [c, p, id] = await this.key(keys, op.collection, op.partition, op.id);
@@ -475,9 +517,29 @@ export class Vault {
         throw vaultFail('invalid_argument', `op type ${String((op as { type?: unknown }).type)}`);
       }),
     );
-    if (prepared.length === 0) return;
+    if (prepared.length === 0 && expected.length === 0) return;
     this.need();
     const tx = this.db.transaction('records', 'readwrite');
+    if (expected.length > 0) {
+      let current: (StoredRecord | undefined)[];
+      try {
+        // Only IndexedDB requests are awaited here, so the transaction stays open.
+        current = await Promise.all(expected.map((e) => tx.store.get(e.key)));
+      } catch (e) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        return idbError(e);
+      }
+      const stale = expected.some((e, i) => {
+        const now = current[i];
+        return e.version === undefined ? now !== undefined : now === undefined || !sameBytes(now.v, e.version);
+      });
+      if (stale) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw vaultFail('conflict', `${expected.length} expected record(s) changed since read`);
+      }
+    }
     for (const op of prepared) {
       // Not awaited one by one: requests queue in order and the transaction commits once.
       if (op.put) tx.store.put(op.put).catch(() => undefined);
