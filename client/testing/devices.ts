@@ -64,7 +64,8 @@ export class Net {
     if (this.offline || this.refuse?.(seen)) throw new TypeError('Failed to fetch');
     const res = await this.relay.app.request(input, init);
     this.handled.push({ ...seen, status: res.status });
-    if (seen.method === 'POST' && seen.path === '/v1/messages' && init?.body instanceof Uint8Array) this.envelopes.push(init.body.slice());
+    const body: unknown = init?.body;
+    if (seen.method === 'POST' && seen.path === '/v1/messages' && body instanceof Uint8Array) this.envelopes.push(body.slice());
     if (this.dropAnswer?.(seen)) throw new TypeError('Failed to fetch');
     return res;
   };

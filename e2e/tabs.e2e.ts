@@ -1,0 +1,123 @@
+/**
+ * One therapist, two unlocked tabs (issue 9, item 0), the way it was found: both tabs of one
+ * profile receive the client's messages (and send "delivered" and "read" receipts) while both
+ * send messages of their own, round after round, in real Chromium against the real relay.
+ * Every envelope the therapist's tabs send is captured on the way out and opened in Node with
+ * the client's keys (re-derived from the recovery phrase the client was shown): no (ratchet
+ * key, counter) may carry two envelopes, the relay refuses nothing (no 409), no message reads
+ * "Not sent", and every message shows once on the other side.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toHex } from '../shared/encoding.ts';
+import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../shared/handshake.ts';
+import { deriveIdentity, phraseToRootSecret, type Identity } from '../shared/keys.ts';
+import { decodeRatchetMessage } from '../shared/ratchet.ts';
+import { openEnvelope } from '../shared/sealed.ts';
+import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
+import { bubble, inviteClient, joinFromLink, send, setUpPractice, unlockWith } from './harness/onboarding.ts';
+import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
+
+const PASS_THERAPIST = 'two tabs open all afternoon therapist';
+const PASS_CLIENT = 'lantern harbour evening walk client';
+const LABEL = 'R. Thursdays Okonkwo';
+const ROUNDS = 4;
+
+let relay: Relay;
+let therapist: Person;
+let client: Person;
+let tab1: Page;
+let tab2: Page;
+let cp: Page;
+let clientIdentity: Identity;
+const envelopes: Buffer[] = [];
+const statuses: number[] = [];
+
+beforeAll(async () => {
+  requireBuiltClient();
+  relay = await startRelay();
+  therapist = await launchPerson('therapist-tabs', { baseURL: relay.base, viewport: DESKTOP });
+  client = await launchPerson('client-tabs', { baseURL: relay.base, viewport: PHONE });
+  tab1 = therapist.page;
+  cp = client.page;
+});
+
+afterAll(async () => {
+  await therapist?.close();
+  await client?.close();
+  await relay?.dispose();
+});
+
+/** Every sent envelope's position in its sending chain, opened with the client's keys. */
+async function chainPositions(): Promise<string[]> {
+  return Promise.all(
+    envelopes.map(async (envelope) => {
+      const { type, message } = await openEnvelope(clientIdentity, envelope);
+      const { header } = decodeRatchetMessage(type === MESSAGE_TYPE_PREKEY ? decodePreKeyMessage(message).ratchetMessage : message);
+      return `${toHex(header.ratchetKey)}/${header.n}`;
+    }),
+  );
+}
+
+describe('a therapist working in two tabs at once', () => {
+  it('sets up a practice and a client, then opens and unlocks a second tab', async () => {
+    await setUpPractice(tab1, relay, 'Two Tabs Practice', PASS_THERAPIST);
+    const link = await inviteClient(tab1, LABEL);
+    const words = await joinFromLink(cp, link, PASS_CLIENT);
+    clientIdentity = await deriveIdentity(phraseToRootSecret(words.join(' ')));
+    await send(cp, 'Hello from Okonkwo');
+    await tab1.getByRole('button', { name: 'Back' }).click();
+    await tab1.getByRole('link', { name: new RegExp(LABEL) }).click();
+    await bubble(tab1, 'Hello from Okonkwo').waitFor({ timeout: 30_000 });
+
+    // From here on, every envelope either tab posts is kept (and passed on unchanged).
+    await therapist.context.route('**/v1/messages', async (route) => {
+      const body = route.request().postDataBuffer();
+      if (route.request().method() === 'POST' && body) envelopes.push(body);
+      await route.continue();
+    });
+    therapist.context.on('response', (res) => {
+      if (res.request().method() === 'POST' && new URL(res.url()).pathname === '/v1/messages') statuses.push(res.status());
+    });
+
+    tab2 = await therapist.context.newPage();
+    await tab2.goto(tab1.url());
+    await unlockWith(tab2, PASS_THERAPIST);
+    await bubble(tab2, 'Hello from Okonkwo').waitFor({ timeout: 30_000 });
+  });
+
+  it('both tabs receive and send at once, round after round: one envelope per message key, nothing refused or lost', async () => {
+    const mine: string[] = [];
+    const theirs: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const fromClient = [0, 1].map((i) => `Okonkwo round ${round} note ${i}`);
+      const fromTabs = [1, 2].map((t) => `Therapist tab ${t} round ${round}`);
+      theirs.push(...fromClient);
+      mine.push(...fromTabs);
+      for (const text of fromClient) await send(cp, text);
+      // Both tabs hear the client's messages (live notice) while each sends its own.
+      await Promise.all([send(tab1, fromTabs[0]!), send(tab2, fromTabs[1]!)]);
+      for (const text of [...fromClient, ...fromTabs]) {
+        await bubble(tab1, text).waitFor({ timeout: 30_000 });
+        await bubble(tab2, text).waitFor({ timeout: 30_000 });
+      }
+      for (const text of fromTabs) await bubble(cp, text).waitFor({ timeout: 30_000 });
+    }
+    // The client's last messages read in both tabs: their receipts go out too.
+    for (const text of theirs) await bubble(cp, text).filter({ hasText: 'Read' }).waitFor({ timeout: 30_000 });
+    for (const text of mine) await bubble(tab1, text).filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: 30_000 });
+
+    const positions = await chainPositions();
+    expect(positions.length).toBeGreaterThanOrEqual(mine.length);
+    expect(new Set(positions).size).toBe(positions.length);
+    expect(statuses.filter((s) => s !== 201 && s !== 200)).toEqual([]);
+    for (const page of [tab1, tab2]) expect(await page.locator('li.message', { hasText: 'Not sent' }).count()).toBe(0);
+    for (const text of mine) expect(await bubble(cp, text).count()).toBe(1);
+    for (const text of theirs) {
+      expect(await bubble(tab1, text).count()).toBe(1);
+      expect(await bubble(tab2, text).count()).toBe(1);
+    }
+    therapist.expectNoErrors([/Failed to load resource/, /WebSocket/]);
+    client.expectNoErrors([/Failed to load resource/, /WebSocket/]);
+  });
+});
