@@ -2,7 +2,8 @@
 /**
  * Onboarding against the real relay in process (client/testing/devices.ts): registration codes
  * parsed and refused in plain words, a retry after a lost answer counted as done, invites that
- * register what their link carries, and provisioning that is safe to repeat.
+ * register what their link carries and are checked before joining without being used up, and
+ * provisioning that is safe to repeat.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -226,8 +227,8 @@ describe('checkInvite (before the first step of joining)', () => {
     devices.push(therapist);
     const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
     const invite = await inviteFromLink(local.link);
-    // The same secret, registered again as one that expired a second ago (a hash is stored once,
-    // so under a second secret: the link's other fields do not matter to the relay).
+    // An invite that expired a second ago: the link's fields with another secret, whose hash the
+    // relay holds with a past expiry (a hash is stored once; the relay reads only the secret).
     const expired = { ...invite, secret: new Uint8Array(32).fill(7) };
     await relay.fx.store.addInvite(sha256(expired.secret), therapist.identity.signing.publicKey, Date.now() - 2_000, Date.now() - 1_000);
     const client = await stranger();

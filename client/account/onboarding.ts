@@ -6,7 +6,8 @@
  *
  * Order matters for "loses nothing": the relay check that can refuse (code, invite) runs first,
  * before the vault is written, so a refused code leaves the person on the same form with their
- * phrase and passphrase still in hand.
+ * phrase and passphrase still in hand. A client's invite is also checked (`checkInvite`, which
+ * uses nothing up) as soon as the link is opened, so a used one is said before the first step.
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
