@@ -10,10 +10,12 @@
  *   for it (e2e/harness/leaks.ts, as the relay's data folder is searched). Headless Chromium
  *   needs no special step to show the problem: before the fix this step found the practice name
  *   in `Default/Web Data` (form history, table `autofill`, saved on the app's script-handled
- *   submit), in `Default/Sessions/` (the page's form state kept for session restore, UTF-16),
- *   and in `Default/Login Data` (table `stats`: the password manager's would-be username for a
- *   passphrase it was not asked to save); the registration code and the invite link (a
- *   read-only textarea) were in `Sessions/` too.
+ *   submit) and in `Default/Sessions/` (the page's form state kept for session restore, UTF-16),
+ *   the registration code in `Default/Login Data` (table `stats`: the password manager's
+ *   would-be username for a passphrase it was not asked to save; with the code field marked
+ *   `one-time-code` the practice name took its place there, and the code went into
+ *   `Sessions/`), and the invite link, secret and capability included, in `Sessions/` (a
+ *   read-only textarea's value is form state too).
  *
  * The steps run in order and share state (the people and the invite link).
  */
