@@ -29,6 +29,7 @@ import { toBase64url } from '../shared/encoding.ts';
 import { decodeInvite } from '../shared/invite.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret } from '../shared/keys.ts';
 import { signRequest } from '../shared/request-auth.ts';
+import { expectAccessible } from './harness/axe.ts';
 import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
 import { filesUnder, scanForLeaks } from './harness/leaks.ts';
 import { REPO_ROOT } from './harness/paths.ts';
@@ -134,6 +135,7 @@ describe('setting up and joining, seen from outside the app', () => {
     expect(await cp.getByRole('alert').textContent()).toContain('cannot be reached');
     expect(await cp.getByText(USED_MESSAGE).count()).toBe(0);
     expect(await cp.getByLabel(/I have read this and I agree/).count()).toBe(0);
+    await expectAccessible(cp, 'join: invite not checked');
 
     // "Try again" asks again; still no answer, still said as such.
     await cp.getByRole('button', { name: 'Try again' }).click();
@@ -162,6 +164,7 @@ describe('setting up and joining, seen from outside the app', () => {
     expect(await cp.getByLabel(/I have read this and I agree/).count()).toBe(0);
     expect(await cp.getByRole('note').count()).toBe(0);
     expect(await cp.locator('ol.phrase').count()).toBe(0);
+    await expectAccessible(cp, 'join: invite used');
     // The check was one request, answered 404 by the relay; nothing was registered.
     const checks = relay.requestLog().filter((l) => l['route'] === '/v1/invites/check');
     expect(checks.map((l) => l['status'])).toContain(404);
