@@ -67,6 +67,11 @@ export const SigningKeyJson = b64(ED25519_PUBLIC_LEN);
 export const TherapistRegistrationJson = v.object({ identity: PublicIdentityJson, registrationCode: b64(REGISTRATION_CODE_LEN) });
 /** `POST /v1/invites`: SHA-256 of the invite secret the therapist gives the client. */
 export const InviteJson = v.object({ inviteHash: b64(SHA256_LEN) });
+/**
+ * `POST /v1/invites/check`: the invite secret itself (as registration sends it, never its hash),
+ * so only the link's holder can ask.
+ */
+export const InviteCheckJson = v.object({ invite: b64(INVITE_SECRET_LEN) });
 /** `POST /v1/accounts/client`: the new identity and the invite secret. */
 export const ClientRegistrationJson = v.object({ identity: PublicIdentityJson, invite: b64(INVITE_SECRET_LEN) });
 /** `POST /v1/prekeys/one-time`: 1..MAX_ONE_TIME_PREKEYS_PER_UPLOAD keys. */

@@ -2,7 +2,8 @@
 /**
  * Onboarding against the real relay in process (client/testing/devices.ts): registration codes
  * parsed and refused in plain words, a retry after a lost answer counted as done, invites that
- * register what their link carries, and provisioning that is safe to repeat.
+ * register what their link carries and are checked before joining without being used up, and
+ * provisioning that is safe to repeat.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -17,7 +18,9 @@ import { FAST_KDF, inviteFromLink, joinClient, Net, ORIGIN, PASSPHRASE, startRel
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { createVault } from '../vault/vault.ts';
 import {
+  checkInvite,
   createInvite,
+  INVITE_REFUSED,
   DEFAULT_CONSENT_TEXT,
   DEFAULT_EMERGENCY_NOTICE,
   INVITE_DAYS,
@@ -182,6 +185,81 @@ describe('registerClient', () => {
 
     const second = await stranger();
     expect(await onboardingCode(registerClient(second.api, second.identity, invite))).toBe('invite_refused');
+  });
+});
+
+describe('checkInvite (before the first step of joining)', () => {
+  it('a fresh invite is valid with its expiry, and checking it again and again leaves it usable', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
+    const invite = await inviteFromLink(local.link);
+    const client = await stranger();
+    const expiresAt = await checkInvite(client.api, invite);
+    expect(expiresAt).toBeGreaterThanOrEqual(local.expiresAt);
+    expect(await checkInvite(client.api, invite)).toBe(expiresAt);
+    expect(client.net.count('POST', '/v1/invites/check', 200)).toBe(2);
+    // Nothing was consumed: the invite still registers.
+    expect(relay.fx.counts()['invites_used']).toBe(0);
+    await registerClient(client.api, client.identity, invite);
+    expect(relay.fx.counts()['invites_used']).toBe(1);
+  });
+
+  it('a used invite is invite_refused, in the words that say what to do, before anything is registered', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
+    const invite = await inviteFromLink(local.link);
+    const first = await stranger();
+    await registerClient(first.api, first.identity, invite);
+
+    const second = await stranger();
+    const e = await rejection(checkInvite(second.api, invite));
+    expect(e).toBeInstanceOf(OnboardingError);
+    expect((e as OnboardingError).code).toBe('invite_refused');
+    expect((e as OnboardingError).message).toBe(INVITE_REFUSED);
+    expect(INVITE_REFUSED).toBe('This invite link has already been used or has expired. Ask your therapist for a new link.');
+    expect(second.net.handled.map((r) => r.path)).toEqual(['/v1/invites/check']);
+  });
+
+  it('an invite the relay holds as expired is invite_refused too', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
+    const invite = await inviteFromLink(local.link);
+    // An invite that expired a second ago: the link's fields with another secret, whose hash the
+    // relay holds with a past expiry (a hash is stored once; the relay reads only the secret).
+    const expired = { ...invite, secret: new Uint8Array(32).fill(7) };
+    await relay.fx.store.addInvite(sha256(expired.secret), therapist.identity.signing.publicKey, Date.now() - 2_000, Date.now() - 1_000);
+    const client = await stranger();
+    expect(await onboardingCode(checkInvite(client.api, expired))).toBe('invite_refused');
+    expect(await checkInvite(client.api, invite)).toBeTypeOf('number');
+  });
+
+  it('no network is an OfflineError (cannot tell), never a refusal; the check then succeeds on retry', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
+    const invite = await inviteFromLink(local.link);
+    const client = await stranger();
+    client.net.offline = true;
+    expect(await rejection(checkInvite(client.api, invite))).toBeInstanceOf(OfflineError);
+    client.net.offline = false;
+    expect(await checkInvite(client.api, invite)).toBeTypeOf('number');
+  });
+
+  it('the final registration still refuses an invite used by someone else after the check (a race), in the same words', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
+    const invite = await inviteFromLink(local.link);
+    const slow = await stranger();
+    await checkInvite(slow.api, invite);
+    const fast = await stranger();
+    await registerClient(fast.api, fast.identity, invite);
+    const e = await rejection(registerClient(slow.api, slow.identity, invite));
+    expect((e as OnboardingError).code).toBe('invite_refused');
+    expect((e as OnboardingError).message).toBe(INVITE_REFUSED);
   });
 });
 

@@ -6,7 +6,8 @@
  *
  * Order matters for "loses nothing": the relay check that can refuse (code, invite) runs first,
  * before the vault is written, so a refused code leaves the person on the same form with their
- * phrase and passphrase still in hand.
+ * phrase and passphrase still in hand. A client's invite is also checked (`checkInvite`, which
+ * uses nothing up) as soon as the link is opened, so a used one is said before the first step.
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -77,14 +78,34 @@ export async function registerTherapist(api: RelayApi, identity: Identity, codeT
   }
 }
 
-/** Step one of a client: the relay accepts the identity with the invite's secret. */
+/** What a person opening a used or expired invite is told, at the check and at registration. */
+export const INVITE_REFUSED = 'This invite link has already been used or has expired. Ask your therapist for a new link.';
+
+/**
+ * Before the first step of joining: does the relay still accept this invite? Its expiry when it
+ * does; OnboardingError `invite_refused` when the relay says it is unknown, used or expired.
+ * Anything else (no network, the relay down or busy) passes through as it is: it says nothing
+ * about the invite, and the person can try again. Consumes nothing; registration decides.
+ */
+export async function checkInvite(api: RelayApi, invite: Invite): Promise<number> {
+  try {
+    return await api.checkInvite(invite.secret);
+  } catch (e) {
+    if (e instanceof RelayApiError && e.status === 404) throw new OnboardingError('invite_refused', INVITE_REFUSED);
+    throw e;
+  }
+}
+
+/**
+ * Step one of a client: the relay accepts the identity with the invite's secret. The invite was
+ * checked when the link was opened, but someone else may have used it since (a race): the
+ * refusal is still mapped to `invite_refused` here.
+ */
 export async function registerClient(api: RelayApi, identity: Identity, invite: Invite): Promise<void> {
   try {
     await registerOnce(() => api.registerClient(identity, invite.secret));
   } catch (e) {
-    if (e instanceof RelayApiError && e.status === 403) {
-      throw new OnboardingError('invite_refused', 'This invite can no longer be used: it was used already or has expired. Ask your therapist for a new invite link.');
-    }
+    if (e instanceof RelayApiError && e.status === 403) throw new OnboardingError('invite_refused', INVITE_REFUSED);
     throw e;
   }
 }

@@ -123,6 +123,15 @@ export class RelayApi {
     return (await this.json(res, v.object({ expiresAt: v.number() }))).expiresAt;
   }
 
+  /**
+   * Asks whether an invite can still be used, without using it (unauthenticated: the secret is
+   * the proof). Its expiry when it can; RelayApiError 404 when it is unknown, used or expired.
+   */
+  async checkInvite(inviteSecret: Uint8Array): Promise<number> {
+    const res = await this.request('POST', '/v1/invites/check', { json: { invite: toBase64url(inviteSecret) } });
+    return (await this.json(res, v.object({ valid: v.literal(true), expiresAt: v.number() }))).expiresAt;
+  }
+
   async putSignedPreKey(identity: Identity, spk: SignedPreKeyRecord): Promise<void> {
     await this.request('PUT', '/v1/prekeys/signed', {
       signer: identity,

@@ -16,7 +16,7 @@ import type { Payload } from '../../shared/payload.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { startSession } from '../../shared/session.ts';
-import { acceptConsent, conversationFromInvite, createInvite, createMailboxOnce, keepProvisioned, newProfile, registerClient, registerTherapist } from '../account/onboarding.ts';
+import { acceptConsent, checkInvite, conversationFromInvite, createInvite, createMailboxOnce, keepProvisioned, newProfile, registerClient, registerTherapist } from '../account/onboarding.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
@@ -321,6 +321,11 @@ export async function inviteFromRoute(hash: string): Promise<Invite> {
   return invite;
 }
 
+/**
+ * Asks the relay, as the join screen opens, whether the invite can still be used (onboarding's
+ * `checkInvite`): its expiry, or OnboardingError `invite_refused`, or OfflineError.
+ */
+export const checkJoinInvite = (invite: Invite): Promise<number> => checkInvite(new RelayApi(), invite);
 
 /**
  * A client's first run from an invite. Every step that needs the relay and can be refused or

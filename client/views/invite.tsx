@@ -70,7 +70,7 @@ export function InviteClient({ replaces }: { replaces?: string }) {
             </p>
             <QrCode text={invite.link} label={`QR code of the invite for ${invite.label}`} />
             <label for="invite-link">Invite link</label>
-            <textarea id="invite-link" class="invite-link" readOnly rows={4} value={invite.link} />
+            <textarea id="invite-link" class="invite-link" readOnly rows={4} value={invite.link} autocomplete="off" />
             <div class="actions">
               <button type="button" onClick={() => void copy()}>
                 {copied ? 'Copied' : 'Copy link'}

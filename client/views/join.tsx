@@ -1,13 +1,17 @@
 /**
- * A client's first run from an invite link: who invited them, the emergency notice, the
- * consent to read and accept, then the recovery phrase and a passphrase. Nothing reaches the
- * relay until the last step.
+ * A client's first run from an invite link: the link is read, then checked with the relay
+ * (a used or expired invite is said at once, before anything else; no connection is said as
+ * such, with a retry, never as a bad invite), then who invited them, the emergency notice, the
+ * consent to read and accept, the recovery phrase and a passphrase. Nothing is registered until
+ * the last step, which still handles a refusal (someone used the invite meanwhile).
  * @module
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Invite } from '../../shared/invite.ts';
 import { generateRootSecret, rootSecretToPhrase } from '../../shared/keys.ts';
-import { inviteFromRoute, joinFromInvite } from '../state/app.ts';
+import { OnboardingError } from '../account/onboarding.ts';
+import { OfflineError } from '../api/relay.ts';
+import { checkJoinInvite, inviteFromRoute, joinFromInvite } from '../state/app.ts';
 import { PassphraseFields } from './passphrase.tsx';
 import { ConfirmPhrase, ShowPhrase } from './phrase.tsx';
 import { Progress } from './progress.tsx';
@@ -15,9 +19,25 @@ import { ErrorAlert, onboardingFailure } from './error-alert.tsx';
 
 type Step = 'consent' | 'phrase' | 'confirm' | 'passphrase';
 
+/** The relay's answer about the invite: still usable, refused, or not known (no answer). */
+type Check = { state: 'checking' } | { state: 'usable' } | { state: 'refused'; message: string } | { state: 'unknown'; message: string };
+
+const checkFailure = (e: unknown): Check =>
+  e instanceof OnboardingError
+    ? { state: 'refused', message: e.message }
+    : {
+        state: 'unknown',
+        message:
+          e instanceof OfflineError
+            ? 'Your invite could not be checked because the Confidant server cannot be reached. Check your connection and try again.'
+            : 'The Confidant server could not check your invite just now. Try again in a moment.',
+      };
+
 export function Join({ hash }: { hash: string }) {
   const [invite, setInvite] = useState<Invite | undefined>();
   const [inviteError, setInviteError] = useState('');
+  const [check, setCheck] = useState<Check>({ state: 'checking' });
+  const [attempt, setAttempt] = useState(0);
   const rootSecret = useMemo(() => generateRootSecret(), []);
   const words = useMemo(() => rootSecretToPhrase(rootSecret).split(' '), [rootSecret]);
   const [step, setStep] = useState<Step>('consent');
@@ -30,18 +50,52 @@ export function Join({ hash }: { hash: string }) {
     inviteFromRoute(hash).then(setInvite, (e: Error) => setInviteError(e.message));
   }, [hash]);
 
-  if (inviteError) {
+  // Ask the relay before the first step; again on "Try again" or when the browser is back online.
+  useEffect(() => {
+    if (!invite) return;
+    let live = true;
+    setCheck({ state: 'checking' });
+    checkJoinInvite(invite).then(
+      () => live && setCheck({ state: 'usable' }),
+      (e: unknown) => live && setCheck(checkFailure(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [invite, attempt]);
+  const unknown = check.state === 'unknown';
+  useEffect(() => {
+    if (!unknown) return;
+    const retry = () => setAttempt((n) => n + 1);
+    addEventListener('online', retry);
+    return () => removeEventListener('online', retry);
+  }, [unknown]);
+
+  if (inviteError || check.state === 'refused') {
     return (
       <main class="screen" aria-labelledby="join-title">
         <h1 id="join-title">This invite cannot be used</h1>
-        <ErrorAlert message={inviteError} />
+        <ErrorAlert message={inviteError || (check.state === 'refused' ? check.message : '')} />
       </main>
     );
   }
-  if (!invite) {
+  if (!invite || check.state === 'checking') {
     return (
       <main class="screen boot" aria-busy="true">
-        <p>Reading your invite…</p>
+        <p>{invite ? 'Checking your invite…' : 'Reading your invite…'}</p>
+      </main>
+    );
+  }
+  if (check.state === 'unknown') {
+    return (
+      <main class="screen" aria-labelledby="join-title">
+        <h1 id="join-title">Your invite could not be checked</h1>
+        <ErrorAlert message={check.message} />
+        <div class="actions">
+          <button type="button" class="primary" onClick={() => setAttempt((n) => n + 1)}>
+            Try again
+          </button>
+        </div>
       </main>
     );
   }

@@ -7,6 +7,17 @@ import { useState } from 'preact/hooks';
 
 export const MIN_PASSPHRASE = 10;
 
+/**
+ * What a password manager files the passphrase under. Without a username field of its own,
+ * Chromium takes the text field before the password as the username and keeps it on disk
+ * (Login Data), even when the person declines to save: on the setup form that was the
+ * practice name or the registration code (issue 9 item 17). This fixed, hidden one is picked
+ * instead, and says nothing about the person.
+ */
+export function PasswordManagerName() {
+  return <input type="text" name="username" autocomplete="username" value="Confidant" readOnly hidden tabIndex={-1} aria-hidden="true" />;
+}
+
 export function PassphraseFields({ onChange }: { onChange: (passphrase: string | undefined) => void }) {
   const [first, setFirst] = useState('');
   const [second, setSecond] = useState('');
@@ -19,6 +30,7 @@ export function PassphraseFields({ onChange }: { onChange: (passphrase: string |
   return (
     <fieldset class="field-group">
       <legend>Passphrase for this device</legend>
+      <PasswordManagerName />
       <p class="hint">It unlocks Confidant on this device. Use at least {MIN_PASSPHRASE} characters; a few unrelated words work well.</p>
       <div class="field">
         <label for="passphrase">Passphrase</label>

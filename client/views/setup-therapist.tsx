@@ -50,7 +50,7 @@ export function SetupTherapist() {
           <h2 id="details-title">Your practice</h2>
           <div class="field">
             <label for="practice-name">Practice name</label>
-            <input id="practice-name" maxLength={80} value={practiceName} onInput={(e) => setPracticeName(e.currentTarget.value)} autocomplete="organization" aria-describedby="practice-hint" />
+            <input id="practice-name" maxLength={80} value={practiceName} onInput={(e) => setPracticeName(e.currentTarget.value)} autocomplete="off" aria-describedby="practice-hint" />
             <span id="practice-hint" class="hint">
               Your clients see this. It stays on devices; the server never stores it.
             </span>

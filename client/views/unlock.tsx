@@ -7,6 +7,7 @@ import { VaultError } from '../vault/errors.ts';
 import { unlock } from '../state/app.ts';
 import { Progress } from './progress.tsx';
 import { ErrorAlert } from './error-alert.tsx';
+import { PasswordManagerName } from './passphrase.tsx';
 
 export function Unlock() {
   const [passphrase, setPassphrase] = useState('');
@@ -33,6 +34,7 @@ export function Unlock() {
       <img class="brand-mark" src="/icons/icon.svg" alt="" width={64} height={64} />
       <h1 id="unlock-title">Confidant is locked</h1>
       <form onSubmit={submit} noValidate>
+        <PasswordManagerName />
         <div class="field">
           <label for="unlock-passphrase">Passphrase</label>
           <input

@@ -4,7 +4,7 @@
  * CSP and flags a deliberately bad page (and not a good one), offline and colour-scheme
  * switches reach the page, and screenshots come out at the documented sizes.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -172,6 +172,20 @@ describe('launchPerson', () => {
     } finally {
       await cdp.detach();
     }
+  });
+
+  it('closeBrowser quits and keeps the profile folder to inspect; close then deletes it', async () => {
+    const other = await launchPerson('keeper', { baseURL: server.base });
+    try {
+      await other.page.goto('/');
+      await other.closeBrowser();
+      expect(other.context.pages()).toEqual([]);
+      expect((await stat(join(other.userDataDir, 'Default'))).isDirectory()).toBe(true);
+      await other.closeBrowser();
+    } finally {
+      await other.close();
+    }
+    await expect(stat(other.userDataDir)).rejects.toThrow(/ENOENT/);
   });
 });
 

@@ -62,6 +62,12 @@ export interface Person {
   setColorScheme(scheme: ColorScheme, page?: Page): Promise<void>;
   /** A CDP session on the page (Page.getInstallabilityErrors and the like). */
   cdp(page?: Page): Promise<CDPSession>;
+  /**
+   * Close the browser cleanly (as a person quitting it: Chromium writes its session, history and
+   * form data out) and keep the profile folder, to inspect what it left on disk. Idempotent;
+   * `close()` still deletes the folder.
+   */
+  closeBrowser(): Promise<void>;
   /** Close the browser and delete the profile. Idempotent. */
   close(): Promise<void>;
 }
@@ -140,6 +146,8 @@ export async function launchPerson(name: string, options: LaunchOptions = {}): P
 
   const page = context.pages()[0] ?? (await context.newPage());
   let closing: Promise<void> | undefined;
+  let browserClosed: Promise<void> | undefined;
+  const closeBrowser = () => (browserClosed ??= context.close().catch(() => {}));
 
   return {
     name,
@@ -158,9 +166,10 @@ export async function launchPerson(name: string, options: LaunchOptions = {}): P
     setOffline: (offline) => context.setOffline(offline),
     setColorScheme: (scheme, p = page) => p.emulateMedia({ colorScheme: scheme }),
     cdp: (p = page) => context.newCDPSession(p),
+    closeBrowser,
     close: () =>
       (closing ??= (async () => {
-        await context.close().catch(() => {});
+        await closeBrowser();
         await rm(userDataDir, { recursive: true, force: true });
       })()),
   };

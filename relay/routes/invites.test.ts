@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { toBase64url } from '../../shared/encoding.ts';
+import { deriveIdentity, encodePublicIdentity, generateRootSecret } from '../../shared/keys.ts';
+import { createApp } from '../app.ts';
 import { appFixture, FIXTURE_NOW, type AppFixture } from '../testing/app-fixture.ts';
 import { INVITE_TTL_MS } from './invites.ts';
 
@@ -36,5 +39,100 @@ describe('POST /v1/invites', () => {
     const before = fx.counts();
     expect((await fx.send(t, 'POST', '/v1/invites', { body })).status).toBe(409);
     expect(fx.counts()).toEqual(before);
+  });
+});
+
+describe('POST /v1/invites/check', () => {
+  const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+
+  /** A therapist's invite registered through the route; returns its secret (b64url) and expiry. */
+  async function invite(): Promise<{ secret: string; expiresAt: number }> {
+    const t = await fx.therapist();
+    const secret = randomBytes(32);
+    const res = await fx.send(t, 'POST', '/v1/invites', { body: JSON.stringify({ inviteHash: toBase64url(sha256(secret)) }) });
+    expect(res.status).toBe(201);
+    return { secret: toBase64url(secret), ...((await res.json()) as { expiresAt: number }) };
+  }
+
+  const check = (secret: string) => fx.send(undefined, 'POST', '/v1/invites/check', { body: JSON.stringify({ invite: secret }) });
+
+  async function register(secret: string): Promise<number> {
+    const id = await deriveIdentity(generateRootSecret());
+    const res = await fx.send(id, 'POST', '/v1/accounts/client', {
+      body: JSON.stringify({ identity: toBase64url(encodePublicIdentity(id.publicIdentity)), invite: secret }),
+    });
+    return res.status;
+  }
+
+  const notFound = async (res: Response) => {
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  };
+
+  it('answers 200 { valid, expiresAt } for an unused invite, unauthenticated, and consumes nothing', async () => {
+    const { secret, expiresAt } = await invite();
+    const before = fx.counts();
+    for (let i = 0; i < 3; i++) {
+      const res = await check(secret);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ valid: true, expiresAt });
+    }
+    expect(fx.counts()).toEqual(before);
+    // Checking did not use it up: the holder can still register with it, once.
+    expect(await register(secret)).toBe(201);
+  });
+
+  it('answers a used, an expired and an unknown invite alike: 404 not_found', async () => {
+    const used = await invite();
+    expect(await register(used.secret)).toBe(201);
+    await notFound(await check(used.secret));
+
+    const late = await invite();
+    fx.now = late.expiresAt;
+    await notFound(await check(late.secret));
+    fx.now = late.expiresAt - 1;
+    expect((await check(late.secret)).status).toBe(200);
+
+    await notFound(await check(toBase64url(randomBytes(32))));
+  });
+
+  it('is not a lookup by hash: the invite hash itself (what a therapist registered) is unknown as a secret', async () => {
+    const t = await fx.therapist();
+    const secret = randomBytes(32);
+    const hash = toBase64url(sha256(secret));
+    expect((await fx.send(t, 'POST', '/v1/invites', { body: JSON.stringify({ inviteHash: hash }) })).status).toBe(201);
+    await notFound(await check(hash));
+    expect((await check(toBase64url(secret))).status).toBe(200);
+  });
+
+  it.each([
+    ['a short secret', JSON.stringify({ invite: toBase64url(new Uint8Array(31)) })],
+    ['a long secret', JSON.stringify({ invite: toBase64url(new Uint8Array(33)) })],
+    ['the hash field instead', JSON.stringify({ inviteHash: toBase64url(new Uint8Array(32)) })],
+    ['not JSON', '{"invite":'],
+  ])('refuses %s with 400 bad_request', async (_, body) => {
+    const res = await fx.send(undefined, 'POST', '/v1/invites/check', { body });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+  });
+
+  it('refuses a body that is not JSON with 415 and an oversized one with 413', async () => {
+    const { secret } = await invite();
+    const form = await fx.send(undefined, 'POST', '/v1/invites/check', { body: JSON.stringify({ invite: secret }), contentType: 'text/plain' });
+    expect(form.status).toBe(415);
+    const big = await fx.send(undefined, 'POST', '/v1/invites/check', { body: JSON.stringify({ invite: secret, pad: 'x'.repeat(9000) }) });
+    expect(big.status).toBe(413);
+  });
+
+  it('is limited by address like other unauthenticated routes (429 with Retry-After)', async () => {
+    const { secret } = await invite();
+    fx.app = createApp({ store: fx.store, blobs: fx.blobs, now: () => fx.now, rateLimit: { capacity: 3, refillPerSecond: 1 } });
+    for (let i = 0; i < 3; i++) expect((await check(toBase64url(randomBytes(32)))).status).toBe(404);
+    const limited = await check(secret);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    fx.now += 1000;
+    expect((await check(secret)).status).toBe(200);
   });
 });

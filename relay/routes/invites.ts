@@ -5,31 +5,45 @@
  *
  *   POST /v1/invites  { inviteHash }  -> 201 { expiresAt }   (therapist accounts only: else 403;
  *                                        a hash stored already, by anyone: 409, nothing changes)
+ *   POST /v1/invites/check  { invite } -> 200 { valid: true, expiresAt }   (issue 9 item 11)
+ *                                        unknown, used or expired: 404, one answer for all three
+ *
+ * The check lets a client opening a link learn at once that it is used or expired, instead of
+ * at the end of joining. It takes the secret (as registration does), never the hash, so only
+ * the link's holder can ask; a guess is a 256-bit guess, and each costs the asking address a
+ * token (the address rate limit). It is unauthenticated (the person has no account yet),
+ * consumes nothing, and answers nothing the link does not already carry (its expiry).
  * @module
  */
 import { Hono } from 'hono';
 import { fromBase64url } from '../../shared/encoding.ts';
-import { InviteJson } from '../../shared/schemas.ts';
+import { InviteCheckJson, InviteJson } from '../../shared/schemas.ts';
 import type { AppDeps } from '../app.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { LIMITS } from './_util.ts';
+import { LIMITS, sha256 } from './_util.ts';
 
 /** Seven days: long enough to pass a secret on at the next session, short enough to go stale. */
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export function inviteRoutes(deps: AppDeps): Hono<RelayEnv> {
   const now = deps.now ?? Date.now;
-  return new Hono<RelayEnv>().post('/v1/invites', bodyLimit(LIMITS.small), jsonBody(InviteJson), requireAuth(deps), async (c) => {
-    const account = c.get('account');
-    if (account.kind !== 'therapist') throw new RelayError('forbidden', 'Only therapist accounts may invite');
-    const t = now();
-    const expiresAt = t + INVITE_TTL_MS;
-    const result = await deps.store.addInvite(fromBase64url(c.get('json').inviteHash), account.signingKey, t, expiresAt);
-    if (result === 'exists') throw new RelayError('conflict', 'Invite exists');
-    return c.json({ expiresAt }, 201);
-  });
+  return new Hono<RelayEnv>()
+    .post('/v1/invites', bodyLimit(LIMITS.small), jsonBody(InviteJson), requireAuth(deps), async (c) => {
+      const account = c.get('account');
+      if (account.kind !== 'therapist') throw new RelayError('forbidden', 'Only therapist accounts may invite');
+      const t = now();
+      const expiresAt = t + INVITE_TTL_MS;
+      const result = await deps.store.addInvite(fromBase64url(c.get('json').inviteHash), account.signingKey, t, expiresAt);
+      if (result === 'exists') throw new RelayError('conflict', 'Invite exists');
+      return c.json({ expiresAt }, 201);
+    })
+    .post('/v1/invites/check', bodyLimit(LIMITS.small), jsonBody(InviteCheckJson), async (c) => {
+      const expiresAt = await deps.store.inviteExpiry(sha256(fromBase64url(c.get('json').invite)), now());
+      if (expiresAt === undefined) throw new RelayError('not_found', 'Invite unknown, used or expired');
+      return c.json({ valid: true as const, expiresAt });
+    });
 }

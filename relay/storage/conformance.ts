@@ -234,6 +234,23 @@ export function storeConformance(name: string, open: () => Promise<OpenedForTest
         expect(await store.getAccount(client.signingKey)).toBeUndefined();
       });
 
+      it('inviteExpiry: the expiry of an unused, unexpired invite, without consuming it; else undefined', async () => {
+        const owner = await therapist();
+        const invite = rnd(32);
+        await store.addInvite(invite, owner.signingKey, T0, T0 + DAY);
+        expect(await store.inviteExpiry(invite, T0)).toBe(T0 + DAY);
+        expect(await store.inviteExpiry(invite, T0 + DAY - 1)).toBe(T0 + DAY);
+        expect(await store.inviteExpiry(invite, T0 + DAY)).toBeUndefined();
+        expect(await store.inviteExpiry(rnd(32), T0)).toBeUndefined();
+        // Asking changed nothing: the invite still registers once, and is then used.
+        expect(await store.registerClient(newAccount('client'), invite, T0)).toBe('created');
+        expect(await store.inviteExpiry(invite, T0)).toBeUndefined();
+        // A registration code is not an invite.
+        const code = rnd(32);
+        await store.addRegistrationCode(code, T0, T0 + DAY);
+        expect(await store.inviteExpiry(code, T0)).toBeUndefined();
+      });
+
       it('addInvite answers exists for a hash stored already (by any therapist) and keeps the first row', async () => {
         const owner = await therapist();
         const other = await therapist();

@@ -155,6 +155,11 @@ export interface Store {
    * hash is stored already (by any therapist, used or not, until `sweep`): nothing changes.
    */
   addInvite(inviteHash: Uint8Array, therapistKey: Uint8Array, createdAt: number, expiresAt: number): Promise<'created' | 'exists'>;
+  /**
+   * When the invite is unused and unexpired at `now`: its expiry; otherwise (unknown, used or
+   * expired, one answer) undefined. Reads only: the invite stays as it was.
+   */
+  inviteExpiry(inviteHash: Uint8Array, now: number): Promise<number | undefined>;
   /** Create a client account, consuming the invite in the same transaction (same rules as above). */
   registerClient(account: Account, inviteHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'invite_invalid'>;
   getAccount(signingKey: Uint8Array): Promise<Account | undefined>;

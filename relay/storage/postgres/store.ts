@@ -172,6 +172,15 @@ export class PostgresStore implements Store {
     return inserted.rowCount === 1 ? 'created' : 'exists';
   }
 
+  async inviteExpiry(inviteHash: Uint8Array, now: number): Promise<number | undefined> {
+    const r = await this.pool.query<{ expires_at: string }>(
+      'SELECT expires_at FROM invites WHERE invite_hash = $1 AND used_at IS NULL AND expires_at > $2',
+      [param(inviteHash, 'inviteHash'), time(now, 'now')],
+    );
+    const row = r.rows[0];
+    return row === undefined ? undefined : int(row.expires_at);
+  }
+
   async registerClient(account: Account, inviteHash: Uint8Array, now: number): Promise<'created' | 'exists' | 'invite_invalid'> {
     const invite = param(inviteHash, 'inviteHash');
     time(now, 'now');

@@ -150,6 +150,7 @@ function prepare(db: SqliteDatabase) {
        ON CONFLICT (invite_hash) DO NOTHING`,
     ),
     useInvite: db.prepare('UPDATE invites SET used_at = ? WHERE invite_hash = ? AND used_at IS NULL AND expires_at > ?'),
+    inviteExpiry: db.prepare('SELECT expires_at FROM invites WHERE invite_hash = ? AND used_at IS NULL AND expires_at > ?').pluck(),
     accountExists: db.prepare('SELECT 1 FROM accounts WHERE signing_key = ?').pluck(),
     insertAccount: db.prepare(
       'INSERT INTO accounts (signing_key, agreement_key, identity, kind, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -328,6 +329,11 @@ export class SqliteStore implements Store {
       time(expiresAt, 'expiresAt'),
     );
     return r.changes === 1 ? 'created' : 'exists';
+  }
+
+  async inviteExpiry(inviteHash: Uint8Array, now: number): Promise<number | undefined> {
+    const r = this.#stmts.inviteExpiry.get(bytes(inviteHash, 'inviteHash'), time(now, 'now')) as number | bigint | undefined;
+    return r === undefined ? undefined : Number(r);
   }
 
   async registerClient(account: Account, inviteHash: Uint8Array, now: number) {
