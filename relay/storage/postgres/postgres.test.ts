@@ -86,6 +86,21 @@ const wipe = async (schema: string): Promise<void> => {
   }
 };
 
+/** Every row of every table in `schema` but schema_version, as arrays (BYTEA as Uint8Array). */
+const tableRows = async (schema: string): Promise<Record<string, unknown[][]>> => {
+  const { rows } = await admin.query<{ t: string }>(
+    `SELECT table_name AS t FROM information_schema.tables
+      WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'schema_version' ORDER BY 1`,
+    [schema],
+  );
+  const out: Record<string, unknown[][]> = {};
+  for (const { t } of rows) {
+    const result = await admin.query({ text: `SELECT * FROM ${schema}.${pg.escapeIdentifier(t)}`, rowMode: 'array' });
+    out[t] = (result.rows as unknown[][]).map((row) => row.map((v) => (Buffer.isBuffer(v) ? new Uint8Array(v) : v)));
+  }
+  return out;
+};
+
 /** Migrated schemas whose tables are empty again, for the next conformance test. */
 const emptySchemas: { schema: string; url: string }[] = [];
 
@@ -95,6 +110,7 @@ storeConformance('postgres', async () => {
   return {
     store,
     blobs,
+    tables: () => tableRows(slot.schema),
     cleanup: async () => {
       await store.close();
       await wipe(slot.schema);

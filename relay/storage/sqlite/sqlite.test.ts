@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfidantError } from '../../../shared/index.ts';
 import { storeConformance } from '../conformance.ts';
@@ -20,12 +21,29 @@ const T0 = 1_750_000_000_000;
 const DAY = 86_400_000;
 const rnd = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(randomBytes(n));
 
+/** Every row of every table in the file, through a read-only connection of its own (BLOBs as Uint8Array). */
+function tableRows(file: string): Record<string, unknown[][]> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+    const out: Record<string, unknown[][]> = {};
+    for (const name of names) {
+      const rows = db.prepare(`SELECT * FROM "${name}"`).raw().all() as unknown[][];
+      out[name] = rows.map((row) => row.map((v) => (Buffer.isBuffer(v) ? new Uint8Array(v) : v)));
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
 storeConformance('sqlite', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'confidant-sqlite-'));
   const { store, blobs } = await openStore({ dataDir });
   return {
     store,
     blobs,
+    tables: async () => tableRows(join(dataDir, SQLITE_FILE)),
     async cleanup() {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });
