@@ -97,7 +97,7 @@ function expectSameBytes(got: Uint8Array, want: Uint8Array): void {
 
 /** Names of the tables that hold `needle` in some byte column (as the whole value or inside it). */
 function tablesHolding(tables: Record<string, readonly (readonly unknown[])[]>, needle: Uint8Array): string[] {
-  const hit = (v: unknown): boolean => v instanceof Uint8Array && Buffer.from(v.buffer, v.byteOffset, v.byteLength).includes(needle);
+  const hit = (v: unknown): boolean => v instanceof Uint8Array && Buffer.from(v.buffer, v.byteOffset, v.byteLength).includes(Buffer.from(needle));
   return Object.entries(tables)
     .filter(([, rows]) => rows.some((row) => row.some(hit)))
     .map(([name]) => name)
