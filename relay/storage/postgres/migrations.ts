@@ -238,17 +238,17 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: 'prompt vacuum of the ciphertext tables',
     sql: `
-      -- Issue 9 item 3: deleted envelopes and blob chunks stay in the table files as dead rows
-      -- until VACUUM frees their space for reuse. The default (20% of the table must be dead)
-      -- lets a large table keep them for a long time; here autovacuum visits a table once 50
-      -- rows are dead, whatever its size (checked every autovacuum_naptime, 1 min by default).
-      -- The TOAST tables (where envelopes over ~2 kB and every chunk live) get the same.
-      ALTER TABLE messages SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 50,
-        toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 50);
-      ALTER TABLE blob_chunks SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 50,
-        toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 50);
-      ALTER TABLE blob_data SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 50);
-      ALTER TABLE acked_messages SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 50);
+      -- Issue 9 item 3 (docs/OPERATING.md "What deleted data leaves behind"): a deleted envelope
+      -- or blob chunk stays in the table's file as a dead row until VACUUM frees its space. The
+      -- default waits until 20% of a table is dead, which on a large table can be weeks; here
+      -- autovacuum visits a table at its next round (autovacuum_naptime, 1 min by default) after
+      -- any row died. The TOAST tables (envelopes over ~2 kB and every chunk live there) as well.
+      ALTER TABLE messages SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0,
+        toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 0);
+      ALTER TABLE blob_chunks SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0,
+        toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 0);
+      ALTER TABLE blob_data SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0);
+      ALTER TABLE acked_messages SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0);
     `,
   },
 ];
