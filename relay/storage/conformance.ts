@@ -6,7 +6,9 @@
  * It covers every Store and BlobStore method, the expected refusals (used, expired and unknown
  * codes and invites, an existing account, a replayed nonce, a revoked or misdirected capability,
  * quota by count and by bytes, duplicate versus conflicting sends, someone else's ack, an
- * oversize blob) and that each refusal leaves every row as it was. Time is always the `now` the
+ * oversize blob) and that each refusal leaves every row as it was. Through the adapter's
+ * `tables()` it also checks what is at rest: an acknowledged message's tombstone holds no id,
+ * limit rows hold no account key, blob rows hold no uploader key (issue 9, items 2 and 8). Time is always the `now` the
  * test passes: nothing here reads the clock or asserts durations.
  * @module
  */
