@@ -6,7 +6,9 @@
  * What is stored is only what DESIGN.md trust boundary 1 allows: public keys, opaque
  * ciphertext, random ids, hashes of bearer secrets (registration codes, invites, delivery
  * capabilities; never the secrets themselves), timestamps, sizes and expiries. No names, no
- * plaintext, no sender identity for a message.
+ * plaintext, no sender identity for a message. Where a limit or check needs to recognise a
+ * pair it no longer keeps (an acknowledged message, who fetched whose prekeys, who uploaded a
+ * blob), a hash stands in for it (`_tags.ts`; docs/THREAT-MODEL.md "What the relay keeps").
  *
  * Conventions:
  * - Ids and keys are `Uint8Array`s of fixed length (see shared/consts.ts); times are
