@@ -1,9 +1,12 @@
 /**
  * The retention sweeper (relay issue, "Retention sweeper"): at start and then every
- * `intervalMs`, `Store.sweep` deletes what expired (messages, blob rows, nonces, registration
- * codes, invites), used codes and invites, and incomplete uploads older than
+ * `intervalMs`, `Store.sweep` deletes what expired (messages and their ack tombstones, blob rows,
+ * nonces, registration codes, invites, prekey limit windows and their secrets), used codes and invites, and incomplete uploads older than
  * `incompleteBlobMaxAgeMs`; then the returned blob ids' bytes are deleted from the BlobStore.
  *
+ * - On SQLite, `Store.sweep` ends with a WAL checkpoint (TRUNCATE): the bound on how long
+ *   deleted ciphertext stays in any file under DATA_DIR when the checkpoint after an ack was
+ *   blocked, after a kill -9 (the run at start), and for expired messages (docs/OPERATING.md).
  * - Runs never overlap: the next one is scheduled only after the previous one finished.
  * - A failing sweep (or blob delete) is logged by error name only (messages may carry paths or
  *   data) and the sweeper carries on; a blob whose delete failed has lost its row, so its bytes

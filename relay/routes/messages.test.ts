@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { openEnvelope } from '../../shared/sealed.ts';
 import { appFixture, FIXTURE_NOW, type AppFixture } from '../testing/app-fixture.ts';
@@ -125,6 +125,44 @@ describe('send, fetch, ack', () => {
     expect(((await (await fx.send(t, 'GET', `/v1/mailboxes/${box.idB64}/messages`)).json()) as Page).messages).toHaveLength(1);
     fx.now = FIXTURE_NOW + DEFAULT_MESSAGE_TTL_MS;
     expect(((await (await fx.send(t, 'GET', `/v1/mailboxes/${box.idB64}/messages`)).json()) as Page).messages).toHaveLength(0);
+  });
+});
+
+describe('a captured send replayed after the ack (issue 9 item 2)', () => {
+  it('answers 200 with the original seq: nothing stored, nothing to fetch, no live notice, no quota used', async () => {
+    await fx.close();
+    fx = await appFixture({ deps: { mailboxQuota: { maxMessages: 1, maxBytes: 1024 * 1024 } } });
+    const t = await fx.therapist();
+    const box = await mailboxWithCapability(fx, t);
+    const envelope = await seal(t, t, box.id, enc.encode('once only'));
+    const messageId = toBase64url(randomBytes(16));
+    const first = await deliver(fx, envelope, { capability: box.capability, messageId });
+    expect(first.status).toBe(201);
+    const firstBody = (await first.json()) as { seq: number };
+    const ack = await fx.send(t, 'POST', `/v1/mailboxes/${box.idB64}/ack`, { body: JSON.stringify({ messageIds: [messageId] }) });
+    expect(await ack.json()).toEqual({ deleted: 1 });
+
+    const notices: number[] = [];
+    const off = fx.store.notifier.subscribe(box.id, (seq) => notices.push(seq));
+    try {
+      const before = fx.counts();
+      fx.now += 60_000;
+      const replay = await deliver(fx, envelope, { capability: box.capability, messageId });
+      expect(replay.status).toBe(200);
+      expect(await replay.json()).toEqual(firstBody);
+      expect(fx.counts()).toEqual(before);
+      const page = (await (await fx.send(t, 'GET', `/v1/mailboxes/${box.idB64}/messages`)).json()) as Page;
+      expect(page).toEqual({ messages: [], more: false });
+
+      // A fresh send still fits the quota of 1 and is announced; the replay was not, before it.
+      const next = await deliver(fx, await seal(t, t, box.id, enc.encode('next')), { capability: box.capability });
+      expect(next.status).toBe(201);
+      const { seq } = (await next.json()) as { seq: number };
+      await vi.waitFor(() => expect(notices).toContain(seq));
+      expect(notices).toEqual([seq]);
+    } finally {
+      off();
+    }
   });
 });
 

@@ -6,7 +6,8 @@
  *
  *   POST /v1/messages   raw envelope (application/octet-stream, MIN_ENVELOPE_LEN..256 KiB)
  *        headers confidant-capability: b64(32) secret, confidant-message-id: b64(16)
- *        -> 201 { seq } stored / 200 { seq } duplicate (same id, same bytes) / 409 conflict
+ *        -> 201 { seq } stored / 200 { seq } duplicate (same id, same bytes; after an ack too,
+ *           until the original's expiry: Store.ackMessages keeps a tombstone) / 409 conflict
  *           403 capability missing, malformed, revoked or for another mailbox (one answer)
  *           429 `quota` mailbox full
  *   GET  /v1/mailboxes/:id/messages?after=<seq>&limit=<1..500>   (owner, signed)

@@ -6,7 +6,9 @@
  * It covers every Store and BlobStore method, the expected refusals (used, expired and unknown
  * codes and invites, an existing account, a replayed nonce, a revoked or misdirected capability,
  * quota by count and by bytes, duplicate versus conflicting sends, someone else's ack, an
- * oversize blob) and that each refusal leaves every row as it was. Time is always the `now` the
+ * oversize blob) and that each refusal leaves every row as it was. Through the adapter's
+ * `tables()` it also checks what is at rest: an acknowledged message's tombstone holds no id,
+ * limit rows hold no account key, blob rows hold no uploader key (issue 9, items 2 and 8). Time is always the `now` the
  * test passes: nothing here reads the clock or asserts durations.
  * @module
  */
@@ -21,6 +23,12 @@ export interface OpenedForTest {
   readonly blobs: BlobStore;
   /** Releases everything; must cope with a store the test closed already. */
   cleanup(): Promise<void>;
+  /**
+   * Every row of every table the store keeps, read outside the Store interface (the schema's
+   * bookkeeping table excepted): lets the suite check what is at rest, not only what the
+   * interface hands out. Byte columns come back as Uint8Array.
+   */
+  tables(): Promise<Record<string, readonly (readonly unknown[])[]>>;
 }
 
 /** A fixed "now" far from 0 so that `now - x` stays positive. */
@@ -89,15 +97,25 @@ function expectSameBytes(got: Uint8Array, want: Uint8Array): void {
   expect(Buffer.compare(got, want), 'bytes differ').toBe(0);
 }
 
+/** Names of the tables that hold `needle` in some byte column (as the whole value or inside it). */
+function tablesHolding(tables: Record<string, readonly (readonly unknown[])[]>, needle: Uint8Array): string[] {
+  const hit = (v: unknown): boolean => v instanceof Uint8Array && Buffer.from(v.buffer, v.byteOffset, v.byteLength).includes(Buffer.from(needle));
+  return Object.entries(tables)
+    .filter(([, rows]) => rows.some((row) => row.some(hit)))
+    .map(([name]) => name)
+    .sort();
+}
+
 /** Registers the conformance suite for one adapter. `open` is called before every test. */
 export function storeConformance(name: string, open: () => Promise<OpenedForTest>): void {
   describe(`Store conformance: ${name}`, () => {
     let store: Store;
     let blobs: BlobStore;
     let cleanup: () => Promise<void>;
+    let tables: () => Promise<Record<string, readonly (readonly unknown[])[]>>;
 
     beforeEach(async () => {
-      ({ store, blobs, cleanup } = await open());
+      ({ store, blobs, cleanup, tables } = await open());
     });
     afterEach(async () => {
       await cleanup();
@@ -500,6 +518,25 @@ export function storeConformance(name: string, open: () => Promise<OpenedForTest
         expect((await store.takeBundle(target.signingKey, limit(a, T0 + DAY, 1)))?.oneTimePreKey?.id).toBe(2);
         expect((await store.takeBundle(target.signingKey, limit(a, T0 + DAY, 1)))?.oneTimePreKey).toBeUndefined();
       });
+
+      it('keeps neither the requester nor the target at rest for the limit, only a keyed hash whose key goes within two windows', async () => {
+        const target = await therapist();
+        await withPreKeys(target, [1, 2, 3]);
+        const requester = await therapist();
+        const ownRows = ['accounts', 'kem_prekeys', 'one_time_prekeys', 'signed_prekeys'];
+        expect((await store.takeBundle(target.signingKey, limit(requester.signingKey, T0, 1)))?.oneTimePreKey?.id).toBe(1);
+        const during = await tables();
+        expect(tablesHolding(during, requester.signingKey)).toEqual(['accounts']);
+        expect(tablesHolding(during, target.signingKey)).toEqual(ownRows);
+        // The limit still holds from the hash alone.
+        expect((await store.takeBundle(target.signingKey, limit(requester.signingKey, T0 + 1, 1)))?.oneTimePreKey).toBeUndefined();
+        // Two windows on, nothing of the limit is left: no row, no key that could link one.
+        await store.sweep(T0 + 2 * DAY);
+        const later = await tables();
+        const limitTables = Object.keys(later).filter((t) => t.startsWith('prekey_grant'));
+        expect(limitTables.length).toBeGreaterThan(0);
+        for (const t of limitTables) expect(later[t], t).toEqual([]);
+      });
     });
 
     describe('mailboxes and capabilities', () => {
@@ -721,6 +758,76 @@ export function storeConformance(name: string, open: () => Promise<OpenedForTest
       });
     });
 
+    describe('acknowledged messages (tombstones)', () => {
+      it('answers a resend after the ack as duplicate with the original seq: nothing stored, nothing counted against the quota', async () => {
+        const { mailboxId } = await mailbox();
+        const quota = { maxMessages: 1, maxBytes: 1 << 20 };
+        const m = message(mailboxId);
+        const first = (await store.putMessage(m, quota)) as { status: 'stored'; seq: number };
+        expect(first.status).toBe('stored');
+        expect(await store.ackMessages(mailboxId, [m.messageId])).toBe(1);
+        // A captured send replayed later, with the relay's new timestamps.
+        const replay = { ...m, envelope: m.envelope.slice(), receivedAt: T0 + DAY, expiresAt: T0 + 31 * DAY };
+        expect(await store.putMessage(replay, quota)).toEqual({ status: 'duplicate', seq: first.seq });
+        expect(await store.putMessage(replay, quota)).toEqual({ status: 'duplicate', seq: first.seq });
+        expect(await store.listMessages(mailboxId, { after: 0, limit: 10, now: T0 + DAY })).toEqual([]);
+        // The quota of 1 is free: the replays took nothing.
+        expect((await store.putMessage(message(mailboxId, { receivedAt: T0 + DAY }), quota)).status).toBe('stored');
+        // A second ack of the same id finds nothing to delete.
+        expect(await store.ackMessages(mailboxId, [m.messageId])).toBe(0);
+      });
+
+      it('refuses the acknowledged id with other bytes as conflict, storing nothing', async () => {
+        const { mailboxId } = await mailbox();
+        const m = message(mailboxId);
+        await store.putMessage(m, ROOMY);
+        await store.ackMessages(mailboxId, [m.messageId]);
+        const changed = m.envelope.slice();
+        changed[100]! ^= 1;
+        expect(await store.putMessage({ ...m, envelope: changed }, ROOMY)).toEqual({ status: 'conflict' });
+        expect(await store.listMessages(mailboxId, { after: 0, limit: 10, now: T0 })).toEqual([]);
+      });
+
+      it('keeps the tombstone until the original expiry and sweeps it then, with the messages', async () => {
+        const { mailboxId } = await mailbox();
+        const m = message(mailboxId, { expiresAt: T0 + DAY });
+        const first = (await store.putMessage(m, ROOMY)) as { seq: number };
+        await store.ackMessages(mailboxId, [m.messageId]);
+        await store.sweep(T0 + DAY - 1);
+        expect(await store.putMessage({ ...m, receivedAt: T0 + DAY - 1, expiresAt: T0 + 31 * DAY }, ROOMY)).toEqual({
+          status: 'duplicate',
+          seq: first.seq,
+        });
+        await store.sweep(T0 + DAY);
+        const after = await store.putMessage({ ...m, receivedAt: T0 + DAY, expiresAt: T0 + 31 * DAY }, ROOMY);
+        expect(after.status).toBe('stored');
+      });
+
+      it('tombstones only what the ack deleted: an unknown id, or an id acked through another mailbox, stays free', async () => {
+        const victim = await mailbox();
+        const other = await mailbox();
+        const m = message(victim.mailboxId);
+        await store.putMessage(m, ROOMY);
+        const unknown = rnd(16);
+        expect(await store.ackMessages(other.mailboxId, [m.messageId, unknown])).toBe(0);
+        expect((await store.putMessage(message(other.mailboxId, { messageId: m.messageId }), ROOMY)).status).toBe('stored');
+        expect((await store.putMessage(message(victim.mailboxId, { messageId: unknown }), ROOMY)).status).toBe('stored');
+        expect(await store.listMessages(victim.mailboxId, { after: 0, limit: 10, now: T0 })).toHaveLength(2);
+      });
+
+      it('a tombstone holds neither the message id, the mailbox id nor any envelope bytes', async () => {
+        const { mailboxId } = await mailbox();
+        const m = message(mailboxId);
+        await store.putMessage(m, ROOMY);
+        expect(tablesHolding(await tables(), m.messageId)).toEqual(['messages']);
+        await store.ackMessages(mailboxId, [m.messageId]);
+        const after = await tables();
+        expect(tablesHolding(after, m.messageId)).toEqual([]);
+        expect(tablesHolding(after, mailboxId)).toEqual(['mailboxes']);
+        expect(tablesHolding(after, m.envelope.subarray(0, 32))).toEqual([]);
+      });
+    });
+
     describe('notifier', () => {
       it('delivers a publish to the mailbox subscribers only, and not after unsubscribe', async () => {
         const { mailboxId } = await mailbox();
@@ -763,13 +870,28 @@ export function storeConformance(name: string, open: () => Promise<OpenedForTest
         const blobId = rnd(BLOB_ID_LEN);
         const info = { blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + DAY };
         expect(await store.createBlob(info)).toBe('created');
-        expect(await store.getBlob(blobId)).toEqual({ blobId, owner: owner.signingKey, size: 0, complete: false, createdAt: T0, expiresAt: T0 + DAY });
+        expect(await store.getBlob(blobId)).toEqual({ blobId, size: 0, complete: false, createdAt: T0, expiresAt: T0 + DAY });
         expect(await store.createBlob({ ...info, expiresAt: T0 + 2 * DAY })).toBe('exists');
         expect(await store.completeBlob(blobId, 12345)).toBe(true);
-        expect(await store.getBlob(blobId)).toEqual({ blobId, owner: owner.signingKey, size: 12345, complete: true, createdAt: T0, expiresAt: T0 + DAY });
-        await store.deleteBlob(blobId);
+        expect(await store.getBlob(blobId)).toEqual({ blobId, size: 12345, complete: true, createdAt: T0, expiresAt: T0 + DAY });
+        expect(await store.deleteBlob(blobId)).toBe(true);
         expect(await store.getBlob(blobId)).toBeUndefined();
-        await store.deleteBlob(blobId); // absent: harmless
+        expect(await store.deleteBlob(blobId)).toBe(false); // absent: harmless
+      });
+
+      it('deletes a blob row for its uploader only, and keeps no account key in blob rows', async () => {
+        const owner = await therapist();
+        const other = await therapist();
+        const blobId = rnd(BLOB_ID_LEN);
+        expect(await store.createBlob({ blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + DAY })).toBe('created');
+        expect(await store.completeBlob(blobId, 10)).toBe(true);
+        expect(tablesHolding(await tables(), owner.signingKey)).toEqual(['accounts']);
+        expect(await store.deleteBlob(blobId, other.signingKey)).toBe(false);
+        expect(await store.deleteBlob(blobId, rnd(32))).toBe(false);
+        expect(await store.getBlob(blobId)).toMatchObject({ complete: true, size: 10 });
+        expect(await store.deleteBlob(blobId, owner.signingKey)).toBe(true);
+        expect(await store.getBlob(blobId)).toBeUndefined();
+        expect(await store.deleteBlob(blobId, owner.signingKey)).toBe(false);
       });
 
       it('reports that a vanished row cannot be completed', async () => {

@@ -6,7 +6,9 @@
  * What is stored is only what DESIGN.md trust boundary 1 allows: public keys, opaque
  * ciphertext, random ids, hashes of bearer secrets (registration codes, invites, delivery
  * capabilities; never the secrets themselves), timestamps, sizes and expiries. No names, no
- * plaintext, no sender identity for a message.
+ * plaintext, no sender identity for a message. Where a limit or check needs to recognise a
+ * pair it no longer keeps (an acknowledged message, who fetched whose prekeys, who uploaded a
+ * blob), a hash stands in for it (`_tags.ts`; docs/THREAT-MODEL.md "What the relay keeps").
  *
  * Conventions:
  * - Ids and keys are `Uint8Array`s of fixed length (see shared/consts.ts); times are
@@ -62,6 +64,10 @@ export interface BundleRow {
  * one account cannot drain another's: at most `max` per window per (requester, target). A
  * window starts with the first key handed out to the pair and lasts `windowMs`; over the cap
  * the bundle comes without a one-time prekey (PQXDH works without one) and nothing is consumed.
+ *
+ * At rest the pair is kept only as an HMAC under a random secret of the window's epoch
+ * (`_tags.ts` grantPairTag): neither key is stored, and the secret is swept two windows after
+ * its epoch began, after which no row, nor any copy of one, names a pair.
  */
 export interface OneTimePreKeyLimit {
   /** Signing key of the account fetching the bundle. */
@@ -101,8 +107,6 @@ export interface MailboxQuota {
 
 export interface BlobInfo {
   readonly blobId: Uint8Array;
-  /** Signing key of the account that uploaded it (the only one who may delete it). */
-  readonly owner: Uint8Array;
   readonly size: number;
   /** True once the upload finished; incomplete blobs are never served. */
   readonly complete: boolean;
@@ -203,8 +207,11 @@ export interface Store {
   /**
    * Store one envelope. The (mailbox, messageId) check comes first: a retry of a stored message
    * is `duplicate` even when the mailbox is full. Only the envelope bytes are compared (a retry
-   * carries new timestamps). Quota counts the mailbox's messages unexpired at `receivedAt` and
-   * refuses when one more would exceed `maxMessages` or the bytes would exceed `maxBytes`.
+   * carries new timestamps). A message acknowledged already answers the same way until the
+   * original's expiry (its tombstone, see `ackMessages`): the same bytes are `duplicate` with the
+   * original seq, other bytes `conflict`, and nothing is stored or counted. Quota counts the
+   * mailbox's messages unexpired at `receivedAt` and refuses when one more would exceed
+   * `maxMessages` or the bytes would exceed `maxBytes`.
    */
   putMessage(
     message: Omit<StoredMessage, 'seq'>,
@@ -212,22 +219,40 @@ export interface Store {
   ): Promise<PutMessageResult>;
   /** Oldest first, `seq > after`, unexpired at `now`, at most `limit`. */
   listMessages(mailboxId: Uint8Array, options: { after: number; limit: number; now: number }): Promise<StoredMessage[]>;
-  /** Delete acknowledged messages of this mailbox; returns how many existed. */
+  /**
+   * Delete acknowledged messages of this mailbox; returns how many existed. Each deleted message
+   * leaves a tombstone until its own expiry, so a captured send replayed later is answered as
+   * the duplicate it is and never stored again. A tombstone holds SHA-256(label || mailbox ||
+   * message id), a labelled SHA-256 of the envelope, the seq and the expiry: no id, no bytes.
+   * Ids that matched nothing leave nothing.
+   */
   ackMessages(mailboxId: Uint8Array, messageIds: readonly Uint8Array[]): Promise<number>;
 
   // Blob metadata (the bytes live in a BlobStore).
+  /**
+   * `owner` (the uploader's signing key) is kept only as SHA-256(label || blobId || owner)
+   * (`_tags.ts` blobOwnerTag): enough for `deleteBlob` to check the uploader, no account column.
+   */
   createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { owner: Uint8Array }): Promise<'created' | 'exists'>;
   /** Mark the upload finished. False when the row is gone (deleted or swept meanwhile): delete the bytes. */
   completeBlob(blobId: Uint8Array, size: number): Promise<boolean>;
   getBlob(blobId: Uint8Array): Promise<BlobInfo | undefined>;
-  deleteBlob(blobId: Uint8Array): Promise<void>;
+  /**
+   * Delete the row; with `owner`, only when that key uploaded it. True when a row was deleted
+   * (false: absent, or another account's, one answer).
+   */
+  deleteBlob(blobId: Uint8Array, owner?: Uint8Array): Promise<boolean>;
 
   /**
-   * Delete everything expired at `now` (messages, blob rows, nonces, codes, invites, prekey
-   * limit windows), used codes and invites, and incomplete blob rows created before
-   * `incompleteBlobsBefore` (abandoned uploads). Returns the deleted blob ids so the caller
-   * removes their bytes. Ended prekey limit windows are not counted in the result (a row holds
-   * two keys and a count, nothing a client sent).
+   * Delete everything expired at `now` (messages and their ack tombstones, blob rows, nonces,
+   * codes, invites, prekey limit windows and their secrets), used codes and invites, and
+   * incomplete blob rows created before `incompleteBlobsBefore` (abandoned uploads). Returns
+   * the deleted blob ids so the caller removes their bytes. Tombstones and limit windows are not
+   * counted in the result (hashes and counts, nothing a client sent).
+   *
+   * SQLite also checkpoints its WAL into the database file and truncates it here (as after an
+   * ack), so deleted ciphertext leaves every file under DATA_DIR by the end of a sweep even when
+   * the checkpoint after the ack could not run (docs/OPERATING.md, "What deleted data leaves").
    */
   sweep(
     now: number,

@@ -169,6 +169,88 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX prekey_grants_expiry ON prekey_grants (expires_at);
     `,
   },
+  {
+    version: 3,
+    name: 'tombstones of acknowledged messages',
+    sql: `
+      -- Issue 9 item 2 (Store.ackMessages): a captured send replayed after the ack is answered as
+      -- a duplicate until the original's expiry, then swept. tag = SHA-256(label || mailbox id ||
+      -- message id), envelope_hash = labelled SHA-256 of the envelope (a resend or a conflict):
+      -- neither id nor any envelope byte is kept.
+      CREATE TABLE acked_messages (
+        tag            BYTEA PRIMARY KEY,
+        seq            BIGINT NOT NULL,
+        envelope_hash  BYTEA NOT NULL,
+        expires_at     BIGINT NOT NULL
+      );
+      CREATE INDEX acked_messages_expiry ON acked_messages (expires_at);
+    `,
+  },
+  {
+    version: 4,
+    name: 'no account keys in prekey limit and blob rows',
+    sql: `
+      -- Issue 9 item 8: no social graph at rest. A limit row is keyed by an HMAC of (requester,
+      -- target) under a random secret per window epoch (relay/storage/_tags.ts), swept two windows
+      -- on. The old rows named both accounts: dropped, not converted (the worst this does is let a
+      -- requester have up to the cap once more, on the day of the upgrade). DROP TABLE, not
+      -- DELETE: the table's files are unlinked at commit instead of keeping dead rows.
+      DROP TABLE prekey_grants;
+      CREATE TABLE prekey_grants (
+        pair        BYTEA PRIMARY KEY,
+        granted     BIGINT NOT NULL,
+        expires_at  BIGINT NOT NULL
+      );
+      CREATE INDEX prekey_grants_expiry ON prekey_grants (expires_at);
+      CREATE TABLE prekey_grant_keys (
+        window_ms   BIGINT NOT NULL,
+        epoch       BIGINT NOT NULL,
+        secret      BYTEA NOT NULL,
+        expires_at  BIGINT NOT NULL,
+        PRIMARY KEY (window_ms, epoch)
+      );
+      CREATE INDEX prekey_grant_keys_expiry ON prekey_grant_keys (expires_at);
+
+      -- Blob rows keep SHA-256(label || len(blob id) || blob id || uploader) instead of the
+      -- uploader's key (the same bytes as _tags.ts blobOwnerTag). A new table rather than DROP
+      -- COLUMN, which would leave the keys inside every old row version on disk.
+      CREATE TABLE blobs_v4 (
+        blob_id     BYTEA PRIMARY KEY,
+        owner_tag   BYTEA NOT NULL,
+        size        BIGINT NOT NULL DEFAULT 0,
+        complete    BOOLEAN NOT NULL DEFAULT false,
+        created_at  BIGINT NOT NULL,
+        expires_at  BIGINT NOT NULL
+      );
+      INSERT INTO blobs_v4 (blob_id, owner_tag, size, complete, created_at, expires_at)
+        SELECT blob_id,
+               sha256(convert_to('confidant relay blob owner v1', 'UTF8') || set_byte('\\x00'::bytea, 0, length(blob_id)) || blob_id || owner),
+               size, complete, created_at, expires_at
+          FROM blobs;
+      DROP TABLE blobs;
+      ALTER TABLE blobs_v4 RENAME TO blobs;
+      ALTER INDEX blobs_v4_pkey RENAME TO blobs_pkey;
+      CREATE INDEX blobs_expiry ON blobs (expires_at);
+      CREATE INDEX blobs_incomplete ON blobs (created_at) WHERE NOT complete;
+    `,
+  },
+  {
+    version: 5,
+    name: 'prompt vacuum of the ciphertext tables',
+    sql: `
+      -- Issue 9 item 3 (docs/OPERATING.md "What deleted data leaves behind"): a deleted envelope
+      -- or blob chunk stays in the table's file as a dead row until VACUUM frees its space. The
+      -- default waits until 20% of a table is dead, which on a large table can be weeks; here
+      -- autovacuum visits a table at its next round (autovacuum_naptime, 1 min by default) after
+      -- any row died. The TOAST tables (envelopes over ~2 kB and every chunk live there) as well.
+      ALTER TABLE messages SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0,
+        toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 0);
+      ALTER TABLE blob_chunks SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0,
+        toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 0);
+      ALTER TABLE blob_data SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0);
+      ALTER TABLE acked_messages SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0);
+    `,
+  },
 ];
 
 /** Highest version this build knows. */

@@ -14,7 +14,7 @@ import { ConfidantError } from '../../../shared/index.ts';
 import { startPostgresCluster, type PostgresCluster } from '../../testing/postgres-cluster.ts';
 import { storeConformance } from '../conformance.ts';
 import { BLOB_ID_LEN, type Account } from '../types.ts';
-import { BLOB_CHUNK_SIZE, LATEST_VERSION, migrate, openPostgresStore, type PostgresStores } from './index.ts';
+import { BLOB_CHUNK_SIZE, LATEST_VERSION, MIGRATIONS, migrate, openPostgresStore, type PostgresStores } from './index.ts';
 import { LISTENER_APPLICATION_NAME } from './notifier.ts';
 
 const T0 = 1_750_000_000_000;
@@ -86,6 +86,21 @@ const wipe = async (schema: string): Promise<void> => {
   }
 };
 
+/** Every row of every table in `schema` but schema_version, as arrays (BYTEA as Uint8Array). */
+const tableRows = async (schema: string): Promise<Record<string, unknown[][]>> => {
+  const { rows } = await admin.query<{ t: string }>(
+    `SELECT table_name AS t FROM information_schema.tables
+      WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'schema_version' ORDER BY 1`,
+    [schema],
+  );
+  const out: Record<string, unknown[][]> = {};
+  for (const { t } of rows) {
+    const result = await admin.query({ text: `SELECT * FROM ${schema}.${pg.escapeIdentifier(t)}`, rowMode: 'array' });
+    out[t] = (result.rows as unknown[][]).map((row) => row.map((v) => (Buffer.isBuffer(v) ? new Uint8Array(v) : v)));
+  }
+  return out;
+};
+
 /** Migrated schemas whose tables are empty again, for the next conformance test. */
 const emptySchemas: { schema: string; url: string }[] = [];
 
@@ -95,6 +110,7 @@ storeConformance('postgres', async () => {
   return {
     store,
     blobs,
+    tables: () => tableRows(slot.schema),
     cleanup: async () => {
       await store.close();
       await wipe(slot.schema);
@@ -158,6 +174,58 @@ describe('postgres migrations', () => {
       await expect(store.migrate()).rejects.toThrow(/newer than this relay/);
       await expect(openPostgresStore(url)).rejects.toThrow(/newer than this relay/);
       expect(await store.ping()).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('v4 converts a v2 schema: blob rows keep the same hash the store computes, limit rows naming two accounts are dropped', async () => {
+    const { schema, url } = await newSchema();
+    const owner = rnd(32);
+    const requester = rnd(32);
+    const blobId = rnd(BLOB_ID_LEN);
+    await withClient(url, async (c) => {
+      await c.query('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      for (const m of MIGRATIONS.slice(0, 2)) {
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_version VALUES ($1, $2, 0)', [m.version, m.name]);
+      }
+      await c.query("INSERT INTO accounts VALUES ($1, $2, $3, 'therapist', $4)", [owner, rnd(32), rnd(129), T0]);
+      await c.query('INSERT INTO blobs (blob_id, owner, size, complete, created_at, expires_at) VALUES ($1, $2, 7, true, $3, $4)', [blobId, owner, T0, T0 + DAY]);
+      await c.query('INSERT INTO prekey_grants VALUES ($1, $2, 1, $3)', [requester, owner, T0 + DAY]);
+    });
+    const { store } = await openPostgresStore(url);
+    try {
+      const rows = await tableRows(schema);
+      expect(rows['prekey_grants']).toEqual([]);
+      const hold = (table: unknown[][], key: Uint8Array) => table.some((row) => row.some((v) => v instanceof Uint8Array && Buffer.from(v).includes(Buffer.from(key))));
+      for (const [name, table] of Object.entries(rows)) {
+        expect(hold(table, requester), name).toBe(false);
+        if (name !== 'accounts') expect(hold(table, owner), name).toBe(false);
+      }
+      expect(await store.getBlob(blobId)).toEqual({ blobId, size: 7, complete: true, createdAt: T0, expiresAt: T0 + DAY });
+      expect(await store.deleteBlob(blobId, rnd(32))).toBe(false);
+      expect(await store.deleteBlob(blobId, owner)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('has autovacuum visit the message and blob tables (and their TOAST) at the next round after any row died, whatever their size', async () => {
+    const url = (await newSchema()).url;
+    const { store } = await openPostgresStore(url);
+    try {
+      const { rows } = await store.pool.query<{ relname: string; main: string[] | null; toast: string[] | null }>(
+        `SELECT c.relname, c.reloptions AS main, t.reloptions AS toast FROM pg_class c LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+          WHERE c.relnamespace = current_schema()::regnamespace AND c.relname IN ('messages', 'blob_chunks', 'blob_data', 'acked_messages')
+          ORDER BY c.relname`,
+      );
+      const want = ['autovacuum_vacuum_scale_factor=0', 'autovacuum_vacuum_threshold=0'];
+      expect(rows.map((r) => r.relname)).toEqual(['acked_messages', 'blob_chunks', 'blob_data', 'messages']);
+      for (const r of rows) expect(r.main, r.relname).toEqual(expect.arrayContaining(want));
+      for (const r of rows.filter((x) => x.relname === 'messages' || x.relname === 'blob_chunks')) {
+        expect(r.toast, r.relname).toEqual(expect.arrayContaining(want));
+      }
     } finally {
       await store.close();
     }

@@ -19,6 +19,7 @@
  *   same code wait and then fail; an unusable code rolls the account back.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type {
   Account,
@@ -37,7 +38,19 @@ import type {
 import { ConfidantError } from '../../../shared/index.ts';
 import { LOCK_ACCOUNT, LOCK_MAILBOX, Rollback, bytes, count, int, lockKey, param, time, transaction } from './_pg.ts';
 import { migrate } from './migrations.ts';
+import {
+  GRANT_SECRET_LEN,
+  LABEL_ENVELOPE,
+  ackedMessageTag,
+  blobOwnerTag,
+  grantEpoch,
+  grantPairTag,
+  grantSecretExpiry,
+} from '../_tags.ts';
 import type { PostgresNotifier } from './notifier.ts';
+
+/** The label of a tombstone's envelope hash, as bytes for SQL: sha256(label || envelope) = _tags.ts ackedEnvelopeHash. */
+const ENVELOPE_LABEL = Buffer.from(LABEL_ENVELOPE);
 
 /** How long `ping` waits for the database before answering false. */
 const PING_TIMEOUT_MS = 2_000;
@@ -67,7 +80,6 @@ interface MessageRow {
 
 interface BlobRow {
   blob_id: Buffer;
-  owner: Buffer;
   size: string;
   complete: boolean;
   created_at: string;
@@ -99,7 +111,6 @@ const toMessage = (row: MessageRow): StoredMessage => ({
 
 const toBlob = (row: BlobRow): BlobInfo => ({
   blobId: bytes(row.blob_id),
-  owner: bytes(row.owner),
   size: int(row.size),
   complete: row.complete,
   createdAt: int(row.created_at),
@@ -330,17 +341,29 @@ export class PostgresStore implements Store {
       if (!account || !signedRow || !kemRow) return undefined;
       // The requester's window for this target (the account lock above serializes every take of
       // this target, so reading then writing the row cannot race): still open, or new from now.
+      // The pair is found by its keyed hash under this epoch's secret or the previous one's
+      // (_tags.ts); a new window is keyed under this epoch's, made on first use.
       let granted = 0;
       let windowEnd = 0;
-      if (limit !== undefined) {
-        const grant = await client.query<{ granted: string; expires_at: string }>(
-          'SELECT granted, expires_at FROM prekey_grants WHERE requester = $1 AND target = $2',
-          [requester, key],
+      let pair: Buffer | undefined;
+      const epoch = limit && grantEpoch(limit.now, limit.windowMs);
+      if (limit !== undefined && epoch !== undefined) {
+        const keys = await client.query<{ epoch: string; secret: Buffer }>(
+          'SELECT epoch, secret FROM prekey_grant_keys WHERE window_ms = $1 AND epoch IN ($2, $3)',
+          [limit.windowMs, epoch, epoch - 1],
         );
+        const tags = keys.rows.map((r) => Buffer.from(grantPairTag(r.secret, requester!, key)));
+        const grant =
+          tags.length === 0
+            ? { rows: [] }
+            : await client.query<{ pair: Buffer; granted: string; expires_at: string }>(
+                'SELECT pair, granted, expires_at FROM prekey_grants WHERE pair = ANY($1::bytea[]) AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1',
+                [tags, limit.now],
+              );
         const row = grant.rows[0];
-        const open = row !== undefined && int(row.expires_at) > limit.now;
-        granted = open ? int(row.granted) : 0;
-        windowEnd = open ? int(row.expires_at) : limit.now + limit.windowMs;
+        granted = row ? int(row.granted) : 0;
+        windowEnd = row ? int(row.expires_at) : limit.now + limit.windowMs;
+        pair = row?.pair;
       }
       // SKIP LOCKED: even a fetch that got past the account lock (none does today) takes the next
       // key instead of the one another transaction is deleting.
@@ -356,11 +379,25 @@ export class PostgresStore implements Store {
               [key],
             );
       const oneTime = taken.rows[0];
-      if (oneTime !== undefined && limit !== undefined) {
+      if (oneTime !== undefined && limit !== undefined && epoch !== undefined) {
+        if (pair === undefined) {
+          // Another target's fetch may create this epoch's secret at the same moment: DO NOTHING,
+          // then read whichever committed (READ COMMITTED: the SELECT sees it).
+          await client.query(
+            `INSERT INTO prekey_grant_keys (window_ms, epoch, secret, expires_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING`,
+            [limit.windowMs, epoch, randomBytes(GRANT_SECRET_LEN), grantSecretExpiry(epoch, limit.windowMs)],
+          );
+          const secret = await client.query<{ secret: Buffer }>('SELECT secret FROM prekey_grant_keys WHERE window_ms = $1 AND epoch = $2', [
+            limit.windowMs,
+            epoch,
+          ]);
+          pair = Buffer.from(grantPairTag(secret.rows[0]!.secret, requester!, key));
+        }
         await client.query(
-          `INSERT INTO prekey_grants (requester, target, granted, expires_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (requester, target) DO UPDATE SET granted = EXCLUDED.granted, expires_at = EXCLUDED.expires_at`,
-          [requester, key, granted + 1, windowEnd],
+          `INSERT INTO prekey_grants (pair, granted, expires_at) VALUES ($1, $2, $3)
+           ON CONFLICT (pair) DO UPDATE SET granted = EXCLUDED.granted, expires_at = EXCLUDED.expires_at`,
+          [pair, granted + 1, windowEnd],
         );
       }
       return {
@@ -438,6 +475,10 @@ export class PostgresStore implements Store {
         const { rows } = await client.query<{ prior: string | null; same: boolean | null; seq: string | null }>(
           `WITH prior AS (
              SELECT seq, envelope = $3 AS same FROM messages WHERE mailbox_id = $1 AND message_id = $2
+             UNION ALL
+             -- Acknowledged already: its tombstone answers (the hash is computed only on a hit).
+             SELECT seq, envelope_hash = sha256($10::bytea || $3) AS same FROM acked_messages WHERE tag = $9
+             LIMIT 1
            ), usage AS (
              SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM messages WHERE mailbox_id = $1 AND expires_at > $4::bigint
            ), inserted AS (
@@ -447,7 +488,7 @@ export class PostgresStore implements Store {
              RETURNING seq
            )
            SELECT (SELECT seq FROM prior) AS prior, (SELECT same FROM prior) AS same, (SELECT seq FROM inserted) AS seq`,
-          [mailbox, messageId, envelope, receivedAt, expiresAt, envelope.byteLength, maxMessages, maxBytes],
+          [mailbox, messageId, envelope, receivedAt, expiresAt, envelope.byteLength, maxMessages, maxBytes, Buffer.from(ackedMessageTag(mailbox, messageId)), ENVELOPE_LABEL],
         );
         const row = rows[0]!;
         if (row.prior !== null) return row.same ? { status: 'duplicate', seq: int(row.prior) } : { status: 'conflict' };
@@ -476,21 +517,36 @@ export class PostgresStore implements Store {
     const mailbox = param(mailboxId, 'mailboxId');
     const ids = messageIds.map((id, i) => param(id, `messageIds[${i}]`));
     if (ids.length === 0) return 0;
-    const deleted = await this.pool.query('DELETE FROM messages WHERE mailbox_id = $1 AND message_id = ANY($2::bytea[])', [
-      mailbox,
-      ids,
-    ]);
-    return deleted.rowCount ?? 0;
+    // One statement: the deleted rows become tombstones (Store.ackMessages) in the same commit.
+    // The tags are computed here with the ids they belong to; the envelope hash in the database.
+    const tags = ids.map((id) => Buffer.from(ackedMessageTag(mailbox, id)));
+    const { rows } = await this.pool.query<{ n: string }>(
+      `WITH tags AS (
+         SELECT * FROM unnest($2::bytea[], $3::bytea[]) AS t (message_id, tag)
+       ), gone AS (
+         DELETE FROM messages m USING tags
+          WHERE m.mailbox_id = $1 AND m.message_id = tags.message_id
+         RETURNING tags.tag, m.seq, m.envelope, m.expires_at
+       ), kept AS (
+         INSERT INTO acked_messages (tag, seq, envelope_hash, expires_at)
+         SELECT tag, seq, sha256($4::bytea || envelope), expires_at FROM gone
+         ON CONFLICT DO NOTHING
+       )
+       SELECT count(*) AS n FROM gone`,
+      [mailbox, ids, tags, ENVELOPE_LABEL],
+    );
+    return int(rows[0]?.n ?? 0);
   }
 
   // Blob metadata.
 
   async createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { owner: Uint8Array }): Promise<'created' | 'exists'> {
+    const blobId = param(info.blobId, 'info.blobId');
     const inserted = await this.pool.query(
-      'INSERT INTO blobs (blob_id, owner, created_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      'INSERT INTO blobs (blob_id, owner_tag, created_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
       [
-        param(info.blobId, 'info.blobId'),
-        param(info.owner, 'info.owner'),
+        blobId,
+        Buffer.from(blobOwnerTag(blobId, param(info.owner, 'info.owner'))),
         time(info.createdAt, 'info.createdAt'),
         time(info.expiresAt, 'info.expiresAt'),
       ],
@@ -508,14 +564,22 @@ export class PostgresStore implements Store {
 
   async getBlob(blobId: Uint8Array): Promise<BlobInfo | undefined> {
     const { rows } = await this.pool.query<BlobRow>(
-      'SELECT blob_id, owner, size, complete, created_at, expires_at FROM blobs WHERE blob_id = $1',
+      'SELECT blob_id, size, complete, created_at, expires_at FROM blobs WHERE blob_id = $1',
       [param(blobId, 'blobId')],
     );
     return rows[0] ? toBlob(rows[0]) : undefined;
   }
 
-  async deleteBlob(blobId: Uint8Array): Promise<void> {
-    await this.pool.query('DELETE FROM blobs WHERE blob_id = $1', [param(blobId, 'blobId')]);
+  async deleteBlob(blobId: Uint8Array, owner?: Uint8Array): Promise<boolean> {
+    const id = param(blobId, 'blobId');
+    const deleted =
+      owner === undefined
+        ? await this.pool.query('DELETE FROM blobs WHERE blob_id = $1', [id])
+        : await this.pool.query('DELETE FROM blobs WHERE blob_id = $1 AND owner_tag = $2', [
+            id,
+            Buffer.from(blobOwnerTag(id, param(owner, 'owner'))),
+          ]);
+    return deleted.rowCount === 1;
   }
 
   async sweep(
@@ -531,8 +595,10 @@ export class PostgresStore implements Store {
         'DELETE FROM blobs WHERE expires_at <= $1 OR (NOT complete AND created_at < $2) RETURNING blob_id',
         [now, before],
       );
-      // Ended prekey limit windows: deleted, not counted (see Store.sweep).
+      // Ended prekey limit windows, their secrets and ack tombstones: deleted, not counted (see Store.sweep).
       await client.query('DELETE FROM prekey_grants WHERE expires_at <= $1', [now]);
+      await client.query('DELETE FROM prekey_grant_keys WHERE expires_at <= $1', [now]);
+      await client.query('DELETE FROM acked_messages WHERE expires_at <= $1', [now]);
       return {
         messages: await deleted('DELETE FROM messages WHERE expires_at <= $1'),
         blobs: blobs.rows.length,

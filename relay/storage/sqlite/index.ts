@@ -8,6 +8,7 @@
  * Does not: hold blob bytes (files.ts does), or serve several relay processes (use PostgreSQL).
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { ConfidantError } from '../../../shared/index.ts';
 import type {
   Account,
@@ -24,7 +25,16 @@ import type {
   SweepResult,
 } from '../types.ts';
 import type Database from 'better-sqlite3';
-import { openDatabase, type SqliteDatabase } from './database.ts';
+import {
+  GRANT_SECRET_LEN,
+  ackedEnvelopeHash,
+  ackedMessageTag,
+  blobOwnerTag,
+  grantEpoch,
+  grantPairTag,
+  grantSecretExpiry,
+} from '../_tags.ts';
+import { BUSY_TIMEOUT_MS, openDatabase, type SqliteDatabase } from './database.ts';
 import { applyMigrations } from './migrations.ts';
 import { InProcessNotifier } from './notifier.ts';
 
@@ -91,7 +101,6 @@ interface MessageDbRow {
 }
 interface BlobDbRow {
   blob_id: Buffer;
-  owner: Buffer;
   size: number;
   complete: 0 | 1;
   created_at: number;
@@ -120,7 +129,6 @@ const toMessage = (r: MessageDbRow): StoredMessage => ({
 });
 const toBlob = (r: BlobDbRow): BlobInfo => ({
   blobId: u8(r.blob_id),
-  owner: u8(r.owner),
   size: r.size,
   complete: r.complete === 1,
   createdAt: r.created_at,
@@ -176,10 +184,17 @@ function prepare(db: SqliteDatabase) {
       'SELECT key_id, public_key FROM one_time_prekeys WHERE signing_key = ? ORDER BY key_id LIMIT 1',
     ),
     deleteOneTime: db.prepare('DELETE FROM one_time_prekeys WHERE signing_key = ? AND key_id = ?'),
-    getGrant: db.prepare('SELECT granted, expires_at FROM prekey_grants WHERE requester = ? AND target = ?'),
+    // The open window of a pair, under this epoch's tag or the previous one's (see _tags.ts).
+    getGrant: db.prepare(
+      'SELECT pair, granted, expires_at FROM prekey_grants WHERE pair IN (?, ?) AND expires_at > ? ORDER BY expires_at DESC LIMIT 1',
+    ),
     setGrant: db.prepare(
-      `INSERT INTO prekey_grants (requester, target, granted, expires_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (requester, target) DO UPDATE SET granted = excluded.granted, expires_at = excluded.expires_at`,
+      `INSERT INTO prekey_grants (pair, granted, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (pair) DO UPDATE SET granted = excluded.granted, expires_at = excluded.expires_at`,
+    ),
+    getGrantKey: db.prepare('SELECT secret FROM prekey_grant_keys WHERE window_ms = ? AND epoch = ?').pluck(),
+    addGrantKey: db.prepare(
+      'INSERT OR IGNORE INTO prekey_grant_keys (window_ms, epoch, secret, expires_at) VALUES (?, ?, ?, ?)',
     ),
     getIdentity: db.prepare('SELECT identity FROM accounts WHERE signing_key = ?').pluck(),
     createMailbox: db.prepare('INSERT OR IGNORE INTO mailboxes (mailbox_id, owner, created_at) VALUES (?, ?, ?)'),
@@ -194,6 +209,10 @@ function prepare(db: SqliteDatabase) {
       .prepare('SELECT 1 FROM capabilities WHERE capability_hash = ? AND mailbox_id = ? AND revoked_at IS NULL')
       .pluck(),
     findMessage: db.prepare('SELECT seq, envelope FROM messages WHERE mailbox_id = ? AND message_id = ?'),
+    findTombstone: db.prepare('SELECT seq, envelope_hash FROM acked_messages WHERE tag = ?'),
+    addTombstone: db.prepare(
+      'INSERT OR IGNORE INTO acked_messages (tag, seq, envelope_hash, expires_at) VALUES (?, ?, ?, ?)',
+    ),
     // One scan gives both the quota figure (unexpired at receivedAt) and the bound (every row).
     mailboxUsage: db.prepare(
       `SELECT coalesce(sum(expires_at > ?), 0) AS n, coalesce(sum(CASE WHEN expires_at > ? THEN size ELSE 0 END), 0) AS bytes,
@@ -209,13 +228,16 @@ function prepare(db: SqliteDatabase) {
       `SELECT seq, mailbox_id, message_id, envelope, received_at, expires_at FROM messages
        WHERE mailbox_id = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
     ),
-    ackMessage: db.prepare('DELETE FROM messages WHERE mailbox_id = ? AND message_id = ?'),
+    ackMessage: db.prepare(
+      'DELETE FROM messages WHERE mailbox_id = ? AND message_id = ? RETURNING seq, envelope, expires_at',
+    ),
     createBlob: db.prepare(
-      'INSERT OR IGNORE INTO blobs (blob_id, owner, created_at, expires_at) VALUES (?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO blobs (blob_id, owner_tag, created_at, expires_at) VALUES (?, ?, ?, ?)',
     ),
     completeBlob: db.prepare('UPDATE blobs SET size = ?, complete = 1 WHERE blob_id = ?'),
-    getBlob: db.prepare('SELECT blob_id, owner, size, complete, created_at, expires_at FROM blobs WHERE blob_id = ?'),
+    getBlob: db.prepare('SELECT blob_id, size, complete, created_at, expires_at FROM blobs WHERE blob_id = ?'),
     deleteBlob: db.prepare('DELETE FROM blobs WHERE blob_id = ?'),
+    deleteOwnedBlob: db.prepare('DELETE FROM blobs WHERE blob_id = ? AND owner_tag = ?'),
     sweepMessages: db.prepare('DELETE FROM messages WHERE expires_at <= ?'),
     sweepBlobs: db
       .prepare('DELETE FROM blobs WHERE expires_at <= ? OR (complete = 0 AND created_at < ?) RETURNING blob_id')
@@ -224,6 +246,8 @@ function prepare(db: SqliteDatabase) {
     sweepCodes: db.prepare('DELETE FROM registration_codes WHERE expires_at <= ? OR used_at IS NOT NULL'),
     sweepInvites: db.prepare('DELETE FROM invites WHERE expires_at <= ? OR used_at IS NOT NULL'),
     sweepGrants: db.prepare('DELETE FROM prekey_grants WHERE expires_at <= ?'),
+    sweepGrantKeys: db.prepare('DELETE FROM prekey_grant_keys WHERE expires_at <= ?'),
+    sweepTombstones: db.prepare('DELETE FROM acked_messages WHERE expires_at <= ?'),
   };
 }
 type Statements = ReturnType<typeof prepare>;
@@ -272,7 +296,9 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    applyMigrations(this.#db);
+    // A migration that rewrote rows (v4 drops account keys from blob and limit rows) leaves the
+    // old pages in the WAL: checkpoint them away too.
+    if (applyMigrations(this.#db).length > 0) this.checkpoint();
     this.#s ??= prepare(this.#db);
   }
 
@@ -404,15 +430,15 @@ export class SqliteStore implements Store {
       const kem = s.getKem.get(signingKey) as PreKeyDbRow | undefined;
       if (identity === undefined || signed === undefined || kem === undefined) return undefined;
       // The requester's window for this target: still open, or a new one starting now.
-      const grant = limit && (s.getGrant.get(limit.requester, signingKey) as { granted: number; expires_at: number } | undefined);
-      const open = grant !== undefined && limit !== undefined && grant.expires_at > limit.now;
-      const granted = open ? grant.granted : 0;
+      const grant = limit && this.#openGrant(limit, signingKey);
+      const granted = grant?.granted ?? 0;
       const allowed = limit === undefined || granted < limit.max;
       const one = allowed ? (s.firstOneTime.get(signingKey) as Omit<PreKeyDbRow, 'signature'> | undefined) : undefined;
       if (one !== undefined) {
         s.deleteOneTime.run(signingKey, one.key_id);
         if (limit !== undefined) {
-          s.setGrant.run(limit.requester, signingKey, granted + 1, open ? grant.expires_at : limit.now + limit.windowMs);
+          const pair = grant?.pair ?? this.#newGrantPair(limit, signingKey);
+          s.setGrant.run(pair, granted + 1, grant?.expiresAt ?? limit.now + limit.windowMs);
         }
       }
       return {
@@ -423,6 +449,33 @@ export class SqliteStore implements Store {
         oneTimePreKeysLeft: s.countOneTime.get(signingKey) as number,
       };
     });
+  }
+
+  /** The pair's window open at `limit.now`, found under this epoch's secret or the previous one's. */
+  #openGrant(limit: OneTimePreKeyLimit, target: Uint8Array): { pair: Buffer; granted: number; expiresAt: number } | undefined {
+    const s = this.#stmts;
+    const epoch = grantEpoch(limit.now, limit.windowMs);
+    const tags = [epoch, epoch - 1].map((e) => {
+      const secret = s.getGrantKey.get(limit.windowMs, e) as Buffer | undefined;
+      return secret && Buffer.from(grantPairTag(secret, limit.requester, target));
+    });
+    if (tags[0] === undefined && tags[1] === undefined) return undefined;
+    const row = s.getGrant.get(tags[0] ?? tags[1], tags[1] ?? tags[0], limit.now) as
+      | { pair: Buffer; granted: number; expires_at: number }
+      | undefined;
+    return row && { pair: row.pair, granted: row.granted, expiresAt: row.expires_at };
+  }
+
+  /** The key of a new window of the pair, under this epoch's secret (made on first use). */
+  #newGrantPair(limit: OneTimePreKeyLimit, target: Uint8Array): Buffer {
+    const s = this.#stmts;
+    const epoch = grantEpoch(limit.now, limit.windowMs);
+    let secret = s.getGrantKey.get(limit.windowMs, epoch) as Buffer | undefined;
+    if (secret === undefined) {
+      secret = randomBytes(GRANT_SECRET_LEN);
+      s.addGrantKey.run(limit.windowMs, epoch, secret, grantSecretExpiry(epoch, limit.windowMs));
+    }
+    return Buffer.from(grantPairTag(secret, limit.requester, target));
   }
 
   async createMailbox(mailboxId: Uint8Array, owner: Uint8Array, now: number): Promise<'created' | 'exists'> {
@@ -471,6 +524,10 @@ export class SqliteStore implements Store {
       if (prior !== undefined) {
         return equal(prior.envelope, envelope) ? { status: 'duplicate', seq: prior.seq } : { status: 'conflict' };
       }
+      const acked = s.findTombstone.get(ackedMessageTag(mailboxId, messageId)) as { seq: number; envelope_hash: Buffer } | undefined;
+      if (acked !== undefined) {
+        return equal(acked.envelope_hash, ackedEnvelopeHash(envelope)) ? { status: 'duplicate', seq: acked.seq } : { status: 'conflict' };
+      }
       const version = s.dataVersion.get();
       if (version !== this.#dataVersion) {
         this.#usage.clear();
@@ -510,17 +567,47 @@ export class SqliteStore implements Store {
     const s = this.#stmts;
     bytes(mailboxId, 'mailboxId');
     messageIds.forEach((id, i) => bytes(id, `messageIds[${i}]`));
-    return this.#tx(() => {
-      let deleted = 0;
-      for (const id of messageIds) deleted += s.ackMessage.run(mailboxId, id).changes;
-      return deleted;
+    const deleted = this.#tx(() => {
+      let n = 0;
+      for (const id of messageIds) {
+        const gone = s.ackMessage.get(mailboxId, id) as { seq: number; envelope: Buffer; expires_at: number } | undefined;
+        if (gone === undefined) continue;
+        s.addTombstone.run(ackedMessageTag(mailboxId, id), gone.seq, ackedEnvelopeHash(gone.envelope), gone.expires_at);
+        n++;
+      }
+      return n;
     });
+    // The envelope's bytes are zeroed in the page (secure_delete), but the WAL still holds the
+    // frames that wrote them: copy the WAL into the file and truncate it now.
+    if (deleted > 0) this.checkpoint();
+    return deleted;
+  }
+
+  /**
+   * `PRAGMA wal_checkpoint(TRUNCATE)`: every WAL frame is copied into the database file and the
+   * WAL is cut to zero bytes, so bytes that deleted rows once held (zeroed in the file by
+   * secure_delete) are left in no file. Never waits: with busy_timeout 0 a checkpoint that
+   * another connection blocks (a reader's snapshot, a backup) gives up at once instead of
+   * stalling the relay, and the next ack or sweep tries again. True when it completed.
+   */
+  checkpoint(): boolean {
+    this.#db.pragma('busy_timeout = 0');
+    try {
+      const [row] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+      return row !== undefined && row.busy === 0 && row.log === 0;
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith('SQLITE_BUSY') || (e as { code?: string }).code?.startsWith('SQLITE_LOCKED')) return false;
+      throw e;
+    } finally {
+      this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   async createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { owner: Uint8Array }): Promise<'created' | 'exists'> {
+    const blobId = bytes(info.blobId, 'info.blobId');
     const r = this.#stmts.createBlob.run(
-      bytes(info.blobId, 'info.blobId'),
-      bytes(info.owner, 'info.owner'),
+      blobId,
+      Buffer.from(blobOwnerTag(blobId, bytes(info.owner, 'info.owner'))),
       time(info.createdAt, 'info.createdAt'),
       time(info.expiresAt, 'info.expiresAt'),
     );
@@ -536,8 +623,14 @@ export class SqliteStore implements Store {
     return row && toBlob(row);
   }
 
-  async deleteBlob(blobId: Uint8Array): Promise<void> {
-    this.#stmts.deleteBlob.run(bytes(blobId, 'blobId'));
+  async deleteBlob(blobId: Uint8Array, owner?: Uint8Array): Promise<boolean> {
+    const s = this.#stmts;
+    bytes(blobId, 'blobId');
+    const r =
+      owner === undefined
+        ? s.deleteBlob.run(blobId)
+        : s.deleteOwnedBlob.run(blobId, Buffer.from(blobOwnerTag(blobId, bytes(owner, 'owner'))));
+    return r.changes === 1;
   }
 
   async sweep(
@@ -548,10 +641,12 @@ export class SqliteStore implements Store {
     time(now, 'now');
     // Without the option no incomplete row is old enough: created_at < MIN_SAFE_INTEGER is never true.
     const before = time(options.incompleteBlobsBefore ?? Number.MIN_SAFE_INTEGER, 'options.incompleteBlobsBefore');
-    return this.#tx(() => {
+    const result = this.#tx(() => {
       const blobIds = (s.sweepBlobs.all(now, before) as Buffer[]).map(u8);
-      // Ended prekey limit windows: deleted, not counted (see Store.sweep).
+      // Ended prekey limit windows, their secrets and ack tombstones: deleted, not counted (see Store.sweep).
       s.sweepGrants.run(now);
+      s.sweepGrantKeys.run(now);
+      s.sweepTombstones.run(now);
       return {
         messages: s.sweepMessages.run(now).changes,
         blobs: blobIds.length,
@@ -561,6 +656,9 @@ export class SqliteStore implements Store {
         expiredBlobIds: blobIds,
       };
     });
+    // Expired ciphertext, and any acked one whose checkpoint was blocked: out of the WAL too.
+    this.checkpoint();
+    return result;
   }
 }
 

@@ -10,6 +10,7 @@
  * every table the sweeper visits.
  * @module
  */
+import { blobOwnerTag } from '../_tags.ts';
 import type { SqliteDatabase } from './database.ts';
 
 export interface Migration {
@@ -137,6 +138,63 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX prekey_grants_expiry ON prekey_grants (expires_at);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Tombstones of acknowledged messages (issue 9 item 2; Store.ackMessages): a captured send
+      -- replayed after the ack is answered as a duplicate until the original's expiry, then swept.
+      -- tag = SHA-256(label || mailbox id || message id), envelope_hash = labelled SHA-256 of the
+      -- envelope (tells a resend from a conflict): neither id nor any envelope byte is kept.
+      CREATE TABLE acked_messages (
+        tag           BLOB PRIMARY KEY,
+        seq           INTEGER NOT NULL,
+        envelope_hash BLOB NOT NULL,
+        expires_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX acked_messages_expiry ON acked_messages (expires_at);
+    `,
+  },
+  {
+    version: 4,
+    sql: `
+      -- Issue 9 item 8: no social graph at rest. A limit row is keyed by an HMAC of (requester,
+      -- target) under a random secret per window epoch (relay/storage/_tags.ts), swept two windows
+      -- on. The old rows named both accounts: dropped, not converted (the worst this does is let
+      -- a requester have up to the cap once more, on the day of the upgrade).
+      DROP TABLE prekey_grants;
+      CREATE TABLE prekey_grants (
+        pair       BLOB PRIMARY KEY,
+        granted    INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX prekey_grants_expiry ON prekey_grants (expires_at);
+      CREATE TABLE prekey_grant_keys (
+        window_ms  INTEGER NOT NULL,
+        epoch      INTEGER NOT NULL,
+        secret     BLOB NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (window_ms, epoch)
+      ) WITHOUT ROWID;
+      CREATE INDEX prekey_grant_keys_expiry ON prekey_grant_keys (expires_at);
+
+      -- Blob rows keep SHA-256(label || blob id || uploader) instead of the uploader's key: the
+      -- delete check needs no more, and the rows no longer group by account. Converted in place.
+      CREATE TABLE blobs_v4 (
+        blob_id    BLOB PRIMARY KEY,
+        owner_tag  BLOB NOT NULL,
+        size       INTEGER NOT NULL DEFAULT 0,
+        complete   INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO blobs_v4 (blob_id, owner_tag, size, complete, created_at, expires_at)
+        SELECT blob_id, confidant_blob_owner_tag(blob_id, owner), size, complete, created_at, expires_at FROM blobs;
+      DROP TABLE blobs;
+      ALTER TABLE blobs_v4 RENAME TO blobs;
+      CREATE INDEX blobs_expiry ON blobs (expires_at);
+      CREATE INDEX blobs_incomplete ON blobs (created_at) WHERE complete = 0;
+    `,
+  },
 ];
 
 /**
@@ -152,6 +210,10 @@ export function applyMigrations(db: SqliteDatabase, migrations: readonly Migrati
   if (current > migrations.length) {
     throw new Error(`sqlite: the database has schema version ${current}, this relay knows up to ${migrations.length}`);
   }
+  // SQL functions the migrations call (SQLite has no SHA-256 of its own); per connection.
+  db.function('confidant_blob_owner_tag', { deterministic: true }, (blobId: unknown, owner: unknown) =>
+    Buffer.from(blobOwnerTag(blobId as Uint8Array, owner as Uint8Array)),
+  );
   const applied: number[] = [];
   for (const m of migrations.slice(current)) {
     db.transaction(() => {

@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfidantError } from '../../../shared/index.ts';
 import { storeConformance } from '../conformance.ts';
@@ -14,11 +15,43 @@ import { BLOB_ID_LEN, type Account } from '../types.ts';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
 import { SQLITE_FILE, openSqliteStore } from './index.ts';
 import { applyMigrations, MIGRATIONS } from './migrations.ts';
+import { startSweeper } from '../../sweeper.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const T0 = 1_750_000_000_000;
 const DAY = 86_400_000;
 const rnd = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(randomBytes(n));
+
+/** Every file under `root`, recursively, with its bytes. */
+async function filesUnder(root: string): Promise<{ path: string; bytes: Buffer }[]> {
+  const out: { path: string; bytes: Buffer }[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    try {
+      out.push({ path, bytes: await readFile(path) });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return out;
+}
+
+/** Every row of every table in the file, through a read-only connection of its own (BLOBs as Uint8Array). */
+function tableRows(file: string): Record<string, unknown[][]> {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+    const out: Record<string, unknown[][]> = {};
+    for (const name of names) {
+      const rows = db.prepare(`SELECT * FROM "${name}"`).raw().all() as unknown[][];
+      out[name] = rows.map((row) => row.map((v) => (Buffer.isBuffer(v) ? new Uint8Array(v) : v)));
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
 
 storeConformance('sqlite', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'confidant-sqlite-'));
@@ -26,6 +59,7 @@ storeConformance('sqlite', async () => {
   return {
     store,
     blobs,
+    tables: async () => tableRows(join(dataDir, SQLITE_FILE)),
     async cleanup() {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -105,6 +139,37 @@ describe('SQLite adapter specifics', () => {
       await store.close();
     });
 
+    it('v4 converts a v2 file: blob rows keep a hash instead of the uploader, limit rows naming two accounts are dropped', async () => {
+      const file = join(dir, SQLITE_FILE);
+      const db = openDatabase(file);
+      applyMigrations(db, MIGRATIONS.slice(0, 2));
+      const owner = rnd(32);
+      const requester = rnd(32);
+      const blobId = rnd(BLOB_ID_LEN);
+      db.prepare("INSERT INTO accounts VALUES (?, ?, ?, 'therapist', ?)").run(owner, rnd(32), rnd(129), T0);
+      db.prepare('INSERT INTO blobs (blob_id, owner, size, complete, created_at, expires_at) VALUES (?, ?, 7, 1, ?, ?)').run(blobId, owner, T0, T0 + DAY);
+      db.prepare('INSERT INTO prekey_grants VALUES (?, ?, 1, ?)').run(requester, owner, T0 + DAY);
+      db.close();
+
+      const store = await openSqliteStore(file);
+      try {
+        const rows = tableRows(file);
+        expect(rows['prekey_grants']).toEqual([]);
+        for (const [name, table] of Object.entries(rows)) {
+          const hold = (key: Uint8Array) => table.some((row) => row.some((v) => v instanceof Uint8Array && Buffer.from(v).includes(Buffer.from(key))));
+          expect(hold(requester), name).toBe(false);
+          if (name !== 'accounts') expect(hold(owner), name).toBe(false);
+        }
+        expect(await store.getBlob(blobId)).toEqual({ blobId, size: 7, complete: true, createdAt: T0, expiresAt: T0 + DAY });
+        expect(await store.deleteBlob(blobId, rnd(32))).toBe(false);
+        expect(await store.deleteBlob(blobId, owner)).toBe(true);
+      } finally {
+        await store.close();
+      }
+      // The rewrite was checkpointed: the old rows' keys are in no file (secure_delete zeroed them).
+      for (const f of await filesUnder(dir)) expect(f.bytes.includes(Buffer.from(requester)), f.path).toBe(false);
+    });
+
     it('applies only the migrations newer than the file, in order', () => {
       const db = openDatabase(join(dir, 'm.sqlite'));
       const steps = [
@@ -156,6 +221,94 @@ describe('SQLite adapter specifics', () => {
     await store.close();
     expect(existsSync(`${file}-wal`)).toBe(false);
     expect((await readFile(file)).includes(probe)).toBe(false);
+  });
+
+  describe('deleted ciphertext leaves every file under DATA_DIR (issue 9 item 3)', () => {
+    /** A store under its own DATA_DIR with a therapist's mailbox, and an envelope carrying a random 64-byte marker. */
+    async function setup(envelopeLen: number) {
+      const dataDir = join(dir, 'data');
+      const { store, blobs } = await openStore({ dataDir });
+      const code = rnd(32);
+      await store.addRegistrationCode(code, T0, T0 + DAY);
+      const owner: Account = { signingKey: rnd(32), agreementKey: rnd(32), identity: rnd(129), kind: 'therapist', createdAt: T0 };
+      await store.registerTherapist(owner, code, T0);
+      const mailboxId = rnd(16);
+      await store.createMailbox(mailboxId, owner.signingKey, T0);
+      const marker = Buffer.from(rnd(64));
+      const envelope = rnd(envelopeLen);
+      envelope.set(marker, envelopeLen - 100);
+      const messageId = rnd(16);
+      await store.putMessage({ mailboxId, messageId, envelope, receivedAt: T0, expiresAt: T0 + DAY }, { maxMessages: 10, maxBytes: 1 << 20 });
+      const holding = async () => (await filesUnder(dataDir)).filter((f) => f.bytes.includes(marker)).map((f) => f.path);
+      return { dataDir, store, blobs, owner, mailboxId, messageId, marker, holding };
+    }
+
+    // 300 bytes sits in the table's page; 3000 spills onto an overflow page as well.
+    for (const len of [300, 3000]) {
+      it(`an acknowledged ${len}-byte envelope is in no file once the ack returned`, async () => {
+        const { store, mailboxId, messageId, holding } = await setup(len);
+        try {
+          expect(await holding()).toEqual([join(dir, 'data', `${SQLITE_FILE}-wal`)]);
+          expect(await store.ackMessages(mailboxId, [messageId])).toBe(1);
+          expect(await holding()).toEqual([]);
+        } finally {
+          await store.close();
+        }
+      });
+    }
+
+    it('when another connection blocks the checkpoint at the ack, the next sweep removes the bytes', async () => {
+      const { dataDir, store, blobs, mailboxId, messageId, holding } = await setup(3000);
+      // A reader holding its snapshot (a backup, an operator's sqlite3 shell) keeps the WAL alive.
+      const reader = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+      const sweeper = startSweeper({ store, blobs, intervalMs: 2 ** 31 - 1, now: () => T0, log: () => {} });
+      try {
+        await sweeper.sweepNow();
+        reader.prepare('BEGIN').run();
+        reader.prepare('SELECT count(*) FROM messages').get();
+        expect(await store.ackMessages(mailboxId, [messageId])).toBe(1); // returns at once: no wait on the reader
+        expect((await holding()).length).toBeGreaterThan(0);
+        reader.prepare('COMMIT').run();
+        await sweeper.sweepNow();
+        expect(await holding()).toEqual([]);
+      } finally {
+        await sweeper.stop();
+        reader.close();
+        await store.close();
+      }
+    });
+
+    it('an expired envelope is in no file after the sweep that deletes it', async () => {
+      const { dataDir, store, blobs, holding } = await setup(3000);
+      const sweeper = startSweeper({ store, blobs, intervalMs: 2 ** 31 - 1, now: () => T0 + DAY, log: () => {} });
+      try {
+        await sweeper.sweepNow();
+        expect(await holding()).toEqual([]);
+        expect(existsSync(join(dataDir, `${SQLITE_FILE}-wal`)) ? (await stat(join(dataDir, `${SQLITE_FILE}-wal`))).size : 0).toBe(0);
+      } finally {
+        await sweeper.stop();
+        await store.close();
+      }
+    });
+
+    it("a deleted blob's bytes are in no file: the blob file is unlinked", async () => {
+      const { dataDir, store, blobs, owner } = await setup(300);
+      try {
+        const marker = Buffer.from(rnd(64));
+        const blobId = rnd(BLOB_ID_LEN);
+        const bytes = rnd(200_000);
+        bytes.set(marker, 150_000);
+        await store.createBlob({ blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + DAY });
+        await blobs.write(blobId, new Blob([bytes]).stream(), 1 << 20);
+        const hold = async () => (await filesUnder(dataDir)).filter((f) => f.bytes.includes(marker)).map((f) => f.path);
+        expect(await hold()).toContain(join(dataDir, 'blobs', blobFileName(blobId)));
+        expect(await store.deleteBlob(blobId, owner.signingKey)).toBe(true);
+        await blobs.delete(blobId);
+        expect(await hold()).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
   });
 
   it('keeps an acknowledged send through kill -9 of the process right after the ack', async () => {
