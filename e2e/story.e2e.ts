@@ -9,21 +9,17 @@
  *
  * The steps run in order and share state (the people and their browsers).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible } from './harness/axe.ts';
 import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
 import { expectNoLeaks } from './harness/leaks.ts';
-import { REPO_ROOT } from './harness/paths.ts';
+import { fillPassphrase, mintCode, passPhraseSteps } from './harness/onboarding.ts';
 import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
 import { captureScreens } from './harness/screenshots.ts';
-
-const run = promisify(execFile);
 
 const PRACTICE = 'Harbour Counselling Lindqvist';
 const LABEL = 'J. Tuesday 3pm Fjellstrom';
@@ -48,33 +44,6 @@ let cp: Page;
 let inviteLink = '';
 let firstCode = '';
 let tmpFiles: Record<'client' | 'therapist', { path: string; bytes: Buffer }>;
-
-async function mintCode(): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'relay', 'cli.ts'), 'mint-code'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, DATA_DIR: relay.dataDir },
-  });
-  return stdout.trim();
-}
-
-/** Reads the 24 words shown, ticks "written down", and answers the three-word check. */
-async function passPhraseSteps(page: Page): Promise<void> {
-  await page.locator('ol.phrase li').first().waitFor({ timeout: 30_000 });
-  const words = await page.locator('ol.phrase li').allTextContents();
-  expect(words).toHaveLength(24);
-  await page.getByLabel('I have written down all 24 words.').check();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  for (const label of await page.locator('form label[for^="word-"]').allTextContents()) {
-    const n = Number(label.replace(/\D/g, ''));
-    await page.getByLabel(label, { exact: true }).fill(words[n - 1]!);
-  }
-  await page.getByRole('button', { name: 'Confirm' }).click();
-}
-
-async function fillPassphrase(page: Page, passphrase: string): Promise<void> {
-  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
-  await page.getByLabel('Passphrase again').fill(passphrase);
-}
 
 const bubble = (page: Page, text: string) => page.locator('li.message', { hasText: text });
 
@@ -102,7 +71,7 @@ afterAll(async () => {
 
 describe('a therapist and a client, end to end', () => {
   it('the therapist sets up a practice with the registration code', async () => {
-    const code = await mintCode();
+    const code = await mintCode(relay);
     firstCode = code;
     await tp.goto('/');
     await tp.getByRole('link', { name: /set up my practice/ }).click();
