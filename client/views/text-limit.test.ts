@@ -2,7 +2,7 @@
 /** The composer's length limit and the list's collapse of long messages (issue 9 items 13, 19). */
 import { describe, expect, it } from 'vitest';
 import { MAX_TEXT_LENGTH } from '../../shared/payload.ts';
-import { COLLAPSE_CHARS, COLLAPSE_LINES, COUNTER_FROM, preview, textLimit } from './text-limit.ts';
+import { COLLAPSE_CHARS, COLLAPSE_LINES, COUNTER_FROM, limitMessage, preview, shortened, textLimit } from './text-limit.ts';
 
 describe('textLimit', () => {
   it('is the protocol limit, from shared', () => {
@@ -24,6 +24,16 @@ describe('textLimit', () => {
 
   it('counts as the protocol does (UTF-16 units)', () => {
     expect(textLimit('🙂').length).toBe(2);
+  });
+});
+
+describe('limitMessage', () => {
+  it('is silent far from the limit, counts down near it, and says by how much it is over', () => {
+    expect(limitMessage(textLimit('hello'))).toBe('');
+    expect(limitMessage(textLimit('a'.repeat(MAX_TEXT_LENGTH - 1_000)))).toBe('1,000 characters left');
+    expect(limitMessage(textLimit('a'.repeat(MAX_TEXT_LENGTH - 1)))).toBe('1 character left');
+    expect(limitMessage(textLimit('a'.repeat(MAX_TEXT_LENGTH + 1)))).toMatch(/^Too long by 1 character\. A message can have up to 16,000/);
+    expect(limitMessage(textLimit('a'.repeat(MAX_TEXT_LENGTH + 2_345)))).toMatch(/^Too long by 2,345 characters\./);
   });
 });
 
@@ -53,5 +63,13 @@ describe('preview', () => {
       expect(cut).toBe(cut.normalize());
       expect(/[\uD800-\uDBFF]$/.test(cut)).toBe(false);
     }
+  });
+});
+
+describe('shortened', () => {
+  it('is the text when short, its beginning and an ellipsis when long', () => {
+    expect(shortened('short')).toBe('short');
+    const long = 'word '.repeat(3000);
+    expect(shortened(long)).toBe(`${preview(long)}…`);
   });
 });

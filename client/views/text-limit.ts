@@ -15,8 +15,8 @@ import { MAX_TEXT_LENGTH } from '../../shared/payload.ts';
 export const COUNTER_FROM = 0.9;
 export const COLLAPSE_CHARS = 1_200;
 export const COLLAPSE_LINES = 20;
-const PREVIEW_CHARS = 600;
-const PREVIEW_LINES = 10;
+const PREVIEW_CHARS = 480;
+const PREVIEW_LINES = 8;
 
 export interface TextLimit {
   /** The limit (MAX_TEXT_LENGTH). */
