@@ -11,11 +11,13 @@
  *
  * The steps run in order and share state (the people and their browsers).
  */
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_LENGTH } from '../shared/payload.ts';
 import { expectAccessible } from './harness/axe.ts';
 import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
+import { expectNoLeaks, filesUnder, scanForLeaks } from './harness/leaks.ts';
 import { fillPassphrase, mintCode, passPhraseSteps } from './harness/onboarding.ts';
 import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
 import { captureScreens } from './harness/screenshots.ts';
@@ -209,6 +211,10 @@ describe('writing and reading messages', () => {
     await cp.clock.runFor('06:00');
     await cp.getByRole('heading', { name: 'Confidant is locked' }).waitFor();
     expect(await cp.content()).not.toContain(DRAFT);
+    // Saved in the browser's IndexedDB, encrypted: the words are not in its files.
+    const idb = join(client.userDataDir, 'Default', 'IndexedDB');
+    expect((await filesUnder(idb)).length).toBeGreaterThan(0);
+    expect(await scanForLeaks([idb], [DRAFT, 'Okafor about next Thursday'])).toEqual([]);
 
     await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
     await cp.getByRole('button', { name: 'Unlock' }).click();
@@ -228,8 +234,9 @@ describe('writing and reading messages', () => {
     expect(await composer(cp).inputValue()).toBe('');
   });
 
-  it('no browser errors', () => {
+  it('no browser errors; no text, draft or file name at the relay', async () => {
     therapist.expectNoErrors([/Failed to load resource/, /WebSocket/]);
     client.expectNoErrors([/Failed to load resource/, /WebSocket/]);
+    await expectNoLeaks(relay, [DRAFT, DRAFT_AFTER, 'Okafor writes at length', 'fdp.exe', 'the bill', PRACTICE, LABEL]);
   });
 });
