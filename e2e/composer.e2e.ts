@@ -32,6 +32,7 @@ const SPOOFED = 'invoice\u202Efdp.exe';
 const SHOWN = 'invoice⟨U+202E⟩fdp.exe';
 const RTL_TEXT = 'Okafor: the bill \u202Efdp.exe is attached';
 const DRAFT = 'Half-written before the auto-lock: Okafor about next Thursday';
+const DRAFT_LOCK = 'Typed a moment before pressing Lock, Okafor';
 const DRAFT_AFTER = 'Sent after unlocking, Okafor';
 
 let relay: Relay;
@@ -42,6 +43,11 @@ let cp: Page;
 
 const bubble = (page: Page, text: string) => page.locator('li.message', { hasText: text });
 const composer = (page: Page) => page.getByLabel('Message', { exact: true });
+/** Once the composer has put its draft back (a moment after the view appears), it holds `text`. */
+async function composerHolds(page: Page, text: string): Promise<void> {
+  await page.locator('form.composer[data-draft="ready"]').waitFor({ timeout: 10_000 });
+  expect(await composer(page).inputValue()).toBe(text);
+}
 
 beforeAll(async () => {
   requireBuiltClient();
@@ -199,7 +205,7 @@ describe('writing and reading messages', () => {
     await expectAccessible(tp, 'spoofed file name');
   });
 
-  it('item 12: a draft survives an auto-lock, and is gone once sent', async () => {
+  it('item 12: a draft survives an auto-lock', async () => {
     // A controllable clock from the next load on; the reload locks, as any reload does.
     await cp.clock.install();
     await cp.reload();
@@ -219,9 +225,24 @@ describe('writing and reading messages', () => {
     await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
     await cp.getByRole('button', { name: 'Unlock' }).click();
     await composer(cp).waitFor({ timeout: 30_000 });
-    await cp.waitForFunction((draft) => (document.getElementById('composer-text') as HTMLTextAreaElement | null)?.value === draft, DRAFT, { timeout: 10_000 });
+    await composerHolds(cp, DRAFT);
+  });
 
-    // Sent: the draft is removed, so the next unlock starts empty.
+  it('item 12: "Lock" saves the draft first, even one typed a moment before', async () => {
+    // The page's clock stands still: the pause in typing that would write the draft never ends,
+    // so only the lock's own save can keep it.
+    await cp.clock.pauseAt(await cp.evaluate(() => Date.now() + 1_000));
+    await composer(cp).fill(DRAFT_LOCK);
+    await cp.getByRole('button', { name: 'Lock Confidant' }).click();
+    await cp.getByRole('heading', { name: 'Confidant is locked' }).waitFor();
+    await cp.clock.resume();
+    await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
+    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await composer(cp).waitFor({ timeout: 30_000 });
+    await composerHolds(cp, DRAFT_LOCK);
+  });
+
+  it('item 12: a sent draft is gone', async () => {
     await composer(cp).fill(DRAFT_AFTER);
     await cp.getByRole('button', { name: 'Send' }).click();
     await bubble(cp, DRAFT_AFTER).waitFor();
@@ -230,13 +251,13 @@ describe('writing and reading messages', () => {
     await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
     await cp.getByRole('button', { name: 'Unlock' }).click();
     await bubble(cp, DRAFT_AFTER).waitFor({ timeout: 30_000 });
-    await cp.clock.runFor('00:05');
+    await cp.locator('form.composer[data-draft="ready"]').waitFor();
     expect(await composer(cp).inputValue()).toBe('');
   });
 
   it('no browser errors; no text, draft or file name at the relay', async () => {
     therapist.expectNoErrors([/Failed to load resource/, /WebSocket/]);
     client.expectNoErrors([/Failed to load resource/, /WebSocket/]);
-    await expectNoLeaks(relay, [DRAFT, DRAFT_AFTER, 'Okafor writes at length', 'fdp.exe', 'the bill', PRACTICE, LABEL]);
+    await expectNoLeaks(relay, [DRAFT, DRAFT_LOCK, DRAFT_AFTER, 'Okafor writes at length', 'fdp.exe', 'the bill', PRACTICE, LABEL]);
   });
 });

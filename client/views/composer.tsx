@@ -31,6 +31,7 @@ export function Composer({ conversation }: { conversation: Conversation }) {
   const [error, setError] = useState('');
   /** The stored draft has been put back (until then, an empty composer must not overwrite it). */
   const restored = useRef(false);
+  const [ready, setReady] = useState(false);
   const reply = replyTarget.value?.conversationId === conversation.id ? replyTarget.value.message : undefined;
   const blocked = conversation.pendingIdentity !== undefined;
   const limit = textLimit(text);
@@ -51,7 +52,11 @@ export function Composer({ conversation }: { conversation: Conversation }) {
         if (live && quoted && !replyTarget.value) replyTarget.value = { conversationId: id, message: quoted };
       }
       restored.current = true;
-    }, () => (restored.current = true));
+      setReady(true);
+    }, () => {
+      restored.current = true;
+      setReady(true);
+    });
     // Leaving the conversation or the page: write what waits now.
     const hidden = () => document.visibilityState === 'hidden' && void s.drafts.flush();
     document.addEventListener('visibilitychange', hidden);
@@ -62,11 +67,21 @@ export function Composer({ conversation }: { conversation: Conversation }) {
     };
   }, [id]);
 
-  // Every change is a draft (written after a quiet moment).
+  /**
+   * Every change the person makes is the draft (written after a quiet moment). Called from the
+   * event handlers themselves, not an effect: a "Lock" pressed right after typing must find the
+   * change already handed over (effects wait for the next frame).
+   */
+  const keep = (next: { text?: string; urgent?: boolean; replyTo?: string | undefined }): void => {
+    const t = next.text ?? text;
+    const u = next.urgent ?? urgent;
+    const r = 'replyTo' in next ? next.replyTo : reply?.id;
+    session()?.drafts.update(id, { text: t, ...(u ? { urgent: u } : {}), ...(r ? { replyTo: r } : {}) });
+  };
+  // A reply chosen or cancelled (from a message bubble) changes the draft too.
   useEffect(() => {
-    if (!restored.current) return;
-    session()?.drafts.update(id, { text, ...(urgent ? { urgent } : {}), ...(reply ? { replyTo: reply.id } : {}) });
-  }, [text, urgent, reply?.id]);
+    if (restored.current) keep({ replyTo: reply?.id });
+  }, [reply?.id]);
 
   const send = async (e?: Event) => {
     e?.preventDefault();
@@ -103,7 +118,7 @@ export function Composer({ conversation }: { conversation: Conversation }) {
   const counter = limitMessage(limit);
   const describedBy = [counter && 'composer-count', error && 'composer-error'].filter(Boolean).join(' ');
   return (
-    <form class="composer" onSubmit={send} aria-label="Write a message">
+    <form class="composer" onSubmit={send} aria-label="Write a message" data-draft={ready ? 'ready' : 'loading'}>
       {blocked && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
       {reply && (
         <p class="reply-to">
@@ -144,7 +159,10 @@ export function Composer({ conversation }: { conversation: Conversation }) {
           placeholder="Write a message"
           aria-invalid={limit.over}
           aria-describedby={describedBy || undefined}
-          onInput={(e) => setText(e.currentTarget.value)}
+          onInput={(e) => {
+            setText(e.currentTarget.value);
+            keep({ text: e.currentTarget.value });
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void send();
           }}
@@ -164,7 +182,14 @@ export function Composer({ conversation }: { conversation: Conversation }) {
       </p>
       <div class="composer-options">
         <label class="checkbox">
-          <input type="checkbox" checked={urgent} onChange={(e) => setUrgent(e.currentTarget.checked)} />
+          <input
+            type="checkbox"
+            checked={urgent}
+            onChange={(e) => {
+              setUrgent(e.currentTarget.checked);
+              keep({ urgent: e.currentTarget.checked });
+            }}
+          />
           <span>Mark as urgent</span>
         </label>
         <label class="button file-button">
