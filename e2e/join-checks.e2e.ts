@@ -19,11 +19,7 @@
  *
  * The steps run in order and share state (the people and the invite link).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64url } from '../shared/encoding.ts';
 import { decodeInvite } from '../shared/invite.ts';
@@ -32,10 +28,8 @@ import { signRequest } from '../shared/request-auth.ts';
 import { expectAccessible } from './harness/axe.ts';
 import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
 import { filesUnder, scanForLeaks } from './harness/leaks.ts';
-import { REPO_ROOT } from './harness/paths.ts';
+import { mintCode, passPhraseSteps } from './harness/onboarding.ts';
 import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
-
-const run = promisify(execFile);
 
 /** Random per run, so a hit can only come from this run's typing. */
 const tag = () => randomBytes(6).toString('hex');
@@ -49,28 +43,6 @@ let therapist: Person;
 let code = '';
 let inviteLink = '';
 const others: Person[] = [];
-
-async function mintCode(): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'relay', 'cli.ts'), 'mint-code'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, DATA_DIR: relay.dataDir },
-  });
-  return stdout.trim();
-}
-
-/** Reads the 24 words shown, ticks "written down", and answers the three-word check. */
-async function passPhraseSteps(page: Page): Promise<void> {
-  await page.locator('ol.phrase li').first().waitFor({ timeout: 30_000 });
-  const words = await page.locator('ol.phrase li').allTextContents();
-  expect(words).toHaveLength(24);
-  await page.getByLabel('I have written down all 24 words.').check();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  for (const label of await page.locator('form label[for^="word-"]').allTextContents()) {
-    const n = Number(label.replace(/\D/g, ''));
-    await page.getByLabel(label, { exact: true }).fill(words[n - 1]!);
-  }
-  await page.getByRole('button', { name: 'Confirm' }).click();
-}
 
 /** Someone registers with the link's invite, from outside the browser: the link is now used. */
 async function useInvite(link: string): Promise<void> {
@@ -100,7 +72,7 @@ afterAll(async () => {
 
 describe('setting up and joining, seen from outside the app', () => {
   it('the therapist sets up a practice (random name) and invites a client (random label)', async () => {
-    code = await mintCode();
+    code = await mintCode(relay);
     const tp = therapist.page;
     await tp.goto('/#/setup');
     await passPhraseSteps(tp);

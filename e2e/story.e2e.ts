@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible } from './harness/axe.ts';
 import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
 import { expectNoLeaks } from './harness/leaks.ts';
-import { bubble, fillPassphrase, mintCode as mintRelayCode, passPhraseSteps } from './harness/onboarding.ts';
+import { fillPassphrase, mintCode, passPhraseSteps } from './harness/onboarding.ts';
 import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
 import { captureScreens } from './harness/screenshots.ts';
 
@@ -45,7 +45,7 @@ let inviteLink = '';
 let firstCode = '';
 let tmpFiles: Record<'client' | 'therapist', { path: string; bytes: Buffer }>;
 
-const mintCode = (): Promise<string> => mintRelayCode(relay);
+const bubble = (page: Page, text: string) => page.locator('li.message', { hasText: text });
 
 beforeAll(async () => {
   requireBuiltClient();
@@ -71,7 +71,7 @@ afterAll(async () => {
 
 describe('a therapist and a client, end to end', () => {
   it('the therapist sets up a practice with the registration code', async () => {
-    const code = await mintCode();
+    const code = await mintCode(relay);
     firstCode = code;
     await tp.goto('/');
     await tp.getByRole('link', { name: /set up my practice/ }).click();

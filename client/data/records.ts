@@ -10,6 +10,7 @@
  *   invites        ''        invite hash (b64)    LocalInvite
  *   outbox         ''        outboxKey()          OutboxItem (queue order)
  *   sync           ''        mailbox id (b64)     { after: seq } fetch cursor
+ *   drafts         conv id   'draft'              Draft (what the composer holds, unsent)
  * @module
  */
 import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
@@ -124,6 +125,15 @@ export interface OutboxItem {
   readonly failed?: string;
 }
 
+/** What the person was writing in a conversation and has not sent (client/data/drafts.ts). */
+export interface Draft {
+  readonly text: string;
+  readonly urgent?: boolean;
+  /** The message id the draft replies to. */
+  readonly replyTo?: string;
+  readonly savedAt: number;
+}
+
 const C = {
   profile: 'profile',
   conversations: 'conversations',
@@ -132,6 +142,7 @@ const C = {
   invites: 'invites',
   outbox: 'outbox',
   sync: 'sync',
+  drafts: 'drafts',
 } as const;
 
 const ROOT = '';
@@ -225,6 +236,22 @@ export class Records {
   }
   async saveSyncCursor(mailbox: string, after: number): Promise<void> {
     await this.vault.putJSON(C.sync, ROOT, mailbox, { after });
+  }
+
+  async draft(conversationId: string): Promise<Draft | undefined> {
+    return (await this.vault.getJSON(C.drafts, conversationId, 'draft')) as unknown as Draft | undefined;
+  }
+  async saveDraft(conversationId: string, d: Draft): Promise<void> {
+    await this.vault.batch([this.draftOp(conversationId, d)]);
+  }
+  async removeDraft(conversationId: string): Promise<void> {
+    await this.vault.batch([this.draftOp(conversationId, undefined)]);
+  }
+  /** The op that stores `d` as the conversation's draft, or removes the draft (undefined). */
+  draftOp(conversationId: string, d: Draft | undefined): VaultOp {
+    return d === undefined
+      ? { type: 'delete', collection: C.drafts, partition: conversationId, id: 'draft' }
+      : { type: 'put', collection: C.drafts, partition: conversationId, id: 'draft', value: encodeValue(asValue(d)) };
   }
 
   /** JSON records as vault put operations (for one transaction with other writes). */

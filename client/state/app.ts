@@ -20,10 +20,11 @@ import { acceptConsent, checkInvite, conversationFromInvite, createInvite, creat
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
+import { Drafts } from '../data/drafts.ts';
 import { newMessageId, Outbox } from '../outbox/outbox.ts';
 import { LiveChannel, type LiveState } from '../sync/live.ts';
 import { Receiver } from '../sync/receive.ts';
-import { startAutoLock as startVaultAutoLock, type AutoLock } from '../vault/auto-lock.ts';
+import { BEFORE_LOCK_MAX_MS, startAutoLock as startVaultAutoLock, type AutoLock } from '../vault/auto-lock.ts';
 import { createVault, openVault, vaultExists, type Vault } from '../vault/vault.ts';
 
 export type Phase = 'starting' | 'welcome' | 'locked' | 'ready';
@@ -52,6 +53,8 @@ export class Session {
   readonly records: Records;
   readonly outbox: Outbox;
   readonly receiver: Receiver;
+  /** What the person is writing, kept in the vault across locks. */
+  readonly drafts: Drafts;
   private live: LiveChannel | undefined;
   private retryTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -63,6 +66,7 @@ export class Session {
     readonly api: RelayApi,
   ) {
     this.records = new Records(vault);
+    this.drafts = new Drafts(this.records);
     const onChange = () => void refreshLists(this);
     this.outbox = new Outbox({ records: this.records, store: this.store, api, onChange });
     this.receiver = new Receiver({ records: this.records, store: this.store, api, identity, profile, outbox: this.outbox, onChange });
@@ -116,6 +120,7 @@ export class Session {
     this.live?.stop();
     clearInterval(this.retryTimer);
     this.store.close();
+    this.drafts.stop();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
@@ -258,7 +263,10 @@ export async function unlock(passphrase: string, onProgress?: (fraction: number)
   await begin(lockedVault);
 }
 
-export function lockNow(): void {
+/** Locks now, once the draft being written is saved (the vault cannot write after the lock); bounded like auto-lock's. */
+export async function lockNow(): Promise<void> {
+  const saving = current?.drafts.flush();
+  if (saving) await Promise.race([saving, new Promise((r) => setTimeout(r, BEFORE_LOCK_MAX_MS))]);
   const vault = current?.vault;
   endSession();
   vault?.lock();
@@ -278,7 +286,8 @@ export function startAutoLock(minutes: number): void {
   stopAutoLock();
   const vault = current?.vault;
   if (!vault || !(minutes > 0)) return;
-  autoLock = startVaultAutoLock(vault, minutes * 60_000);
+  const s = current;
+  autoLock = startVaultAutoLock(vault, minutes * 60_000, { beforeLock: () => s?.drafts.flush() ?? Promise.resolve() });
   for (const e of ACTIVITY_EVENTS) addEventListener(e, activity, { passive: true, capture: true });
   document.addEventListener('visibilitychange', visibility);
 }

@@ -89,4 +89,61 @@ describe('auto-lock', () => {
     expect(() => startAutoLock(v, 0, time)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
     v.close();
   });
+
+  it('at the deadline, beforeLock runs with the vault still open and the lock follows it (issue 9 item 12)', async () => {
+    const v = await vault();
+    const time = fakeTime();
+    let release!: () => void;
+    const seen: boolean[] = [];
+    const auto = startAutoLock(v, 1000, {
+      ...time,
+      beforeLock: () => {
+        seen.push(v.isUnlocked);
+        return new Promise<void>((r) => (release = r));
+      },
+    });
+    time.advance(1000);
+    expect(seen).toEqual([true]);
+    // Saving (a draft) is under way: still open so the write can land.
+    expect(v.isUnlocked).toBe(true);
+    release();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(v.isUnlocked).toBe(false);
+    auto.stop();
+    v.close();
+  });
+
+  it('a beforeLock that fails or never ends cannot keep the vault open', async () => {
+    const v = await vault();
+    const time = fakeTime();
+    const auto = startAutoLock(v, 1000, { ...time, beforeLock: () => Promise.reject(new Error('write failed')) });
+    time.advance(1000);
+    await new Promise((r) => setImmediate(r));
+    expect(v.isUnlocked).toBe(false);
+    auto.stop();
+
+    await v.unlock('pw');
+    const hung = startAutoLock(v, 1000, { ...time, beforeLock: () => new Promise<void>(() => {}) });
+    time.advance(1000);
+    expect(v.isUnlocked).toBe(true);
+    // Bounded: the lock happens after BEFORE_LOCK_MAX_MS at the latest.
+    time.advance(2000);
+    expect(v.isUnlocked).toBe(false);
+    hung.stop();
+    v.close();
+  });
+
+  it('check() on a page shown again locks at once, without waiting for beforeLock', async () => {
+    const v = await vault();
+    const time = fakeTime();
+    let called = 0;
+    const auto = startAutoLock(v, 1000, { ...time, beforeLock: () => ((called++), new Promise<void>(() => {})) });
+    time.jump(5000);
+    auto.check();
+    expect(v.isUnlocked).toBe(false);
+    expect(called).toBe(0);
+    auto.stop();
+    v.close();
+  });
 });

@@ -5,6 +5,11 @@
  * browsers throttle timers in hidden pages, so the UI should also call `check()` on
  * `visibilitychange`, which locks at once if the deadline passed while hidden.
  * Timers and the clock are injectable so tests need no wall-clock waits.
+ *
+ * `beforeLock` runs at the timer's deadline with the vault still open (the app saves the draft
+ * being written there, issue 9 item 12); the lock follows when it settles, and after
+ * `BEFORE_LOCK_MAX_MS` at the latest, so nothing can hold the vault open. `check()` on a page
+ * shown again locks at once without it: whatever was typed was saved long before the deadline.
  * @module
  */
 import { vaultFail } from './errors.ts';
@@ -19,7 +24,12 @@ export interface AutoLock {
   stop(): void;
 }
 
+/** The longest `beforeLock` may delay an idle lock. */
+export const BEFORE_LOCK_MAX_MS = 2_000;
+
 export interface AutoLockOptions {
+  /** Runs at the idle deadline before the lock (e.g. save what is being written). */
+  readonly beforeLock?: () => Promise<unknown>;
   readonly now?: () => number;
   readonly setTimer?: (run: () => void, ms: number) => unknown;
   readonly clearTimer?: (handle: unknown) => void;
@@ -41,7 +51,25 @@ export function startAutoLock(vault: Vault, idleMs: number, options: AutoLockOpt
   const arm = () => {
     disarm();
     if (stopped || !vault.isUnlocked) return;
-    timer = setTimer(check, Math.max(0, deadline - now()));
+    timer = setTimer(expire, Math.max(0, deadline - now()));
+  };
+  let saving = false;
+  /** The timer's path: give `beforeLock` its bounded moment, then lock. */
+  const expire = (): void => {
+    if (stopped || !vault.isUnlocked) return disarm();
+    if (now() < deadline) return arm();
+    disarm();
+    if (!options.beforeLock) return vault.lock();
+    if (saving) return;
+    saving = true;
+    let bound: unknown;
+    const lock = () => {
+      saving = false;
+      if (bound !== undefined) clearTimer(bound);
+      vault.lock(); // even if stopped meanwhile: the deadline had passed
+    };
+    bound = setTimer(lock, BEFORE_LOCK_MAX_MS);
+    void options.beforeLock().then(lock, lock);
   };
   function check(): void {
     if (stopped || !vault.isUnlocked) return disarm();

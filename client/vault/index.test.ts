@@ -5,6 +5,7 @@ import * as vault from './index.ts';
 it('re-exports exactly the documented runtime API', () => {
   expect(Object.keys(vault).sort()).toEqual(
     [
+      'BEFORE_LOCK_MAX_MS',
       'BLOB_CHUNK_LEN',
       'BLOB_COLLECTION',
       'DB_VERSION',

@@ -3,7 +3,7 @@
  * (measure-*.ts, bench-page.ts) and the idb module's internals are deliberately absent.
  * @module
  */
-export { startAutoLock, type AutoLock, type AutoLockOptions } from './auto-lock.ts';
+export { BEFORE_LOCK_MAX_MS, startAutoLock, type AutoLock, type AutoLockOptions } from './auto-lock.ts';
 export { BLOB_CHUNK_LEN, BLOB_COLLECTION, blobSize, deleteBlob, readBlob, readBlobStream, writeBlob } from './blobs.ts';
 export { decodeValue, encodeValue, type VaultValue } from './codec.ts';
 export { DB_VERSION, DEFAULT_DB_NAME, type RecordId } from './db.ts';

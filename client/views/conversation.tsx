@@ -1,17 +1,20 @@
 /**
  * One conversation: the newest messages (older ones a page at a time, so 2,000 messages cost
  * what 50 do), a composer with urgent and reply, attachments with progress, and read receipts
- * sent while the conversation is on screen. Every message text is rendered as text.
+ * sent while the conversation is on screen. Every message text is rendered as text, bidi-isolated
+ * (a long one collapsed behind "Show all"); file names show their directional controls (bidi.tsx).
  * @module
  */
-import { signal } from '@preact/signals';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { downloadAttachment, isPreviewable, uploadAttachment, type Phase } from '../attachments/attachments.ts';
+import { downloadAttachment, isPreviewable, type Phase } from '../attachments/attachments.ts';
 import type { AttachmentMeta, Conversation, StoredMessage } from '../data/records.ts';
 import { conversations, messagesVersion, navigate, profile, session } from '../state/app.ts';
+import { FileName, showBidiControls } from './bidi.tsx';
+import { Composer, setReply } from './composer.tsx';
+import { MessageText } from './message-text.tsx';
+import { shortened } from './text-limit.ts';
 import { Progress } from './progress.tsx';
 import { TopBar } from './topbar.tsx';
-import { ErrorAlert } from './error-alert.tsx';
 
 const PAGE = 50;
 
@@ -45,7 +48,8 @@ export function ConversationView({ id }: { id: string }) {
       const shown = page.slice(-limit);
       const newest = shown.at(-1);
       if (newest && lastKey.current && newest.key > lastKey.current && !newest.message.mine) {
-        setAnnounce(`New message: ${newest.message.text ?? 'an attachment'}`);
+        const text = newest.message.text;
+        setAnnounce(`New message: ${text === undefined ? 'an attachment' : text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
       }
       const atBottom = !lastKey.current || newest?.key !== lastKey.current;
       lastKey.current = newest?.key;
@@ -115,7 +119,7 @@ export function ConversationView({ id }: { id: string }) {
       <div class="visually-hidden" aria-live="polite" role="log">
         {announce}
       </div>
-      <Composer conversation={conversation} />
+      <Composer key={conversation.id} conversation={conversation} />
     </div>
   );
 }
@@ -145,8 +149,12 @@ function MessageBubble({ message, quoted, conversation }: { message: StoredMessa
   return (
     <li class={cls} data-message-id={message.id}>
       {message.urgent && <strong class="urgent-label">Urgent: </strong>}
-      {quoted && <span class="quote">{quoted.text ?? 'Attachment'}</span>}
-      {message.text !== undefined && <span class="text">{message.text}</span>}
+      {quoted && (
+        <span class="quote" dir="auto">
+          {quoted.text === undefined ? 'Attachment' : shortened(quoted.text)}
+        </span>
+      )}
+      {message.text !== undefined && <MessageText text={message.text} id={`text-${message.id}`} />}
       {message.attachments?.map((a) => (
         <AttachmentView key={a.blobId} meta={a} />
       ))}
@@ -165,13 +173,6 @@ function MessageBubble({ message, quoted, conversation }: { message: StoredMessa
     </li>
   );
 }
-
-/** The message a reply answers, and in which conversation (set by a bubble, read by the composer). */
-const replyTarget = signal<{ conversationId: string; message: StoredMessage } | undefined>(undefined);
-const setReply = (conversationId: string, message: StoredMessage | undefined): void => {
-  replyTarget.value = message ? { conversationId, message } : undefined;
-  document.getElementById('composer-text')?.focus();
-};
 
 function AttachmentView({ meta }: { meta: AttachmentMeta }) {
   const [url, setUrl] = useState<string | undefined>();
@@ -192,125 +193,28 @@ function AttachmentView({ meta }: { meta: AttachmentMeta }) {
       setProgress(undefined);
     }
   };
+  const name = showBidiControls(meta.name);
   const sizeText = meta.size >= 1024 * 1024 ? `${(meta.size / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(meta.size / 1024)} KB`;
   return (
     <span class="attachment">
       <span>
-        📎 {meta.name} ({sizeText})
+        📎 <FileName name={meta.name} /> ({sizeText})
       </span>
       {url ? (
         <>
-          {isPreviewable(meta.mime) && <img class="preview" src={url} alt={`Picture: ${meta.name}`} />}
-          <a class="button" href={url} download={meta.name}>
-            Save {meta.name}
+          {isPreviewable(meta.mime) && <img class="preview" src={url} alt={`Picture: ${name}`} />}
+          <a class="button" href={url} download={name}>
+            Save <FileName name={meta.name} />
           </a>
         </>
       ) : progress ? (
         <Progress label="Downloading and decrypting" fraction={progress.fraction} />
       ) : (
         <button type="button" onClick={() => void open()}>
-          Download {meta.name}
+          Download <FileName name={meta.name} />
         </button>
       )}
       {error && <span class="error">{error}</span>}
     </span>
-  );
-}
-
-function Composer({ conversation }: { conversation: Conversation }) {
-  const [text, setText] = useState('');
-  const [urgent, setUrgent] = useState(false);
-  const [files, setFiles] = useState<File[]>([]);
-  const [upload, setUpload] = useState<{ phase: Phase; fraction: number } | undefined>();
-  const [error, setError] = useState('');
-  const reply = replyTarget.value?.conversationId === conversation.id ? replyTarget.value.message : undefined;
-  const blocked = conversation.pendingIdentity !== undefined;
-  const canSend = !blocked && !upload && (text.trim().length > 0 || files.length > 0);
-
-  const send = async (e?: Event) => {
-    e?.preventDefault();
-    const s = session();
-    if (!s || !canSend) return;
-    setError('');
-    try {
-      const attachments: AttachmentMeta[] = [];
-      for (const file of files) {
-        attachments.push(await uploadAttachment(s.api, s.identity, file, (phase, fraction) => setUpload({ phase, fraction })));
-      }
-      setUpload(undefined);
-      await s.send(conversation, { text: text.trim(), urgent, ...(reply ? { replyTo: reply.id } : {}), attachments });
-      setText('');
-      setUrgent(false);
-      setFiles([]);
-      setReply(conversation.id, undefined);
-    } catch (err) {
-      setUpload(undefined);
-      setError(
-        files.length > 0
-          ? `The attachment could not be sent${err instanceof RangeError ? `: ${err.message}` : '. Attachments need a connection; your text is still here.'}`
-          : 'The message could not be saved on this device. Try again.',
-      );
-    }
-  };
-
-  return (
-    <form class="composer" onSubmit={send} aria-label="Write a message">
-      {blocked && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
-      {reply && (
-        <p class="reply-to">
-          Replying to: <span class="quote">{reply.text ?? 'Attachment'}</span>{' '}
-          <button type="button" class="link" onClick={() => setReply(conversation.id, undefined)}>
-            Cancel reply
-          </button>
-        </p>
-      )}
-      {files.length > 0 && (
-        <p class="muted">
-          Attached: {files.map((f) => f.name).join(', ')}{' '}
-          <button type="button" class="link" onClick={() => setFiles([])}>
-            Remove
-          </button>
-        </p>
-      )}
-      {upload && <Progress label={upload.phase === 'encrypting' ? 'Encrypting attachment' : 'Uploading attachment'} fraction={upload.fraction} />}
-      <ErrorAlert message={error} />
-      <div class="composer-row">
-        <label for="composer-text" class="visually-hidden">
-          Message
-        </label>
-        <textarea
-          id="composer-text"
-          rows={2}
-          maxLength={16000}
-          value={text}
-          placeholder="Write a message"
-          onInput={(e) => setText(e.currentTarget.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void send();
-          }}
-        />
-        <button type="submit" class="primary" disabled={!canSend}>
-          Send
-        </button>
-      </div>
-      <div class="composer-options">
-        <label class="checkbox">
-          <input type="checkbox" checked={urgent} onChange={(e) => setUrgent(e.currentTarget.checked)} />
-          <span>Mark as urgent</span>
-        </label>
-        <label class="button file-button">
-          Attach a file
-          <input
-            type="file"
-            class="visually-hidden"
-            multiple
-            onChange={(e) => {
-              setFiles([...(e.currentTarget.files ?? [])].slice(0, 10));
-              e.currentTarget.value = '';
-            }}
-          />
-        </label>
-      </div>
-    </form>
   );
 }
