@@ -5,7 +5,7 @@
  * @module
  */
 
-/** Wire-format version byte carried by every envelope, message and stream (PROTOCOL.md §2). */
+/** Wire-format version byte carried by every envelope and message (PROTOCOL.md §2); attachment streams carry ATTACHMENT_VERSION. */
 export const WIRE_VERSION = 1;
 
 /** Byte lengths of the primitives we use. */
