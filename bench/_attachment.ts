@@ -16,14 +16,17 @@ export const CHUNK = ATTACHMENT_CHUNK_SIZE;
 
 /** What the benches need from our attachment module. */
 export interface OurAttachments {
-  /** A fresh encrypting stream under a fresh key; `finish()` (after the stream ended) gives what decryption needs. */
-  encrypt(): { stream: ReadableWritablePair<Uint8Array, Uint8Array>; finish: () => Promise<DecryptParams> };
+  /**
+   * A fresh encrypting stream of `size` plaintext bytes under a fresh key; `finish()` (after the
+   * stream ended) gives what decryption needs.
+   */
+  encrypt(size: number): { stream: ReadableWritablePair<Uint8Array, Uint8Array>; finish: () => Promise<DecryptParams> };
   decrypt(params: DecryptParams): ReadableWritablePair<Uint8Array, Uint8Array>;
   /**
    * Encrypt piped straight into decrypt under one key, for the memory bench; `check()` after
    * the end verifies what can only be verified then (both digests agree, sizes match).
    */
-  pipeline(): {
+  pipeline(size: number): {
     encrypt: ReadableWritablePair<Uint8Array, Uint8Array>;
     decrypt: ReadableWritablePair<Uint8Array, Uint8Array>;
     check: () => Promise<void>;
@@ -38,8 +41,8 @@ export interface DecryptParams {
 
 /** shared/attachment.ts behind the bench interface, with the default (runtime) provider. */
 export const ours: OurAttachments = {
-  encrypt() {
-    const e = createAttachmentEncryptor();
+  encrypt(size) {
+    const e = createAttachmentEncryptor({ size });
     return { stream: e, finish: async () => ({ key: e.key, digest: (await e.done).digest }) };
   },
   decrypt({ key, digest }) {
@@ -48,8 +51,8 @@ export const ours: OurAttachments = {
     d.done.catch(() => {});
     return d;
   },
-  pipeline() {
-    const e = createAttachmentEncryptor();
+  pipeline(size) {
+    const e = createAttachmentEncryptor({ size });
     // The digest is only known once encryption has flushed: decrypt without it, compare after.
     const d = createAttachmentDecryptor(e.key);
     return {

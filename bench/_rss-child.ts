@@ -31,7 +31,7 @@ const sample = (): void => {
 async function run(bytes: number): Promise<void> {
   const out = sink(undefined, sample);
   let source = generatedStream(bytes, undefined, sample);
-  const p = ours?.pipeline();
+  const p = ours?.pipeline(bytes);
   source = p
     ? source.pipeThrough(p.encrypt).pipeThrough(p.decrypt)
     : source.pipeThrough(identityTransform()).pipeThrough(identityTransform());

@@ -28,14 +28,14 @@ export async function attachmentThroughput(rounds: number, ours: OurAttachments)
 
   // Ciphertexts to decrypt, made once, untimed.
   const ourCipher: Uint8Array[] = [];
-  const enc = ours.encrypt();
+  const enc = ours.encrypt(SIZE);
   await streamOf(plainChunks).pipeThrough(enc.stream).pipeTo(sink(ourCipher).stream);
   const params = await enc.finish();
   const nodeCipher = nodeGcmEncrypt(plaintext);
   if (nodeGcmDecrypt(nodeCipher) !== SIZE) throw new Error('node:crypto round trip lost bytes');
 
   const encryptOurs = async (): Promise<number> => {
-    const e = ours.encrypt();
+    const e = ours.encrypt(SIZE);
     const out = sink();
     const t0 = performance.now();
     await streamOf(plainChunks).pipeThrough(e.stream).pipeTo(out.stream);

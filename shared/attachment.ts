@@ -2,31 +2,35 @@
  * Attachment encryption (DESIGN.md trust boundary 7; PROTOCOL.md §10): a file is encrypted on
  * the device under a fresh 32-byte key, in fixed-size chunks, with the STREAM construction of
  * Hoang, Reyhanitabar, Rogaway and Vizár, "Online Authenticated-Encryption and its Nonce-Reuse
- * Misuse-Resistance" (CRYPTO 2015) over AES-256-GCM (NIST SP 800-38D).
+ * Misuse-Resistance" (CRYPTO 2015) over AES-256-GCM (NIST SP 800-38D), padded to a size bucket.
  * Encryption and decryption are WHATWG `TransformStream`s, so a 200 MB file streams through in
  * bounded memory, in Node and in the browser alike. The key and the digest travel inside the
  * (ratchet-encrypted) message; the relay stores only the opaque stream.
  *
- * Stream = header || chunk_0 || … || chunk_{n-1}, all integers big-endian:
+ * Stream v2 (written and read) = header || chunk_0 || … || chunk_{n-1}, integers big-endian:
  *
- *   header (53 bytes) = version u8 (WIRE_VERSION = 0x01)
+ *   header (77 bytes) = version u8 (ATTACHMENT_VERSION = 0x02)
  *                    || chunkSize u32 (ATTACHMENT_MIN_CHUNK_SIZE..ATTACHMENT_MAX_CHUNK_SIZE,
  *                       default ATTACHMENT_CHUNK_SIZE = 262144)
  *                    || salt (16 random bytes)
  *                    || commitment (32 bytes)
+ *                    || sealedLength (24 bytes)
  *
  *   Per-stream values, HKDF-SHA-256 (RFC 5869) with ikm = file key, salt = header salt:
  *     okm        = HKDF(key, salt, info = utf8(LABEL.attachmentKey), 39 bytes)
  *     aesKey     = okm[0..32]          noncePrefix = okm[32..39]  (7 bytes)
  *     commitment = HKDF(key, salt, info = utf8(LABEL.attachmentCommitment), 32 bytes)
  *
- *   chunk_i = AES-256-GCM(aesKey, nonce_i, plaintext_i, aad = header) = ciphertext || 16-byte tag
- *   nonce_i = noncePrefix (7) || i as u32 (4) || last (1: 0x01 for chunk_{n-1}, else 0x00)
+ *   sealedLength = AES-256-GCM(aesKey, noncePrefix || 0 as u32 || 0x02, size as u64,
+ *                              aad = header[0..53])               (the file's true byte count)
+ *   padded       = plaintext || zeros, to P = max(ATTACHMENT_PAD_MIN, Padmé(size)) bytes
+ *                  (`paddedAttachmentSize`; Padmé as for messages, padding.ts)
+ *   chunk_i      = AES-256-GCM(aesKey, nonce_i, padded_i, aad = header (all 77 bytes))
+ *   nonce_i      = noncePrefix (7) || i as u32 (4) || last (1: 0x01 for chunk_{n-1}, else 0x00)
  *
- *   Every plaintext_i is exactly chunkSize bytes except the last, which has 0..chunkSize bytes;
- *   n = max(1, ceil(size / chunkSize)), so an empty file is one empty last chunk and a file of
- *   exactly k·chunkSize bytes ends with a full chunk flagged last (no empty trailer).
- *   n ≤ ATTACHMENT_MAX_CHUNKS. Encrypted size = 53 + size + 16·n (`encryptedSize`).
+ *   padded_i is exactly chunkSize bytes except the last, which has 1..chunkSize;
+ *   n = ceil(P / chunkSize) ≤ ATTACHMENT_MAX_CHUNKS. Encrypted size = 77 + P + 16·n
+ *   (`encryptedSize`): a function of the bucket P, so every file in a bucket looks alike.
  *
  *   digest = SHA-256(utf8(LABEL.attachmentDigest) || header || SHA-256(chunk_0) || … || SHA-256(chunk_{n-1}))
  *   over the ciphertext chunks (tag included). Hashing per chunk lets the native SHA-256 of
@@ -35,25 +39,41 @@
  *   label, header length and per-chunk hash length are fixed and the chunk boundaries are
  *   fixed by the header.
  *
+ * Stream v1 (read, never written: streams sent before padding) is the same without padding:
+ * a 53-byte header (version 0x01, no sealed length) that is every chunk's AAD, plaintext cut
+ * straight into chunks (the last 0..chunkSize bytes, n = max(1, ceil(size / chunkSize))), and
+ * the same digest over its 53-byte header. Its size is 53 + size + 16·n: the exact file size.
+ *
  * Why each part is there:
  * - The last-flag and the counter in the nonce are STREAM itself: reordering, dropping,
  *   duplicating or truncating chunks, or appending after the last chunk, changes some nonce
  *   and fails a tag.
- * - The header is every chunk's AAD, so a changed version or chunk size fails the first chunk.
+ * - The header is every chunk's AAD, so a changed version, chunk size or sealed length fails
+ *   (the sealed length itself first: its own tag covers the fixed part).
+ * - The length is sealed in the header, not in a trailer, so the decryptor knows before any
+ *   chunk how many chunks and which bytes are file and which padding: it can refuse a file over
+ *   `maxSize` at once, tell a short stream (`truncated`) from a long one (`malformed`), and
+ *   stream out the file without holding back possible padding. It is sealed rather than
+ *   plain because the relay must see only the bucket. The price: the encryptor must be told the
+ *   size up front (`File.size`), and refuses a stream that gives more or fewer bytes.
+ * - Padding bytes must be zero (`bad_padding` otherwise): one plaintext, one stream per key and
+ *   salt, and no room for a sender to hide data the recipient never sees.
  * - The commitment makes the stream key-committing: AES-GCM alone lets whoever knows two keys
  *   craft one ciphertext that decrypts under both ("invisible salamanders": Dodis, Grubbs,
  *   Ristenpart, Woodage, CRYPTO 2018; Albertini et al., USENIX Security 2022). Only the key
  *   that yields this commitment opens the stream, and a wrong key is reported as `wrong_key`
- *   before any chunk is decrypted.
+ *   before anything is decrypted.
  * - The digest binds the message to one exact blob even against the key holder (who could
  *   otherwise encrypt two different files under the same key and salt).
  * - The random salt gives every stream its own AES key and nonce prefix, so re-sending a file
- *   under the same file key never repeats a (key, nonce) pair.
+ *   under the same file key never repeats a (key, nonce) pair. The sealed length's nonce ends
+ *   in 0x02, which no chunk nonce does.
  *
- * Decryption never emits a chunk's plaintext before its tag has verified, holds back the final
- * chunk until the digest (when given) has matched, and emits nothing after an error. A
- * consumer must still treat the output as complete only when the stream closes without error:
- * a truncated stream fails at its end, after the chunks before the cut were emitted.
+ * Decryption never emits a chunk's plaintext before its tag has verified (and, in v2, its
+ * padding has been checked), holds back the chunk with the file's last byte until every chunk
+ * and the digest (when given) have verified, and emits nothing after an error. A consumer must
+ * still treat the output as complete only when the stream closes without error: a truncated
+ * stream fails at its end, after the chunks before the cut were emitted.
  *
  * Speed and memory: each chunk costs one AES-GCM call, through a key handle set up once per
  * stream (`CryptoProvider.aesGcmKey`), and one SHA-256 call; WebCrypto runs both off the main
@@ -61,10 +81,13 @@
  * write goes to the provider as a view of it (no copy); only the piece held back at the end of
  * a write is copied. Output order is preserved, and `transform` waits for the oldest chunk
  * before taking more input, so memory stays at a few chunks whatever the file size and the
- * stream's backpressure passes through. Measured costs and the chunk size trade-off: consts.ts.
+ * stream's backpressure passes through. The padding-only chunks after the file (up to
+ * 1/2^(⌊log2 E⌋+1) of it, E = ⌊log2 size⌋: 4 MiB for 200 MiB) are sealed one per read of the
+ * output, so a slow reader holds them back too. Measured costs and the chunk size trade-off:
+ * consts.ts.
  *
- * Does not: hide the approximate file size (the relay sees the encrypted size), carry a file
- * name or MIME type (those go in the message), or decide what a safe file is to open.
+ * Does not: hide the size bucket (the relay sees the encrypted size), carry a file name or
+ * MIME type (those go in the message), or decide what a safe file is to open.
  * @module
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
@@ -76,25 +99,37 @@ import {
   ATTACHMENT_MAX_CHUNKS,
   ATTACHMENT_MAX_CHUNK_SIZE,
   ATTACHMENT_MIN_CHUNK_SIZE,
+  ATTACHMENT_PAD_MIN,
+  ATTACHMENT_VERSION,
   KEY_LEN,
   LABEL,
-  WIRE_VERSION,
 } from './consts.ts';
 import { abytes, concat, equalBytes, utf8, wipe } from './_bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
+import { padme } from './padding.ts';
 import { getProvider, randomBytes, type AeadKey, type CryptoProvider } from './provider.ts';
 
 /** Random salt in every stream header. 128 bits: salts never repeat under one file key. */
 export const ATTACHMENT_SALT_LEN = 16;
 /** Key commitment in every stream header: a full SHA-256 output, so 128-bit collision security. */
 export const ATTACHMENT_COMMITMENT_LEN = 32;
-/** version (1) + chunk size (4) + salt (16) + commitment (32). */
-export const ATTACHMENT_HEADER_LEN = 1 + 4 + ATTACHMENT_SALT_LEN + ATTACHMENT_COMMITMENT_LEN;
+/** The file's byte count as a u64 (8) under its own AES-GCM tag (16). */
+export const ATTACHMENT_SEALED_LENGTH_LEN = 8 + AES_GCM_TAG_LEN;
+/** version (1) + chunk size (4) + salt (16) + commitment (32): the whole v1 header, the first part of v2's. */
+const FIXED_HEADER_LEN = 1 + 4 + ATTACHMENT_SALT_LEN + ATTACHMENT_COMMITMENT_LEN;
+/** The v2 header: the fixed part (53) and the sealed length (24). */
+export const ATTACHMENT_HEADER_LEN = FIXED_HEADER_LEN + ATTACHMENT_SEALED_LENGTH_LEN;
 /** The attachment digest is a SHA-256 output. */
 export const ATTACHMENT_DIGEST_LEN = 32;
 
-/** Nonce = 7-byte prefix || u32 counter || 1-byte last flag (12 bytes, the GCM standard size). */
+/** The unpadded format from before ATTACHMENT_VERSION 2: still read, never written. */
+const VERSION_1 = 1;
+/** Nonce = 7-byte prefix || u32 counter || 1-byte flag (12 bytes, the GCM standard size). */
 const NONCE_PREFIX_LEN = AES_GCM_NONCE_LEN - 4 - 1;
+/** Nonce flags: a middle chunk, the last chunk, the sealed length (v2; with counter 0). */
+const FLAG_MIDDLE = 0;
+const FLAG_LAST = 1;
+const FLAG_LENGTH = 2;
 /**
  * Most chunks in flight at once. WebCrypto runs each call on a worker thread (Node: the libuv
  * pool), so with two the AES-GCM of one chunk overlaps the SHA-256 (and the emitting) of the
@@ -116,7 +151,7 @@ export interface AttachmentEncryptResult {
   readonly key: Uint8Array;
   /** The attachment digest (see the module doc). Sent inside the message. */
   readonly digest: Uint8Array;
-  /** Plaintext bytes. */
+  /** Plaintext bytes (the file, without padding). */
   readonly size: number;
   /** Bytes of the encrypted stream, header included; equals `encryptedSize(size, chunkSize)`. */
   readonly encryptedSize: number;
@@ -126,12 +161,18 @@ export interface AttachmentEncryptResult {
 export interface AttachmentDecryptResult {
   /** The digest computed over the stream (equal to the expected one, when one was given). */
   readonly digest: Uint8Array;
+  /** Plaintext bytes (the file, without padding). */
   readonly size: number;
   readonly encryptedSize: number;
   readonly chunkSize: number;
 }
 
 export interface AttachmentEncryptOptions {
+  /**
+   * Plaintext bytes the stream will carry (`File.size`). Sealed in the header before the first
+   * byte is read; a stream that gives more or fewer fails `invalid_argument`.
+   */
+  readonly size: number;
   /** The file key; a fresh one is generated when absent (the normal case). */
   readonly key?: Uint8Array;
   /** Plaintext bytes per chunk, ATTACHMENT_MIN_CHUNK_SIZE..ATTACHMENT_MAX_CHUNK_SIZE. */
@@ -148,7 +189,10 @@ export interface AttachmentEncryptOptions {
 export interface AttachmentDecryptOptions {
   /** The digest from the message. When given, a stream with another digest fails `bad_mac`. */
   readonly digest?: Uint8Array;
-  /** Most plaintext bytes accepted; more fails `too_large` before the excess is decrypted. */
+  /**
+   * Most plaintext bytes accepted; more fails `too_large` before the excess is decrypted (v2:
+   * right after the header, before any chunk).
+   */
   readonly maxSize?: number;
   /** Defaults to `getProvider()`. */
   readonly provider?: CryptoProvider;
@@ -202,25 +246,51 @@ function aprovider(value: unknown): CryptoProvider | undefined {
   return value as CryptoProvider;
 }
 
-/** Number of chunks for a plaintext of `size` bytes: at least one (the last may be empty). */
-function chunkCount(size: number, chunkSize: number): number {
-  return Math.max(1, Math.ceil(size / chunkSize));
+/**
+ * The padded size of a file of `size` bytes, the bucket the relay sees (PROTOCOL.md §10):
+ * max(ATTACHMENT_PAD_MIN, Padmé(size)). Always a Padmé value itself.
+ */
+export function paddedAttachmentSize(size: number): number {
+  return Math.max(ATTACHMENT_PAD_MIN, padme(asize(size, 'size')));
 }
 
+/** Where a v2 stream's bytes go, all fixed by the file size and the chunk size. */
+interface Layout {
+  /** File bytes. */
+  readonly size: number;
+  /** File plus padding: the bucket. */
+  readonly padded: number;
+  /** Chunks n = ceil(padded / chunkSize). */
+  readonly chunks: number;
+  /** Index of the chunk holding the file's last byte; -1 for an empty file. */
+  readonly lastDataChunk: number;
+  /** Encrypted stream bytes, header included. */
+  readonly total: number;
+}
+
+/** The layout of a v2 stream; `too_large` past ATTACHMENT_MAX_CHUNKS chunks (or 2^53 bytes). */
+function layout(size: number, chunkSize: number): Layout {
+  const padded = paddedAttachmentSize(size);
+  const chunks = Math.ceil(padded / chunkSize);
+  const total = ATTACHMENT_HEADER_LEN + padded + chunks * AES_GCM_TAG_LEN;
+  if (chunks > ATTACHMENT_MAX_CHUNKS || !Number.isSafeInteger(total)) {
+    throw fail('too_large', `${size} bytes pad to ${padded}, ${chunks} chunks of ${chunkSize}; limit ${ATTACHMENT_MAX_CHUNKS}`);
+  }
+  return { size, padded, chunks, lastDataChunk: size === 0 ? -1 : Math.floor((size - 1) / chunkSize), total };
+}
+
+/** Plaintext bytes of (padded) chunk `index` in a v2 stream. */
+const chunkPlaintextLen = (plan: Layout, chunkSize: number, index: number): number =>
+  Math.min(chunkSize, plan.padded - index * chunkSize);
+
 /**
- * Exact byte length of the encrypted stream for a plaintext of `plaintextSize` bytes:
- * 53 + plaintextSize + 16 · max(1, ceil(plaintextSize / chunkSize)).
+ * Exact byte length of the encrypted stream for a file of `plaintextSize` bytes:
+ * 77 + P + 16 · ceil(P / chunkSize), with P = `paddedAttachmentSize(plaintextSize)`.
  * Throws `too_large` past ATTACHMENT_MAX_CHUNKS chunks (or past 2^53 bytes).
  */
 export function encryptedSize(plaintextSize: number, chunkSize: number = ATTACHMENT_CHUNK_SIZE): number {
   asize(plaintextSize, 'plaintextSize');
-  achunkSize(chunkSize, 'chunkSize');
-  const n = chunkCount(plaintextSize, chunkSize);
-  const total = ATTACHMENT_HEADER_LEN + plaintextSize + n * AES_GCM_TAG_LEN;
-  if (n > ATTACHMENT_MAX_CHUNKS || !Number.isSafeInteger(total)) {
-    throw fail('too_large', `${plaintextSize} bytes need ${n} chunks of ${chunkSize}, limit ${ATTACHMENT_MAX_CHUNKS}`);
-  }
-  return total;
+  return layout(plaintextSize, achunkSize(chunkSize, 'chunkSize')).total;
 }
 
 interface StreamKeys {
@@ -236,14 +306,14 @@ function deriveStreamKeys(key: Uint8Array, salt: Uint8Array): StreamKeys {
   return { aesKey: okm.subarray(0, KEY_LEN), noncePrefix: okm.subarray(KEY_LEN), commitment };
 }
 
-function chunkNonce(prefix: Uint8Array, counter: number, last: boolean): Uint8Array {
+function chunkNonce(prefix: Uint8Array, counter: number, flag: number): Uint8Array {
   const nonce = new Uint8Array(AES_GCM_NONCE_LEN);
   nonce.set(prefix);
   nonce[NONCE_PREFIX_LEN] = counter >>> 24;
   nonce[NONCE_PREFIX_LEN + 1] = counter >>> 16;
   nonce[NONCE_PREFIX_LEN + 2] = counter >>> 8;
   nonce[NONCE_PREFIX_LEN + 3] = counter;
-  nonce[AES_GCM_NONCE_LEN - 1] = last ? 1 : 0;
+  nonce[AES_GCM_NONCE_LEN - 1] = flag;
   return nonce;
 }
 
@@ -254,8 +324,9 @@ function checkCounter(counter: number): void {
   }
 }
 
-/** One chunk's work, started: its output bytes and the SHA-256 of its ciphertext. */
+/** One chunk's work, started: its index, its output bytes and the SHA-256 of its ciphertext. */
 interface ChunkJob {
+  readonly index: number;
   readonly output: Promise<Uint8Array>;
   readonly ciphertextHash: Promise<Uint8Array>;
 }
@@ -365,38 +436,56 @@ class Slicer {
   }
 }
 
+
+const u64 = (n: number): Uint8Array => {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n), false);
+  return b;
+};
+
 /**
- * An encrypting transform: plaintext bytes in (any chunking), the encrypted stream out.
- * `key` is available at once; `done` gives the digest and sizes after the flush.
+ * An encrypting transform: plaintext bytes in (any chunking, exactly `options.size` of them),
+ * the encrypted stream (v2) out. `key` is available at once; `done` gives the digest and sizes
+ * after the last byte has been read from `readable`.
+ *
+ * The file's chunks come from a `TransformStream`; the padding-only chunks after them come from
+ * the readable side's `pull`, one per read, because a `flush` cannot wait for the reader and
+ * would queue them all at once.
  */
-export function createAttachmentEncryptor(options: AttachmentEncryptOptions = {}): AttachmentEncryptor {
+export function createAttachmentEncryptor(options: AttachmentEncryptOptions): AttachmentEncryptor {
+  if (typeof options !== 'object' || options === null) throw fail('invalid_argument', 'options must be an object with a size');
+  const size = asize(options.size, 'size');
   const key = options.key === undefined ? generateAttachmentKey() : abytes(options.key, KEY_LEN, 'key');
   const chunkSize = options.chunkSize === undefined ? ATTACHMENT_CHUNK_SIZE : achunkSize(options.chunkSize, 'chunkSize');
   const salt = options.salt === undefined ? randomBytes(ATTACHMENT_SALT_LEN) : abytes(options.salt, ATTACHMENT_SALT_LEN, 'salt');
   const givenProvider = aprovider(options.provider);
+  const plan = layout(size, chunkSize);
 
   const { aesKey, noncePrefix, commitment } = deriveStreamKeys(key, salt);
+  // The sealed length (the last 24 bytes) is filled in once the AES key handle exists.
   const header = new Uint8Array(ATTACHMENT_HEADER_LEN);
-  header[0] = WIRE_VERSION;
+  header[0] = ATTACHMENT_VERSION;
   new DataView(header.buffer).setUint32(1, chunkSize, false);
   header.set(salt, 5);
   header.set(commitment, 5 + ATTACHMENT_SALT_LEN);
 
-  const digest = sha256.create().update(DIGEST_PREFIX).update(header);
+  const digest = sha256.create().update(DIGEST_PREFIX);
   const inFlight = new InFlight();
   const slicer = new Slicer(chunkSize);
   const result = deferred<AttachmentEncryptResult>();
   let provider!: CryptoProvider;
   let aead!: AeadKey;
   let counter = 0;
-  let size = 0;
+  let received = 0;
   let outSize = 0;
+  let zeros: Uint8Array | undefined;
 
-  const dispatch = (plaintext: Uint8Array, last: boolean): void => {
+  const dispatch = (plaintext: Uint8Array): void => {
     checkCounter(counter);
-    size += plaintext.length;
-    const output = aead.encrypt(chunkNonce(noncePrefix, counter++, last), plaintext, header);
-    inFlight.push({ output, ciphertextHash: output.then((ct) => provider.sha256(ct)) });
+    const index = counter++;
+    const flag = index === plan.chunks - 1 ? FLAG_LAST : FLAG_MIDDLE;
+    const output = aead.encrypt(chunkNonce(noncePrefix, index, flag), plaintext, header);
+    inFlight.push({ index, output, ciphertextHash: output.then((ct) => provider.sha256(ct)) });
   };
   const emitOldest = async (controller: TransformStreamDefaultController<Uint8Array>): Promise<void> => {
     const job = inFlight.take();
@@ -415,11 +504,14 @@ export function createAttachmentEncryptor(options: AttachmentEncryptOptions = {}
     throw e;
   };
 
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
+  const data = new TransformStream<Uint8Array, Uint8Array>({
     async start(controller) {
       try {
         provider = givenProvider ?? (await getProvider());
         aead = await provider.aesGcmKey(aesKey);
+        const fixed = header.subarray(0, FIXED_HEADER_LEN);
+        header.set(await aead.encrypt(chunkNonce(noncePrefix, 0, FLAG_LENGTH), u64(size), fixed), FIXED_HEADER_LEN);
+        digest.update(header);
         outSize += header.length;
         controller.enqueue(header.slice());
       } catch (e) {
@@ -430,9 +522,13 @@ export function createAttachmentEncryptor(options: AttachmentEncryptOptions = {}
       try {
         abytes(input, undefined, 'chunk');
         if (input.length === 0) return;
+        if (input.length > size - received) {
+          throw fail('invalid_argument', `the stream gives more than its declared size of ${size} bytes`);
+        }
+        received += input.length;
         await slicer.cut(input, async (piece) => {
-          // More bytes follow this piece, so it is a middle chunk.
-          dispatch(piece, false);
+          // More file bytes follow this piece, so it is neither the file's last nor the stream's.
+          dispatch(piece);
           while (inFlight.full) await emitOldest(controller);
         });
       } catch (e) {
@@ -441,30 +537,66 @@ export function createAttachmentEncryptor(options: AttachmentEncryptOptions = {}
     },
     async flush(controller) {
       try {
-        dispatch(slicer.last(), true);
+        if (received !== size) throw fail('invalid_argument', `the stream gave ${received} bytes, its declared size is ${size}`);
+        // The chunk with the file's end: the rest of the file, then zeros to its padded length.
+        const rest = slicer.last();
+        const len = chunkPlaintextLen(plan, chunkSize, counter);
+        const piece = len === rest.length ? rest : new Uint8Array(len);
+        if (piece !== rest) piece.set(rest);
+        dispatch(piece);
         while (inFlight.size > 0) await emitOldest(controller);
-        cleanup();
-        result.resolve({ key, digest: digest.digest(), size, encryptedSize: outSize });
+        if (piece !== rest) piece.fill(0);
       } catch (e) {
         failed(e);
       }
     },
   });
-  return { readable: stream.readable, writable: stream.writable, key, done: result.promise };
+
+  // The padding-only chunks, one per read, then the end.
+  const reader = data.readable.getReader();
+  const readable = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await reader.read();
+          if (!next.done) return controller.enqueue(next.value);
+          if (counter < plan.chunks) {
+            zeros ??= new Uint8Array(chunkSize);
+            const index = counter;
+            dispatch(zeros.subarray(0, chunkPlaintextLen(plan, chunkSize, index)));
+            const job = inFlight.take();
+            const output = await job.output;
+            digest.update(await job.ciphertextHash);
+            outSize += output.length;
+            return controller.enqueue(output);
+          }
+          cleanup();
+          result.resolve({ key, digest: digest.digest(), size, encryptedSize: outSize });
+          controller.close();
+        } catch (e) {
+          failed(e);
+        }
+      },
+      async cancel(reason) {
+        cleanup();
+        result.reject(reason);
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { readable, writable: data.writable, key, done: result.promise };
 }
 
-/** The parsed fixed part of a header. */
+/** The fixed part of a header (all of v1's), parsed. */
 interface Header {
   readonly chunkSize: number;
   readonly salt: Uint8Array;
   readonly commitment: Uint8Array;
 }
 
-/** Checks what the first `have` bytes of a header allow; parses it once all 53 are there. */
+/** Checks what the first `have` bytes of a header allow; parses the fixed part once all 53 are there. */
 function checkHeader(buf: Uint8Array, have: number): Header | undefined {
-  if (have >= 1 && buf[0] !== WIRE_VERSION) {
-    throw fail('unsupported_version', `attachment stream version ${buf[0]}, expected ${WIRE_VERSION}`);
-  }
   if (have < 5) return undefined;
   const chunkSize = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(1, false);
   if (chunkSize < ATTACHMENT_MIN_CHUNK_SIZE || chunkSize > ATTACHMENT_MAX_CHUNK_SIZE) {
@@ -473,21 +605,27 @@ function checkHeader(buf: Uint8Array, have: number): Header | undefined {
       `attachment chunk size ${chunkSize} outside [${ATTACHMENT_MIN_CHUNK_SIZE}, ${ATTACHMENT_MAX_CHUNK_SIZE}]`,
     );
   }
-  if (have < ATTACHMENT_HEADER_LEN) return undefined;
+  if (have < FIXED_HEADER_LEN) return undefined;
   return {
     chunkSize,
     salt: buf.subarray(5, 5 + ATTACHMENT_SALT_LEN),
-    commitment: buf.subarray(5 + ATTACHMENT_SALT_LEN, ATTACHMENT_HEADER_LEN),
+    commitment: buf.subarray(5 + ATTACHMENT_SALT_LEN, FIXED_HEADER_LEN),
   };
 }
 
 /**
- * A decrypting transform: the encrypted stream in (any chunking), plaintext out. Plaintext of a
- * chunk is emitted only after its tag verified; the final chunk only after the digest matched.
- * Errors (all ConfidantError): `truncated` (the stream ends at a chunk boundary before its last
- * chunk, inside the header, or with less than a tag left; a cut inside a chunk is `bad_mac`),
- * `unsupported_version`, `malformed` (chunk size out of range), `wrong_key` (commitment
- * mismatch, before any chunk), `bad_mac` (any chunk or the digest fails), `too_large` (maxSize).
+ * A decrypting transform: an encrypted stream (v2, or v1 from before padding) in, any chunking;
+ * the file out, without its padding. Plaintext of a chunk is emitted only after its tag verified
+ * and its padding (v2) was all zeros; the chunk with the file's last byte only after every chunk
+ * and the digest. Errors (all ConfidantError):
+ * - `truncated`: the stream ends inside its header, or before its last chunk (v1: at a chunk
+ *   boundary or with less than a tag left; a cut inside a v1 chunk is `bad_mac`);
+ * - `unsupported_version`; `malformed`: chunk size out of range, a sealed length over 2^53 - 1,
+ *   or (v2) bytes after the last chunk the sealed length allows;
+ * - `wrong_key`: commitment mismatch, before anything is decrypted;
+ * - `bad_mac`: the sealed length, any chunk or the digest fails;
+ * - `bad_padding`: (v2) a nonzero byte after the file's end;
+ * - `too_large`: over `maxSize` (v2: from the sealed length, before any chunk).
  */
 export function createAttachmentDecryptor(
   key: Uint8Array,
@@ -501,10 +639,19 @@ export function createAttachmentDecryptor(
   let provider!: CryptoProvider;
   const headerBuf = new Uint8Array(ATTACHMENT_HEADER_LEN);
   let headerFill = 0;
+  /** 53 (v1) or 77 (v2), once the version byte is in. */
+  let headerLen = 0;
+  /** The whole header, every chunk's AAD; set once it is read and checked. */
+  let aad: Uint8Array | undefined;
   let keys: StreamKeys | undefined;
   let aead!: AeadKey;
   let slicer!: Slicer;
   let chunkSize = 0;
+  /** v2 only: where every byte goes, from the sealed length. */
+  let plan: Layout | undefined;
+  /** The chunk with the file's last byte, held back until the end; its index (v1: set at the end). */
+  let holdIndex = -1;
+  let held: Uint8Array | undefined;
   const digest = sha256.create().update(DIGEST_PREFIX);
   const inFlight = new InFlight();
   const result = deferred<AttachmentDecryptResult>();
@@ -514,12 +661,13 @@ export function createAttachmentDecryptor(
 
   const open = (piece: Uint8Array, index: number, last: boolean): Promise<Uint8Array> => {
     const { noncePrefix } = keys!;
-    return aead.decrypt(chunkNonce(noncePrefix, index, last), piece, headerBuf).catch(async (e: unknown) => {
-      // A full-size final piece that opens as a *middle* chunk means the real last chunk is
+    return aead.decrypt(chunkNonce(noncePrefix, index, last ? FLAG_LAST : FLAG_MIDDLE), piece, aad!).catch(async (e: unknown) => {
+      // v1: a full-size final piece that opens as a *middle* chunk means the real last chunk is
       // missing: report the truncation as such. Its plaintext is never released. (The final
-      // piece sits in a buffer of our own, so these are still the bytes that failed.)
-      if (last && ConfidantError.is(e, 'bad_mac') && piece.length === chunkSize + AES_GCM_TAG_LEN) {
-        const asMiddle = await aead.decrypt(chunkNonce(noncePrefix, index, false), piece, headerBuf).then(
+      // piece sits in a buffer of our own, so these are still the bytes that failed.) v2 knows
+      // its chunk count from the sealed length and never gets here with a short stream.
+      if (!plan && last && ConfidantError.is(e, 'bad_mac') && piece.length === chunkSize + AES_GCM_TAG_LEN) {
+        const asMiddle = await aead.decrypt(chunkNonce(noncePrefix, index, FLAG_MIDDLE), piece, aad!).then(
           (pt) => (wipe(pt), true),
           () => false,
         );
@@ -528,22 +676,53 @@ export function createAttachmentDecryptor(
       throw ConfidantError.is(e, 'bad_mac') ? fail('bad_mac', `attachment chunk ${index} failed authentication`) : e;
     });
   };
+  /** v2: the stream's shape against its sealed length, before the piece is decrypted. */
+  const checkShape = (p: Layout, piece: Uint8Array, last: boolean): void => {
+    if (!last) {
+      if (counter >= p.chunks - 1) throw fail('malformed', `attachment stream goes on after its last chunk (${p.chunks} for ${p.size} bytes)`);
+      return;
+    }
+    if (counter < p.chunks - 1) {
+      throw fail('truncated', `attachment stream ends after ${counter + 1} of its ${p.chunks} chunks`);
+    }
+    const want = chunkPlaintextLen(p, chunkSize, counter) + AES_GCM_TAG_LEN;
+    if (piece.length < want) throw fail('truncated', `attachment stream ends ${piece.length} bytes into its last chunk of ${want}`);
+    if (piece.length > want) throw fail('malformed', `attachment stream goes on after its last chunk (${p.chunks} for ${p.size} bytes)`);
+  };
   const dispatch = (piece: Uint8Array, last: boolean): void => {
     checkCounter(counter);
-    const plaintextLen = piece.length - AES_GCM_TAG_LEN;
-    if (size + plaintextLen > maxSize) {
-      throw fail('too_large', `attachment exceeds ${maxSize} bytes at chunk ${counter}`);
+    if (plan) {
+      checkShape(plan, piece, last);
+    } else {
+      const plaintextLen = piece.length - AES_GCM_TAG_LEN;
+      if (size + plaintextLen > maxSize) {
+        throw fail('too_large', `attachment exceeds ${maxSize} bytes at chunk ${counter}`);
+      }
+      size += plaintextLen;
     }
-    size += plaintextLen;
     inSize += piece.length;
+    const index = counter++;
     // Both calls read `piece` before returning: the bytes hashed are the bytes opened.
-    inFlight.push({ output: open(piece, counter++, last), ciphertextHash: provider.sha256(piece) });
+    inFlight.push({ index, output: open(piece, index, last), ciphertextHash: provider.sha256(piece) });
   };
-  const takeOldest = async (): Promise<Uint8Array> => {
+  /** Takes the oldest chunk: its file bytes are emitted, or held back if they end the file. */
+  const deliverOldest = async (controller: TransformStreamDefaultController<Uint8Array>): Promise<void> => {
     const job = inFlight.take();
-    const output = await job.output;
+    let output = await job.output;
     digest.update(await job.ciphertextHash);
-    return output;
+    if (plan) {
+      // v2: bytes past the file's end are padding, and must be zero.
+      const fileBytes = Math.max(0, Math.min(output.length, plan.size - job.index * chunkSize));
+      for (let i = fileBytes; i < output.length; i++) {
+        if (output[i] !== 0) {
+          wipe(output);
+          throw fail('bad_padding', `attachment chunk ${job.index} has a nonzero padding byte at ${i}`);
+        }
+      }
+      output = output.subarray(0, fileBytes);
+    }
+    if (job.index === holdIndex) held = output;
+    else if (output.length > 0) controller.enqueue(output);
   };
   const cleanup = (): void => {
     if (keys) wipe(keys.aesKey, keys.noncePrefix);
@@ -551,16 +730,37 @@ export function createAttachmentDecryptor(
   };
   const failed = (e: unknown): never => {
     cleanup();
+    if (held) wipe(held);
     result.reject(e);
     throw e;
   };
 
+  /** v2: opens the sealed length and lays the stream out; refuses it over `maxSize`. */
+  const readLength = async (): Promise<void> => {
+    const sealed = headerBuf.subarray(FIXED_HEADER_LEN, ATTACHMENT_HEADER_LEN);
+    const bytes = await aead.decrypt(chunkNonce(keys!.noncePrefix, 0, FLAG_LENGTH), sealed, headerBuf.subarray(0, FIXED_HEADER_LEN)).catch((e: unknown) => {
+      throw ConfidantError.is(e, 'bad_mac') ? fail('bad_mac', 'attachment length failed authentication') : e;
+    });
+    const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, false);
+    if (declared > BigInt(Number.MAX_SAFE_INTEGER)) throw fail('malformed', `attachment length ${declared} is over 2^53 - 1`);
+    const length = Number(declared);
+    if (length > maxSize) throw fail('too_large', `attachment is ${length} bytes, limit ${maxSize}`);
+    plan = layout(length, chunkSize);
+    holdIndex = plan.lastDataChunk;
+  };
+
   /** Consumes header bytes from `input`; returns how many it took. */
   const readHeader = async (input: Uint8Array): Promise<number> => {
-    const n = Math.min(ATTACHMENT_HEADER_LEN - headerFill, input.length);
+    if (headerFill === 0 && input.length > 0) {
+      if (input[0] !== VERSION_1 && input[0] !== ATTACHMENT_VERSION) {
+        throw fail('unsupported_version', `attachment stream version ${input[0]}, expected ${ATTACHMENT_VERSION} (or ${VERSION_1})`);
+      }
+      headerLen = input[0] === VERSION_1 ? FIXED_HEADER_LEN : ATTACHMENT_HEADER_LEN;
+    }
+    const n = Math.min(headerLen - headerFill, input.length);
     headerBuf.set(input.subarray(0, n), headerFill);
     headerFill += n;
-    const header = checkHeader(headerBuf, headerFill);
+    const header = keys ? undefined : checkHeader(headerBuf, headerFill);
     if (header) {
       const derived = deriveStreamKeys(key, header.salt);
       if (!equalBytes(derived.commitment, header.commitment)) {
@@ -570,9 +770,13 @@ export function createAttachmentDecryptor(
       keys = derived;
       chunkSize = header.chunkSize;
       aead = await provider.aesGcmKey(keys.aesKey);
+    }
+    if (keys && headerFill === headerLen) {
+      if (headerLen === ATTACHMENT_HEADER_LEN) await readLength();
+      aad = headerBuf.subarray(0, headerLen);
       slicer = new Slicer(chunkSize + AES_GCM_TAG_LEN);
-      digest.update(headerBuf);
-      inSize += ATTACHMENT_HEADER_LEN;
+      digest.update(aad);
+      inSize += headerLen;
     }
     return n;
   };
@@ -588,12 +792,12 @@ export function createAttachmentDecryptor(
     async transform(input, controller) {
       try {
         abytes(input, undefined, 'chunk');
-        const offset = keys ? 0 : await readHeader(input);
-        if (!keys || offset === input.length) return;
+        const offset = aad ? 0 : await readHeader(input);
+        if (!aad || offset === input.length) return;
         await slicer.cut(input.subarray(offset), async (piece) => {
           // More bytes follow this piece, so it is a middle chunk.
           dispatch(piece, false);
-          while (inFlight.full) controller.enqueue(await takeOldest());
+          while (inFlight.full) await deliverOldest(controller);
         });
       } catch (e) {
         failed(e);
@@ -601,8 +805,8 @@ export function createAttachmentDecryptor(
     },
     async flush(controller) {
       try {
-        if (!keys) {
-          throw fail('truncated', `attachment stream ends inside its header (${headerFill} of ${ATTACHMENT_HEADER_LEN} bytes)`);
+        if (!aad) {
+          throw fail('truncated', `attachment stream ends inside its header (${headerFill} of ${headerLen || 1} bytes)`);
         }
         const last = slicer.last();
         if (counter === 0 && last.length === 0) throw fail('truncated', 'attachment stream has a header but no chunk');
@@ -610,16 +814,16 @@ export function createAttachmentDecryptor(
           throw fail('truncated', `attachment stream ends ${last.length} bytes into chunk ${counter}, shorter than a tag`);
         }
         dispatch(last, true);
-        while (inFlight.size > 1) controller.enqueue(await takeOldest());
-        const final = await takeOldest();
+        if (!plan) holdIndex = counter - 1;
+        while (inFlight.size > 0) await deliverOldest(controller);
         const computed = digest.digest();
         if (expected && !equalBytes(computed, expected)) {
-          wipe(final);
           throw fail('bad_mac', 'attachment digest does not match the one in the message');
         }
-        controller.enqueue(final);
+        if (held && held.length > 0) controller.enqueue(held);
+        held = undefined;
         cleanup();
-        result.resolve({ digest: computed, size, encryptedSize: inSize, chunkSize });
+        result.resolve({ digest: computed, size: plan ? plan.size : size, encryptedSize: inSize, chunkSize });
       } catch (e) {
         failed(e);
       }
@@ -647,21 +851,21 @@ async function runThrough(pair: ReadableWritablePair<Uint8Array, Uint8Array>, in
 
 /**
  * Encrypts a buffer already in memory (small files, tests). For files, pipe `file.stream()`
- * through `createAttachmentEncryptor()` instead.
+ * through `createAttachmentEncryptor({ size: file.size })` instead.
  */
 export async function encryptAttachment(
   plaintext: Uint8Array,
   key?: Uint8Array,
-  options: Omit<AttachmentEncryptOptions, 'key'> = {},
+  options: Omit<AttachmentEncryptOptions, 'key' | 'size'> = {},
 ): Promise<AttachmentEncryptResult & { readonly ciphertext: Uint8Array }> {
   abytes(plaintext, undefined, 'plaintext');
-  const encryptor = createAttachmentEncryptor({ ...options, key });
+  const encryptor = createAttachmentEncryptor({ ...options, key, size: plaintext.length });
   const parts = await runThrough(encryptor, plaintext);
   const result = await encryptor.done;
   return { ...result, ciphertext: concat(...parts) };
 }
 
-/** Decrypts a whole encrypted stream held in memory; checks `digest` when given. */
+/** Decrypts a whole encrypted stream (v2 or v1) held in memory; checks `digest` when given. */
 export async function decryptAttachment(
   ciphertext: Uint8Array,
   key: Uint8Array,

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** Wire-format version byte carried by every envelope, message and stream (PROTOCOL.md §2). */
+/** Wire-format version byte carried by every envelope and message (PROTOCOL.md §2); attachment streams carry ATTACHMENT_VERSION. */
 export const WIRE_VERSION = 1;
 
 /** Byte lengths of the primitives we use. */
@@ -101,6 +101,21 @@ export const ATTACHMENT_MAX_CHUNK_SIZE = 4 * 1024 * 1024;
 export const ATTACHMENT_MIN_CHUNK_SIZE = 1024;
 /** STREAM counter is 32 bits: 2^32 chunks of 256 KiB = 1 PiB, far above any attachment. */
 export const ATTACHMENT_MAX_CHUNKS = 0xffff_ffff;
+/**
+ * Attachment stream format written today (PROTOCOL.md §10): 2, padded. Version 1 (unpadded, the
+ * relay saw the exact file size) is still read, never written.
+ */
+export const ATTACHMENT_VERSION = 2;
+/**
+ * Smallest padded attachment (PROTOCOL.md §10): every file of 0..4096 bytes encrypts to the same
+ * size. Above it the padded size is Padmé of the file size, as for messages (§7): at most 12%
+ * more bytes, and the relay learns O(log log size) bits of the size instead of all of them.
+ * Padmé alone is exact below 8 bytes and has 16- to 64-byte steps below 4 KiB, so small files
+ * (a note, an icon, a one-page text) would stay told apart almost exactly. The price is at most
+ * 4 KiB per tiny file, inside one chunk at the default chunk size. 4096 is itself a Padmé value,
+ * so every padded size is one.
+ */
+export const ATTACHMENT_PAD_MIN = 4096;
 
 /**
  * A signed relay request is accepted for this long either side of the relay's clock. Replays

@@ -63,6 +63,7 @@ describe('shared/ public API', () => {
         "nobleProvider",
         "openMessage",
         "pad",
+        "paddedAttachmentSize",
         "paddedLength",
         "phraseToRootSecret",
         "randomBytes",

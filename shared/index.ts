@@ -62,6 +62,7 @@ export {
   encryptAttachment,
   encryptedSize,
   generateAttachmentKey,
+  paddedAttachmentSize,
   ATTACHMENT_HEADER_LEN,
   type AttachmentDecryptResult,
   type AttachmentEncryptResult,

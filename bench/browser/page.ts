@@ -287,7 +287,7 @@ async function attachmentOurs(): Promise<number> {
   const sink = new WritableStream<Uint8Array>({ write: (c) => void (bytes += c.length) });
   gc();
   const t0 = performance.now();
-  const enc = createAttachmentEncryptor();
+  const enc = createAttachmentEncryptor({ size: ATTACHMENT_BYTES });
   await source.pipeThrough(enc).pipeTo(sink);
   await enc.done;
   const ms = performance.now() - t0;
