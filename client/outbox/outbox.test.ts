@@ -182,7 +182,7 @@ describe('flush', () => {
     expect(await texts(therapist, withClient.id)).toEqual(['did this arrive?']);
   });
 
-  it('a lost answer, and the peer already read and acknowledged it: the retry is stored again, the peer drops it as a duplicate', async () => {
+  it('a lost answer, and the peer already read and acknowledged it: the retry is answered as the duplicate it is (200), nothing stored again', async () => {
     client.net.dropAnswer = SEND;
     const m = await queueText(client, toTherapist, 'only once, please');
     await client.outbox.flush();
@@ -192,10 +192,13 @@ describe('flush', () => {
     expect(await therapist.receiver.pull()).toEqual({ received: 1, rejected: 0 });
     expect(await relayHolds(therapist)).toEqual([]);
 
-    // The relay no longer has the id (acknowledged), so the retry is stored as new (201).
+    // The relay keeps a tombstone of the acknowledged id until the message's expiry (issue 9,
+    // item 2), so the retry is a duplicate: 200, not stored, not announced, no quota used.
     const storedBefore = client.net.count('POST', '/v1/messages', 201);
+    const duplicatesBefore = client.net.count('POST', '/v1/messages', 200);
     await client.outbox.flush();
-    expect(client.net.count('POST', '/v1/messages', 201) - storedBefore).toBe(1);
+    expect(client.net.count('POST', '/v1/messages', 201) - storedBefore).toBe(0);
+    expect(client.net.count('POST', '/v1/messages', 200) - duplicatesBefore).toBe(1);
     expect(await statusOf(client, toTherapist.id, m.id)).toBe('sent');
     expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 0 });
     expect(await texts(therapist, withClient.id)).toEqual(['only once, please']);
