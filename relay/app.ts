@@ -36,7 +36,7 @@ export interface AppDeps {
    * default the same numbers; middleware/rate-limit.ts). Default: bursts of 120, then 20
    * requests a second.
    */
-  readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond' | 'account'>;
+  readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond' | 'account' | 'key'>;
   /** How long a stored message lives after receipt (default 30 days). */
   readonly messageTtlMs?: number;
   /** Per-mailbox limits (default 10,000 messages / 100 MB). */
