@@ -7,6 +7,8 @@
 import { Hono } from 'hono';
 import type { RelayEnv } from './context.ts';
 import { notFound, onError } from './errors.ts';
+import { canonicalPath } from './middleware/canonical-path.ts';
+import { noStore } from './middleware/no-store.ts';
 import { rateLimit, type RateLimitOptions } from './middleware/rate-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -55,7 +57,9 @@ export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   const app = new Hono<RelayEnv>();
   app.use('*', requestLog({ sink: deps.logSink ?? (() => {}), ...(deps.now ? { now: deps.now } : {}) }));
   app.use('*', securityHeaders());
+  app.use('*', noStore());
   app.use('/v1/*', rateLimit({ ...(deps.rateLimit ?? DEFAULT_RATE_LIMIT), ...(deps.now ? { now: deps.now } : {}) }));
+  app.use('*', canonicalPath());
   app.route('/', healthRoutes(deps));
   app.route('/', accountRoutes(deps));
   app.route('/', inviteRoutes(deps));

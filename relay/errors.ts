@@ -19,10 +19,14 @@ export const RELAY_ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  /** The request did not arrive in time (Node's request timeout; relay/server.ts). */
+  request_timeout: 408,
   conflict: 409,
   too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  /** The request head is over `MAX_HEADER_BYTES` (relay/server.ts). */
+  headers_too_large: 431,
   /** A mailbox is full: the sender may retry later. */
   quota: 429,
   internal: 500,

@@ -95,7 +95,12 @@ export function blobRoutes(deps: AppDeps): Hono<RelayEnv> {
         const declared = c.req.header('content-length');
         if (declared !== undefined) {
           if (!/^\d{1,16}$/.test(declared.trim())) throw new RelayError('bad_request', 'Bad Content-Length');
-          if (Number(declared) > maxBytes) throw tooLarge();
+          if (Number(declared) > maxBytes) {
+            // Answered from the head, before the body: the client is told to stop sending and
+            // the connection ends after the answer instead of waiting for 250 MiB to drain.
+            c.header('Connection', 'close');
+            throw tooLarge();
+          }
         }
         const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
         if (type !== 'application/octet-stream') {
