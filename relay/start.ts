@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { createApp } from './app.ts';
+import { dataDirFromEnv } from './data-dir.ts';
 import { isClientBuilt } from './static.ts';
 import { liveSocketServer } from './routes/live.ts';
 import { serveRelay } from './server.ts';
@@ -26,7 +27,7 @@ const parsePort = (raw: string | undefined): number => {
 
 const port = parsePort(process.env.PORT);
 const hostname = process.env.HOST || '127.0.0.1';
-const dataDir = resolve(process.env.DATA_DIR || 'data');
+const dataDir = dataDirFromEnv();
 
 let opened: Awaited<ReturnType<typeof openStore>>;
 try {
