@@ -43,7 +43,7 @@ export interface AppDeps {
   readonly messageTtlMs?: number;
   /** Per-mailbox limits (default 10,000 messages / 100 MB). */
   readonly mailboxQuota?: MailboxQuota;
-  /** Largest blob upload in bytes (default 250 MB). */
+  /** Largest blob upload in bytes (default 250 MiB, 262,144,000 bytes). */
   readonly blobMaxBytes?: number;
   /** How long a blob lives after upload (default 30 days). */
   readonly blobTtlMs?: number;
