@@ -15,7 +15,11 @@ import { SQLITE_FILE } from './storage/sqlite/index.ts';
 import { appFixture, identityB64, type AppFixture } from './testing/app-fixture.ts';
 import { deliver, mailboxWithCapability, seal, type TestMailbox } from './testing/mailbox-helpers.ts';
 import { startPostgresCluster, type PostgresCluster } from './testing/postgres-cluster.ts';
-import { toBase64url } from '../shared/encoding.ts';
+import WebSocket from 'ws';
+import { fromBase64url, toBase64url } from '../shared/encoding.ts';
+import { AUTH_HEADERS, signRequest } from '../shared/request-auth.ts';
+import { liveSocketServer } from './routes/live.ts';
+import { listenRelay, type ListeningRelay } from './testing/raw-http.ts';
 import type { Identity } from '../shared/keys.ts';
 
 /** The 503 every route must give while the store is away. */
@@ -32,14 +36,31 @@ const send = (fx: AppFixture, sender: Identity, mailbox: TestMailbox): Promise<R
 describe('PostgreSQL down mid-run', () => {
   let cluster: PostgresCluster;
   let fx: AppFixture;
+  let relay: ListeningRelay;
   beforeAll(async () => {
     cluster = await startPostgresCluster({ maxConnections: 30 });
     fx = await appFixture({ databaseUrl: await cluster.createDatabase('relay') });
+    relay = await listenRelay(fx.app, { server: liveSocketServer() });
   });
   afterAll(async () => {
+    await relay?.close();
     await fx?.close();
     await cluster?.stop();
   });
+
+  /** Opens a live socket, answers its challenge with a valid auth frame, and returns the close code. */
+  const liveAuthClose = (who: Identity): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${relay.port}/v1/live`);
+      ws.on('error', reject);
+      ws.on('close', (code) => resolve(code));
+      ws.once('message', (data) => {
+        const { nonce } = JSON.parse(String(data)) as { nonce: string };
+        void signRequest(who, { method: 'GET', path: '/v1/live', body: fromBase64url(nonce) }, { now: fx.now }).then((h) =>
+          ws.send(JSON.stringify({ type: 'auth', key: h[AUTH_HEADERS.key], time: h[AUTH_HEADERS.time], nonce: h[AUTH_HEADERS.nonce], signature: h[AUTH_HEADERS.signature] })),
+        );
+      });
+    });
 
   it('answers a send, a signed read, a registration and /healthz with 503 + Retry-After, then serves again after restart', async () => {
     const therapist = await fx.therapist();
@@ -54,6 +75,9 @@ describe('PostgreSQL down mid-run', () => {
     await expectUnavailable(await fx.send(stranger, 'POST', '/v1/accounts/therapist', { body: JSON.stringify({ identity: identityB64(stranger), registrationCode: toBase64url(randomBytes(32)) }) }), 'registration');
     await expectUnavailable(await fx.app.request(`/v1/blobs/${'A'.repeat(22)}`), 'blob download');
     await expectUnavailable(await fx.app.request('/healthz'), 'healthz');
+    // The live socket: its auth needs the store, so it is closed with 1013 "try again later",
+    // not 1011 "internal error".
+    expect(await liveAuthClose(therapist)).toBe(1013);
 
     await cluster.restart();
     // The pool reconnects on the next checkout; /healthz says when (a bounded number of tries).
