@@ -36,7 +36,8 @@ export interface AppDeps {
   /**
    * Limits on /v1: per client address, and per account once auth verified it (`account`,
    * default the same numbers; middleware/rate-limit.ts). Default: bursts of 120, then 20
-   * requests a second.
+   * requests a second. `key` names a request's address bucket (default: the socket address;
+   * behind a proxy, read the header the proxy sets).
    */
   readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond' | 'account' | 'key'>;
   /** How long a stored message lives after receipt (default 30 days). */
