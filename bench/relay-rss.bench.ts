@@ -125,9 +125,12 @@ interface Side {
 async function relaySide(identity: Identity): Promise<Side> {
   const dataDir = await mkdtemp(join(tmpdir(), 'confidant-bench-rss-'));
   const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', CLIENT_DIR: join(dataDir, 'no-client') };
+  let started: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
+    // The relay first: mint-code refuses a data directory no relay has started in (issue 9).
+    started = await startServer('relay/start.ts', [], env);
+    const { child, url } = started;
     const code = (await runScript('relay/cli.ts', ['mint-code'], env)).trim();
-    const { child, url } = await startServer('relay/start.ts', [], env);
     const body = new TextEncoder().encode(
       JSON.stringify({ identity: toBase64url(encodePublicIdentity(identity.publicIdentity)), registrationCode: code }),
     );
@@ -148,6 +151,7 @@ async function relaySide(identity: Identity): Promise<Side> {
       },
     };
   } catch (e) {
+    if (started) await stop(started.child);
     await rm(dataDir, { recursive: true, force: true });
     throw e;
   }

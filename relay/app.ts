@@ -7,6 +7,8 @@
 import { Hono } from 'hono';
 import type { RelayEnv } from './context.ts';
 import { notFound, onError } from './errors.ts';
+import { canonicalPath } from './middleware/canonical-path.ts';
+import { noStore } from './middleware/no-store.ts';
 import { rateLimit, type RateLimitOptions } from './middleware/rate-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
@@ -34,14 +36,15 @@ export interface AppDeps {
   /**
    * Limits on /v1: per client address, and per account once auth verified it (`account`,
    * default the same numbers; middleware/rate-limit.ts). Default: bursts of 120, then 20
-   * requests a second.
+   * requests a second. `key` names a request's address bucket (default: the socket address;
+   * behind a proxy, read the header the proxy sets).
    */
-  readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond' | 'account'>;
+  readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond' | 'account' | 'key'>;
   /** How long a stored message lives after receipt (default 30 days). */
   readonly messageTtlMs?: number;
   /** Per-mailbox limits (default 10,000 messages / 100 MB). */
   readonly mailboxQuota?: MailboxQuota;
-  /** Largest blob upload in bytes (default 250 MB). */
+  /** Largest blob upload in bytes (default 250 MiB, 262,144,000 bytes). */
   readonly blobMaxBytes?: number;
   /** How long a blob lives after upload (default 30 days). */
   readonly blobTtlMs?: number;
@@ -55,7 +58,9 @@ export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   const app = new Hono<RelayEnv>();
   app.use('*', requestLog({ sink: deps.logSink ?? (() => {}), ...(deps.now ? { now: deps.now } : {}) }));
   app.use('*', securityHeaders());
+  app.use('*', noStore());
   app.use('/v1/*', rateLimit({ ...(deps.rateLimit ?? DEFAULT_RATE_LIMIT), ...(deps.now ? { now: deps.now } : {}) }));
+  app.use('*', canonicalPath());
   app.route('/', healthRoutes(deps));
   app.route('/', accountRoutes(deps));
   app.route('/', inviteRoutes(deps));

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,16 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
+/** A data directory as `npm start` leaves it: the store opened and migrated there, then closed. */
+async function startedDataDir(): Promise<string> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'confidant-cli-'));
+  dirs.push(dataDir);
+  const { store } = await openStore({ dataDir });
+  await store.migrate();
+  await store.close();
+  return dataDir;
+}
+
 async function registerWith(dataDir: string, code: Uint8Array, now: number) {
   const { store } = await openStore({ dataDir });
   try {
@@ -43,8 +54,7 @@ async function registerWith(dataDir: string, code: Uint8Array, now: number) {
 
 describe('relay CLI mint-code', () => {
   it('prints a 32-byte base64url code whose hash is stored once, with a 7-day default expiry', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'confidant-cli-'));
-    dirs.push(dataDir);
+    const dataDir = await startedDataDir();
     const { stdout } = await cli(dataDir, 'mint-code');
     const text = stdout.trim();
     expect(text).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -55,8 +65,7 @@ describe('relay CLI mint-code', () => {
   }, 30_000);
 
   it('prints a code that registers a therapist through POST /v1/accounts/therapist once', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'confidant-cli-'));
-    dirs.push(dataDir);
+    const dataDir = await startedDataDir();
     const code = (await cli(dataDir, 'mint-code')).stdout.trim();
     const { store, blobs } = await openStore({ dataDir });
     try {
@@ -76,12 +85,40 @@ describe('relay CLI mint-code', () => {
   }, 30_000);
 
   it('honours --days and refuses bad arguments without storing anything', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'confidant-cli-'));
-    dirs.push(dataDir);
+    const dataDir = await startedDataDir();
     const code = fromBase64url((await cli(dataDir, 'mint-code', '--days', '1')).stdout.trim(), 32);
     expect(await registerWith(dataDir, code, Date.now() + DAY + 60_000)).toBe('code_invalid');
     await expect(cli(dataDir, 'mint-code', '--days', '0')).rejects.toMatchObject({ code: 2 });
     await expect(cli(dataDir, 'mint-code', '--days')).rejects.toMatchObject({ code: 2 });
     await expect(cli(dataDir, 'nope')).rejects.toMatchObject({ code: 2 });
+  }, 30_000);
+
+  it('refuses a data directory no relay has initialised, names the directory it looked in, and creates nothing (issue 9, item 15)', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'confidant-cli-cwd-'));
+    dirs.push(cwd);
+    // As a newcomer would: the relay was started with DATA_DIR elsewhere, mint-code run without it.
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '' };
+    delete env['DATA_DIR'];
+    const failed = await run(TSX, [join(ROOT, 'relay', 'cli.ts'), 'mint-code'], { cwd, env }).then(
+      () => undefined,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stdout).toBe('');
+    expect(failed?.stderr).toContain(join(await realpath(cwd), 'data'));
+    expect(failed?.stderr).toContain('DATA_DIR');
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+    // A DATA_DIR that does not exist (a typo) is refused the same way.
+    const typo = join(cwd, 'srv-confidant');
+    await expect(cli(typo, 'mint-code')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(typo) });
+    expect(existsSync(typo)).toBe(false);
+  }, 30_000);
+
+  it('mints into the DATA_DIR the relay was started with and says which directory it used', async () => {
+    const dataDir = await startedDataDir();
+    const { stdout, stderr } = await cli(dataDir, 'mint-code');
+    expect(stderr).toContain(dataDir);
+    const code = fromBase64url(stdout.trim(), 32);
+    expect(await registerWith(dataDir, code, Date.now())).toBe('created');
   }, 30_000);
 });

@@ -1,18 +1,26 @@
 /**
- * Operator CLI: `npm run relay -- <command>`, against the store under DATA_DIR (default ./data)
- * or DATABASE_URL, the same choice `npm start` makes.
+ * Operator CLI: `npm run relay -- <command>`, against the store under DATA_DIR (default ./data,
+ * relative to the current directory) or DATABASE_URL, the same choice `npm start` makes. Give it
+ * the same DATA_DIR (or DATABASE_URL) the relay runs with.
  *
  *   mint-code [--days N]   print a fresh one-time registration code for a therapist account
  *                          (32 random bytes, base64url); only its SHA-256 is stored, valid N
  *                          days (default 7, at most 365).
  *
+ * On SQLite it refuses (exit 1, nothing created) a data directory where no relay has started
+ * (no relay.sqlite): a code minted there would be one the running relay calls invalid (issue 9).
+ * It says on stderr which directory or database it used.
+ *
  * Does not: list or recover codes (the relay never holds them), or print anything else on stdout.
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { toBase64url } from '../shared/encoding.ts';
+import { dataDirFromEnv } from './data-dir.ts';
 import { openStore } from './storage/index.ts';
+import { SQLITE_FILE } from './storage/sqlite/index.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_DAYS = 7;
@@ -37,7 +45,18 @@ async function mintCode(args: readonly string[]): Promise<void> {
   const days = parseDays(args);
   const code = randomBytes(32);
   const hash = new Uint8Array(createHash('sha256').update(code).digest());
-  const { store } = await openStore({ dataDir: resolve(process.env.DATA_DIR || 'data'), databaseUrl: process.env.DATABASE_URL });
+  const databaseUrl = process.env.DATABASE_URL || undefined;
+  const dataDir = dataDirFromEnv();
+  if (databaseUrl === undefined && !existsSync(join(dataDir, SQLITE_FILE))) {
+    console.error(
+      `relay: no relay data in ${dataDir} (no ${SQLITE_FILE}); nothing minted.\n` +
+        'Run this with the DATA_DIR the relay was started with (DATA_DIR=/path npm run relay -- mint-code),\n' +
+        'or start the relay once (npm start) to create it.',
+    );
+    process.exit(1);
+  }
+  const where = databaseUrl === undefined ? `the data directory ${dataDir}` : 'the PostgreSQL database of DATABASE_URL';
+  const { store } = await openStore({ dataDir, databaseUrl });
   try {
     await store.migrate();
     const now = Date.now();
@@ -46,7 +65,7 @@ async function mintCode(args: readonly string[]): Promise<void> {
     await store.close();
   }
   process.stdout.write(`${toBase64url(code)}\n`);
-  console.error(`relay: registration code valid for ${days} day${days === 1 ? '' : 's'}; it is shown once`);
+  console.error(`relay: registration code stored in ${where}, valid for ${days} day${days === 1 ? '' : 's'}; it is shown once`);
 }
 
 const [command, ...rest] = process.argv.slice(2);

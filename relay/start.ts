@@ -5,10 +5,11 @@
  * @module
  */
 import { resolve } from 'node:path';
-import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { dataDirFromEnv } from './data-dir.ts';
 import { isClientBuilt } from './static.ts';
 import { liveSocketServer } from './routes/live.ts';
+import { serveRelay } from './server.ts';
 import { openStore } from './storage/index.ts';
 import { startSweeper } from './sweeper.ts';
 
@@ -26,7 +27,7 @@ const parsePort = (raw: string | undefined): number => {
 
 const port = parsePort(process.env.PORT);
 const hostname = process.env.HOST || '127.0.0.1';
-const dataDir = resolve(process.env.DATA_DIR || 'data');
+const dataDir = dataDirFromEnv();
 
 let opened: Awaited<ReturnType<typeof openStore>>;
 try {
@@ -53,10 +54,17 @@ const logSink = (line: string): void => {
 };
 /** WebSocket upgrades (GET /v1/live) go through the app first: Origin check, then `ws`. */
 const websocket = { server: liveSocketServer() };
-const server = serve({ fetch: createApp({ store, blobs, logSink, ...(serveClient ? { clientDir } : {}) }).fetch, port, hostname, websocket }, (info) => {
-  const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-  const where = store.kind === 'sqlite' ? `data in ${dataDir}` : 'data in PostgreSQL';
-  console.log(`relay listening on http://${host}:${info.port} (GET /healthz), ${where}`);
+/** Header limit and parser refusals in the relay's error shape: relay/server.ts. */
+const server = serveRelay({
+  fetch: createApp({ store, blobs, logSink, ...(serveClient ? { clientDir } : {}) }).fetch,
+  port,
+  hostname,
+  websocket,
+  onListening: (info) => {
+    const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+    const where = store.kind === 'sqlite' ? `data in ${dataDir}` : 'data in PostgreSQL';
+    console.log(`relay listening on http://${host}:${info.port} (GET /healthz), ${where}`);
+  },
 });
 
 server.on('error', (err: NodeJS.ErrnoException) => {

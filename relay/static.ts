@@ -4,7 +4,9 @@
  *
  * - Only GET and HEAD, only files that exist under the client folder; `/v1/*` and `/healthz`
  *   never reach this. Traversal (`..`, encoded or not, backslashes, double slashes) is refused
- *   by `@hono/node-server`'s serveStatic before any file is opened, and answers the JSON 404.
+ *   before any file is opened: a target that is not canonical never gets here (400,
+ *   middleware/canonical-path.ts), and `@hono/node-server`'s serveStatic refuses what is left
+ *   with the JSON 404.
  * - The app routes by URL fragment (`/#/join/...`), so the only page is `/` (index.html):
  *   there is no catch-all that would turn a mistyped asset into HTML.
  * - Caching: content-hashed files under /assets/ are immutable for a year; everything else

@@ -2,9 +2,11 @@
  * Signed-request authentication (PROTOCOL.md §13, DESIGN.md trust boundary 8). Runs after
  * `bodyLimit`, so the signature is checked over the exact body bytes received, together with
  * the method and the path with its query. Then the account must exist and the nonce be new for
- * that key (kept until the signature could no longer pass the time check). Between the two the
- * account's rate limit is taken (`c.get('rateLimit')`, set by middleware/rate-limit.ts when it
- * runs): over it, 429 `rate_limited` with `Retry-After`. Every other refusal is 401
+ * that key (kept until the signature could no longer pass the time check). A replay is refused
+ * before the account's rate limit is taken, so it costs the address that sent it and never the
+ * account it was captured from; then the account's limit (`c.get('rateLimit')`, set by
+ * middleware/rate-limit.ts when it runs): over it, 429 `rate_limited` with `Retry-After`; then
+ * the nonce is stored. Every other refusal is 401
  * `unauthorized`; the message says which check failed (nothing the client did not send).
  *
  * `requireSignature` is the variant for registration: the account does not exist yet, so only
@@ -57,12 +59,6 @@ async function verified(c: Context<RelayEnv>, now: number, body: Uint8Array = c.
   return result;
 }
 
-async function rememberNonce(store: Store, signingKey: Uint8Array, nonce: Uint8Array, now: number): Promise<void> {
-  if (!(await store.rememberNonce(signingKey, nonce, now + 2 * REQUEST_MAX_SKEW_MS))) {
-    throw unauthorized('Replayed request');
-  }
-}
-
 /** A signed request from an existing account: sets `account`. */
 export function requireAuth(deps: AuthDeps): MiddlewareHandler<RelayEnv> {
   return accountAuth(deps, undefined);
@@ -80,11 +76,19 @@ function accountAuth(deps: AuthDeps, body: Uint8Array | undefined): MiddlewareHa
     // Existence first: an unknown key never gets rows in the nonce table.
     const account = await deps.store.getAccount(signingKey);
     if (account === undefined) throw unauthorized('Unknown account');
-    // The account's own rate limit (middleware/rate-limit.ts), before the nonce: a limited
-    // request leaves no row and may be sent again as it is after Retry-After.
-    const retryAfter = c.get('rateLimit')?.account(signingKey) ?? 0;
+    // A replay is refused before the account's bucket is touched: it stays charged to the
+    // address that sent it (issue 9), never to the account whose signature it carries.
+    if (await deps.store.hasNonce(signingKey, nonce)) throw unauthorized('Replayed request');
+    // The account's own rate limit (middleware/rate-limit.ts), before the nonce is stored: a
+    // limited request leaves no row and may be sent again as it is after Retry-After.
+    const limit = c.get('rateLimit');
+    const retryAfter = limit?.account(signingKey) ?? 0;
     if (retryAfter > 0) return rateLimited(c, retryAfter);
-    await rememberNonce(deps.store, signingKey, nonce, now);
+    if (!(await deps.store.rememberNonce(signingKey, nonce, now + 2 * REQUEST_MAX_SKEW_MS))) {
+      // A copy that raced past the look-up above: the address pays for it, not the account.
+      limit?.replayed();
+      throw unauthorized('Replayed request');
+    }
     c.set('account', account);
     c.set('signer', signingKey);
     await next();

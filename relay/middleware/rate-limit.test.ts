@@ -141,12 +141,35 @@ describe('rateLimit', () => {
         if (who !== undefined) {
           const retryAfter = c.get('rateLimit')!.account(new Uint8Array(32).fill(Number(who)));
           if (retryAfter > 0) return rateLimited(c, retryAfter);
+          if (c.req.header('x-replay') !== undefined) {
+            c.get('rateLimit')!.replayed();
+            return c.json({ replay: true }, 401);
+          }
         }
         return c.json({ ok: true });
       });
-      const hit = (who?: string) => app.request('/x', who === undefined ? {} : { headers: { 'x-account': who } }, { incoming: { socket: { remoteAddress: '10.0.0.1' } } });
+      const hit = (who?: string, replay = false) =>
+        app.request('/x', who === undefined ? {} : { headers: { 'x-account': who, ...(replay ? { 'x-replay': '1' } : {}) } }, { incoming: { socket: { remoteAddress: '10.0.0.1' } } });
       return { clock, hit };
     }
+
+    it('replayed() moves the cost of a request back from the account to the address', async () => {
+      const { hit } = accountSetup();
+      // Three replays found only after the account was charged (copies racing past auth's look-up).
+      for (let i = 0; i < 3; i++) expect((await hit('1', true)).status).toBe(401);
+      // The address paid: empty now, whatever comes from it.
+      expect((await hit()).status).toBe(429);
+      expect((await hit('2')).status).toBe(429);
+    });
+
+    it('replayed() leaves the account its whole burst', async () => {
+      const { hit } = accountSetup({ capacity: 3, account: { capacity: 2, refillPerSecond: 0.5 } });
+      for (let i = 0; i < 2; i++) expect((await hit('1', true)).status).toBe(401);
+      // The address has one token left; the account still has both of its own.
+      expect((await hit('1')).status).toBe(200);
+      expect((await hit('1')).status).toBe(200);
+      expect((await hit('1')).status).toBe(429);
+    });
 
     it('limits a flooding account on its own: another account and anonymous requests from the same address go on', async () => {
       const { hit } = accountSetup();
@@ -254,5 +277,38 @@ describe('rateLimit in the relay app: by account after auth, by address before',
     const res = await fx.send(stranger, 'GET', '/v1/prekeys/count');
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('1');
+  });
+});
+
+describe('a replayed request costs the address that sent it, never the account (issue 9, item 1)', () => {
+  let fx: AppFixture;
+  beforeEach(async () => {
+    fx = await appFixture();
+  });
+  afterEach(async () => fx.close());
+
+  it('600 replays from address B leave the account served from address A; B is limited', async () => {
+    const alice = await fx.therapist();
+    // The default numbers (120 a burst, 20 a second); the address comes from `x-test-address`.
+    fx.app = createApp({
+      store: fx.store,
+      blobs: fx.blobs,
+      now: () => fx.now,
+      rateLimit: { capacity: 120, refillPerSecond: 20, key: (c: Context) => c.req.header('x-test-address') },
+    });
+    const signed = await signRequest(alice, { method: 'GET', path: '/v1/prekeys/count', body: new Uint8Array(0) }, { now: fx.now });
+    const from = (address: string, headers: Record<string, string>) =>
+      fx.app.request('/v1/prekeys/count', { headers: { ...headers, 'x-test-address': address } });
+    expect((await from('A', signed)).status).toBe(200);
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 600; i++) {
+      const { status } = await from('B', signed);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    const fresh = await signRequest(alice, { method: 'GET', path: '/v1/prekeys/count', body: new Uint8Array(0) }, { now: fx.now });
+    expect((await from('A', fresh)).status).toBe(200);
+    // B paid for its replays: refused as replays until its own bucket ran dry, then limited.
+    expect([...statuses.keys()].sort()).toEqual([401, 429]);
+    expect(statuses.get(401)).toBe(120);
   });
 });

@@ -12,6 +12,11 @@
  *   limited on its own and does not use up the address it shares with others (a practice behind
  *   one NAT), while a flood of bad signatures is still limited by address. The check comes
  *   before the nonce is stored, so a limited request leaves no row and may be retried as is.
+ * - **Replays pay by address** (issue 9): auth looks the nonce up before it calls `account`, so
+ *   a replay of a request already seen stays on the address token and never touches the
+ *   account's bucket; two copies racing past that look-up are settled by `replayed()`, which
+ *   gives the account its token back and takes the address's again. Replaying a captured
+ *   request from elsewhere therefore never locks its account out.
  *
  * Buckets: at most `capacity` tokens, `refillPerSecond` regained per second, one per request:
  * a burst of `capacity` passes, then the steady rate. Accounts have the same numbers unless
@@ -68,6 +73,12 @@ export interface AccountRateLimit {
    * first call per request counts; later ones return 0.
    */
   account(signingKey: Uint8Array): number;
+  /**
+   * The request `account` was called for turned out to be a replay (its nonce was already
+   * stored): the account's token goes back and the address pays instead. A replay is sent by
+   * whoever captured the request, so it must never cost the account whose signature it carries.
+   */
+  replayed(): void;
 }
 
 declare module 'hono' {
@@ -202,12 +213,24 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
       if (retryAfter !== 0) return rateLimited(c, retryAfter);
     }
     let settled = false;
+    /** The account bucket this request took a token from, until a replay hands it back. */
+    let charged: string | undefined;
     c.set('rateLimit', {
       account(signingKey) {
         if (settled) return 0;
         settled = true;
         if (k !== undefined) addresses.give(k);
-        return accounts.take(toHex(signingKey));
+        const accountKey = toHex(signingKey);
+        const retryAfter = accounts.take(accountKey);
+        if (retryAfter === 0) charged = accountKey;
+        return retryAfter;
+      },
+      replayed() {
+        if (charged === undefined) return;
+        accounts.give(charged);
+        charged = undefined;
+        // The address's token again (if it has one left: the request is refused either way).
+        if (k !== undefined) addresses.take(k);
       },
     });
     return next();

@@ -4,7 +4,7 @@
  * bytes of its own choosing (a client never picks a name, so no client string reaches a path)
  * and hands the id back; the sender puts id, key and digest inside an encrypted message.
  *
- *   POST   /v1/blobs      raw ciphertext (application/octet-stream, up to 250 MB), signed by an
+ *   POST   /v1/blobs      raw ciphertext (application/octet-stream, up to 250 MiB), signed by an
  *                         account over an EMPTY body digest (the body is streamed, not hashed)
  *                         -> 201 { blobId, size } / 413 / 415 / 401
  *   GET    /v1/blobs/:id  no auth: the 128-bit id is the read capability -> 200 bytes / 404
@@ -28,7 +28,7 @@ import { bodyLimit } from '../middleware/body-limit.ts';
 import { BLOB_ID_LEN } from '../storage/types.ts';
 import { LIMITS } from './_util.ts';
 
-/** Largest blob accepted (issue 4): a long voice note or a document, encrypted. */
+/** Largest blob accepted (issue 4): a long voice note or a document, encrypted. 250 MiB (262,144,000 bytes), as docs/API.md and THREAT-MODEL.md say. */
 export const DEFAULT_BLOB_MAX_BYTES = 250 * 1024 * 1024;
 /** How long a blob lives after upload, like an undelivered message. */
 export const DEFAULT_BLOB_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -93,7 +93,12 @@ export function blobRoutes(deps: AppDeps): Hono<RelayEnv> {
         const declared = c.req.header('content-length');
         if (declared !== undefined) {
           if (!/^\d{1,16}$/.test(declared.trim())) throw new RelayError('bad_request', 'Bad Content-Length');
-          if (Number(declared) > maxBytes) throw tooLarge();
+          if (Number(declared) > maxBytes) {
+            // Answered from the head, before the body: the client is told to stop sending and
+            // the connection ends after the answer instead of waiting for 250 MiB to drain.
+            c.header('Connection', 'close');
+            throw tooLarge();
+          }
         }
         const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
         if (type !== 'application/octet-stream') {

@@ -166,6 +166,16 @@ describe('GET /v1/live', () => {
     }
   });
 
+  it('takes the auth frame\'s time as a string of digits only: the same time as a JSON number closes 4400 (docs/API.md)', async () => {
+    const therapist = await fx.therapist();
+    const c = await open();
+    const challenge = await c.next();
+    const frame = JSON.parse(await authFrame(therapist, challenge.nonce as string)) as Record<string, unknown>;
+    expect(frame.time).toMatch(/^\d+$/);
+    c.ws.send(JSON.stringify({ ...frame, time: Number(frame.time) }));
+    expect((await c.closed).code).toBe(LIVE_CLOSE.bad_request);
+  });
+
   it('closes 4401 on a replayed auth frame', async () => {
     const therapist = await fx.therapist();
     // Before the socket opens: the store work must not eat into the 300 ms auth timeout.

@@ -41,7 +41,7 @@ import { fromBase64url, toBase64url, toHex } from '../../shared/encoding.ts';
 import { AUTH_HEADERS, verifyRequest } from '../../shared/request-auth.ts';
 import { MailboxId, b64 } from '../../shared/schemas.ts';
 import type { RelayEnv } from '../context.ts';
-import { RelayError } from '../errors.ts';
+import { isStoreUnavailable, RelayError } from '../errors.ts';
 import type { Store } from '../storage/types.ts';
 
 export const LIVE_PATH = '/v1/live';
@@ -249,11 +249,13 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: 
 
   const self: Session = {
     onFrame(data) {
-      queue = queue.then(() => handle(data)).catch(() => {
-        // A store failure: nothing about it goes to the client.
+      queue = queue.then(() => handle(data)).catch((err: unknown) => {
+        // A store failure: nothing about it goes to the client but whether to try again later
+        // (1013: the store cannot be reached right now, relay/errors.ts) or not (1011).
         if (state !== 'closed') {
           close();
-          ws.close(1011, 'internal error');
+          if (isStoreUnavailable(err)) ws.close(1013, 'try again later');
+          else ws.close(1011, 'internal error');
         }
       });
     },

@@ -152,6 +152,8 @@ describe('envelope and headers', () => {
   });
 
   it('refuses a short, empty or wrong-version envelope with 400', async () => {
+    // The value docs/API.md gives for the smallest envelope.
+    expect(MIN_ENVELOPE_LEN).toBe(243);
     const good = await toA();
     const wrongVersion = good.slice();
     wrongVersion[0] = 0x7f;

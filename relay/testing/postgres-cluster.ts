@@ -39,6 +39,13 @@ export interface PostgresCluster {
   readonly dataDir: string;
   /** Creates an empty database and returns its URL. Names are `[a-z0-9_]+`. */
   createDatabase(name: string): Promise<string>;
+  /**
+   * Stops the server (`pg_ctl stop -m fast`: sessions are ended with 57P01) and keeps its data,
+   * so a test can see the relay with its store gone; `restart()` brings it back on the same port.
+   */
+  pause(): Promise<void>;
+  /** Starts a paused server again with the same data, port and settings. */
+  restart(): Promise<void>;
   /** `pg_ctl stop -m fast`, then removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -225,11 +232,8 @@ export const startPostgresCluster = async (options: ClusterOptions = {}): Promis
     const init = await run(bin.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], as, root);
     if (init.code !== 0) throw new Error(`postgres-cluster: initdb failed (exit ${init.code}):\n${init.output}`);
 
-    let port = 0;
-    let lastOutput = '';
-    for (let attempt = 1; attempt <= START_ATTEMPTS && port === 0; attempt += 1) {
-      const candidate = await freePort();
-      const serverOptions = [
+    const serverOptionsFor = (candidate: number): string =>
+      [
         `-k ${root}`,
         '-c listen_addresses=127.0.0.1',
         `-p ${candidate}`,
@@ -239,8 +243,14 @@ export const startPostgresCluster = async (options: ClusterOptions = {}): Promis
         `-c max_connections=${options.maxConnections ?? 60}`,
         ...(options.settings ?? []).map((setting) => `-c ${setting}`),
       ].join(' ');
-      // -l: the server's output goes to a file, so it never holds our pipes open.
-      const start = await run(bin.pgCtl, ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start'], as, root);
+    // -l: the server's output goes to a file, so it never holds our pipes open.
+    const startOn = (candidate: number): Promise<RunResult> =>
+      run(bin.pgCtl, ['-D', dataDir, '-l', logFile, '-o', serverOptionsFor(candidate), '-w', '-t', '60', 'start'], as, root);
+    let port = 0;
+    let lastOutput = '';
+    for (let attempt = 1; attempt <= START_ATTEMPTS && port === 0; attempt += 1) {
+      const candidate = await freePort();
+      const start = await startOn(candidate);
       if (start.code === 0) port = candidate;
       else lastOutput = `${start.output}\n${readLog(logFile)}`;
     }
@@ -255,6 +265,7 @@ export const startPostgresCluster = async (options: ClusterOptions = {}): Promis
     live.add(stopNow);
 
     let stopped: Promise<void> | undefined;
+    let paused = false;
     const databaseUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
     return {
       databaseUrl,
@@ -262,10 +273,21 @@ export const startPostgresCluster = async (options: ClusterOptions = {}): Promis
       version: bin.version,
       dataDir,
       createDatabase: (name) => createDatabaseAt(databaseUrl, name),
+      pause: async () => {
+        paused = true;
+        const result = await run(bin.pgCtl, ['-D', dataDir, 'stop', '-m', 'fast', '-w'], as, root);
+        if (result.code !== 0) throw new Error(`postgres-cluster: pg_ctl stop failed (exit ${result.code}):\n${result.output}`);
+      },
+      restart: async () => {
+        const result = await startOn(port);
+        if (result.code !== 0) throw new Error(`postgres-cluster: pg_ctl start failed (exit ${result.code}):\n${result.output}\n${readLog(logFile)}`);
+        paused = false;
+      },
       stop: () => {
         stopped ??= (async () => {
           live.delete(stopNow);
-          const result = await run(bin.pgCtl, ['-D', dataDir, 'stop', '-m', 'fast', '-w'], as, root);
+          // A paused server is down already: only its files remain to go.
+          const result = paused ? { code: 0, output: '' } : await run(bin.pgCtl, ['-D', dataDir, 'stop', '-m', 'fast', '-w'], as, root);
           removeRoot();
           if (result.code !== 0) throw new Error(`postgres-cluster: pg_ctl stop failed (exit ${result.code}):\n${result.output}`);
         })();
