@@ -107,6 +107,8 @@ export class RetryRequests {
   }
 }
 
+const resentInSlice = new WeakMap<RetryWriter, Set<string>>();
+
 /**
  * The sender's side: `payload` arrived from the peer of `conversation`. Re-sends the named
  * payload once (an outbox item written in the slice's transaction), or marks its message
@@ -116,6 +118,11 @@ export class RetryRequests {
 export async function onRetryRequest(records: Records, writer: RetryWriter, conversation: Conversation, payload: RetryPayload, now: number): Promise<void> {
   const sent = await records.sentRecord(payload.messageId);
   if (!sent || sent.conversationId !== conversation.id) return;
+  // The slice's writes land at its end: remember re-sends made in it (the same request twice in one page).
+  let resentHere = resentInSlice.get(writer);
+  if (!resentHere) resentInSlice.set(writer, (resentHere = new Set()));
+  if (resentHere.has(sent.relayId)) return;
+  resentHere.add(sent.relayId);
   if (sent.resendOf !== undefined) {
     const mine = await writer.message(conversation.id, sent.messageId);
     if (mine?.mine && (mine.status === 'queued' || mine.status === 'sent')) writer.putMessage(conversation.id, { ...mine, status: 'failed' });
