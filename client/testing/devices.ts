@@ -63,7 +63,7 @@ export class Net {
     const seen: SeenRequest = { method: (init?.method ?? 'GET').toUpperCase(), path: url.pathname + url.search };
     if (this.offline || this.refuse?.(seen)) throw new TypeError('Failed to fetch');
     const rewritten = this.rewrite && init?.body instanceof Uint8Array ? await this.rewrite(seen, init.body) : undefined;
-    const res = await this.relay.app.request(input, rewritten ? { ...init, body: rewritten } : init);
+    const res = await this.relay.app.request(input, rewritten ? { ...init, body: rewritten as BodyInit } : init);
     this.handled.push({ ...seen, status: res.status });
     if (this.dropAnswer?.(seen)) throw new TypeError('Failed to fetch');
     return res;

@@ -12,6 +12,7 @@ import { conversations, messagesVersion, navigate, profile, session } from '../s
 import { Progress } from './progress.tsx';
 import { TopBar } from './topbar.tsx';
 import { ErrorAlert } from './error-alert.tsx';
+import { notDelivered } from '../outbox/delivery.ts';
 
 const PAGE = 50;
 
@@ -20,7 +21,7 @@ const STATUS_LABEL: Record<StoredMessage['status'], string> = {
   sent: 'Sent',
   delivered: 'Delivered',
   read: 'Read',
-  failed: 'Not sent',
+  failed: 'Not delivered',
 };
 
 const clock = (ms: number): string => new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
@@ -45,7 +46,7 @@ export function ConversationView({ id }: { id: string }) {
       const shown = page.slice(-limit);
       const newest = shown.at(-1);
       if (newest && lastKey.current && newest.key > lastKey.current && !newest.message.mine) {
-        setAnnounce(`New message: ${newest.message.text ?? 'an attachment'}`);
+        setAnnounce(newest.message.notice ? 'A message could not be opened' : `New message: ${newest.message.text ?? 'an attachment'}`);
       }
       const atBottom = !lastKey.current || newest?.key !== lastKey.current;
       lastKey.current = newest?.key;
@@ -93,6 +94,15 @@ export function ConversationView({ id }: { id: string }) {
         )}
       </TopBar>
       {conversation.pendingIdentity && <IdentityChanged conversation={conversation} />}
+      {conversation.disconnectedAt !== undefined && (
+        <div class="banner identity-changed" role="alert">
+          <p>
+            {isTherapist
+              ? `${conversation.label}'s device no longer accepts your messages. Invite them again to connect.`
+              : 'This device is no longer connected to your therapist. Ask them for a new invite link to connect again.'}
+          </p>
+        </div>
+      )}
       {!isTherapist && conversation.emergencyNotice && (
         <details class="banner">
           <summary>Not for emergencies</summary>
@@ -141,6 +151,15 @@ function IdentityChanged({ conversation }: { conversation: Conversation }) {
 }
 
 function MessageBubble({ message, quoted, conversation }: { message: StoredMessage; quoted: StoredMessage | undefined; conversation: Conversation }) {
+  if (message.notice) {
+    return (
+      <li class="message notice" data-message-id={message.id}>
+        A message from {conversation.label} could not be opened. <span class="meta">{clock(message.sentAt)}</span>
+      </li>
+    );
+  }
+  // "Not delivered": failed, or no delivered receipt within the bound (outbox/delivery.ts).
+  const undelivered = message.mine && notDelivered(message, Date.now());
   const cls = `message${message.mine ? ' mine' : ''}${message.urgent ? ' urgent' : ''}`;
   return (
     <li class={cls} data-message-id={message.id}>
@@ -152,7 +171,15 @@ function MessageBubble({ message, quoted, conversation }: { message: StoredMessa
       ))}
       <span class="meta">
         {clock(message.sentAt)}
-        {message.mine ? ` · ${STATUS_LABEL[message.status]}` : ''}
+        {message.mine ? ` · ${undelivered ? 'Not delivered' : STATUS_LABEL[message.status]}` : ''}
+        {undelivered && conversation.disconnectedAt === undefined && (
+          <>
+            {' · '}
+            <button type="button" class="link reply-button retry-button" onClick={() => void session()?.resend(conversation.id, message.id)}>
+              Retry
+            </button>
+          </>
+        )}
         {!message.mine && (
           <>
             {' · '}
@@ -224,7 +251,7 @@ function Composer({ conversation }: { conversation: Conversation }) {
   const [upload, setUpload] = useState<{ phase: Phase; fraction: number } | undefined>();
   const [error, setError] = useState('');
   const reply = replyTarget.value?.conversationId === conversation.id ? replyTarget.value.message : undefined;
-  const blocked = conversation.pendingIdentity !== undefined;
+  const blocked = conversation.pendingIdentity !== undefined || conversation.disconnectedAt !== undefined;
   const canSend = !blocked && !upload && (text.trim().length > 0 || files.length > 0);
 
   const send = async (e?: Event) => {
@@ -255,7 +282,7 @@ function Composer({ conversation }: { conversation: Conversation }) {
 
   return (
     <form class="composer" onSubmit={send} aria-label="Write a message">
-      {blocked && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
+      {conversation.pendingIdentity !== undefined && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
       {reply && (
         <p class="reply-to">
           Replying to: <span class="quote">{reply.text ?? 'Attachment'}</span>{' '}
