@@ -20,6 +20,7 @@ import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveIdentity, phraseToRootSecret, type Identity } from '../shared/keys.ts';
 import { openEnvelope, sealEnvelope } from '../shared/sealed.ts';
+import { expectAccessible } from './harness/axe.ts';
 import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
 import { REPO_ROOT } from './harness/paths.ts';
 import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
@@ -32,6 +33,7 @@ const PASS_THERAPIST = 'delivery therapist passphrase words';
 const PASS_CLIENT = 'delivery client passphrase words';
 const TEXT = {
   innerChanged: 'Can we talk about last week, please?',
+  twiceChanged: 'This one gets mangled twice on the way',
   outerChanged: 'Running late on Monday, sorry',
   fromOldPhone: 'Are you there? Writing from my old phone',
 };
@@ -81,15 +83,23 @@ async function send(page: Page, text: string): Promise<void> {
 
 const bubble = (page: Page, text: string) => page.locator('li.message', { hasText: text });
 
-/** Routes the client's sends through `change` for the next one; counts every send after it. */
-async function changeNextSend(change: (envelope: Uint8Array) => Promise<Uint8Array> | Uint8Array): Promise<{ sends: number; unroute(): Promise<void> }> {
-  const state = { sends: 0, changed: false };
+/** The envelope again with a byte of its inner ratchet ciphertext changed, sealed again as the client. */
+async function changeInner(envelope: Uint8Array): Promise<Uint8Array> {
+  const inner = await openEnvelope(therapistIdentity, envelope);
+  const message = inner.message.slice();
+  message[message.length - 20]! ^= 0x40; // inside the ratchet ciphertext
+  return sealEnvelope(clientIdentity, therapistIdentity.publicIdentity, inner.mailboxId, { type: inner.type, message });
+}
+
+/** Routes the client's next `count` sends through `change`; counts every send after it. */
+async function changeNextSend(change: (envelope: Uint8Array) => Promise<Uint8Array> | Uint8Array, count = 1): Promise<{ sends: number; unroute(): Promise<void> }> {
+  const state = { sends: 0, changed: 0 };
   const handler = async (route: Route) => {
     const request = route.request();
     if (request.method() !== 'POST') return route.continue();
     state.sends++;
-    if (state.changed) return route.continue();
-    state.changed = true;
+    if (state.changed >= count) return route.continue();
+    state.changed++;
     const changed = await change(new Uint8Array(request.postDataBuffer()!));
     return route.continue({ postData: Buffer.from(changed) });
   };
@@ -145,12 +155,7 @@ describe('delivery that can be seen', () => {
   });
 
   it('a message whose inner ciphertext was changed in transit is asked for again, re-sent and delivered once', async () => {
-    const route = await changeNextSend(async (envelope) => {
-      const inner = await openEnvelope(therapistIdentity, envelope);
-      const message = inner.message.slice();
-      message[message.length - 20]! ^= 0x40; // inside the ratchet ciphertext
-      return sealEnvelope(clientIdentity, therapistIdentity.publicIdentity, inner.mailboxId, { type: inner.type, message });
-    });
+    const route = await changeNextSend(changeInner);
     await send(cp, TEXT.innerChanged);
     await bubble(tp, TEXT.innerChanged).waitFor({ timeout: 60_000 });
     await bubble(cp, TEXT.innerChanged).filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: 60_000 });
@@ -158,6 +163,24 @@ describe('delivery that can be seen', () => {
     expect(await bubble(tp, TEXT.innerChanged).count()).toBe(1);
     expect(await tp.getByText('could not be opened').count()).toBe(0);
     await route.unroute();
+  });
+
+  it('when the re-send cannot be opened either, the therapist sees that a message could not be opened and the client sees "Not delivered"', async () => {
+    const route = await changeNextSend(changeInner, 2);
+    await send(cp, TEXT.twiceChanged);
+    const notice = tp.locator('li.message.notice');
+    await notice.waitFor({ timeout: 60_000 });
+    expect(await notice.textContent()).toContain(`A message from ${LABEL} could not be opened.`);
+    const mine = bubble(cp, TEXT.twiceChanged);
+    await mine.filter({ hasText: 'Not delivered' }).waitFor({ timeout: 60_000 });
+    expect(route.sends).toBe(2);
+    expect(await bubble(tp, TEXT.twiceChanged).count()).toBe(0);
+    await route.unroute();
+    // Retry (sealed anew, a fresh relay id) gets it through.
+    await mine.getByRole('button', { name: 'Retry' }).click();
+    await bubble(tp, TEXT.twiceChanged).waitFor({ timeout: 60_000 });
+    await mine.filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: 60_000 });
+    await expectAccessible(tp, 'a message that could not be opened');
   });
 
   it('a message whose envelope was changed shows "Not delivered" once the bound has passed, and Retry delivers it', async () => {

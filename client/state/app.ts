@@ -170,7 +170,7 @@ export class Session {
   /** Marks a conversation read here and tells the peer which of their messages were read. */
   async markRead(conversation: Conversation): Promise<void> {
     const page = await this.records.messages(conversation.id, { limit: 500 });
-    const unreadTheirs = page.filter((m) => !m.message.mine && !m.message.readSent).map((m) => m.message);
+    const unreadTheirs = page.filter((m) => !m.message.mine && !m.message.readSent && !m.message.notice).map((m) => m.message); // a notice is ours, not a message of theirs to receipt
     if (conversation.unread === 0 && unreadTheirs.length === 0) return;
     const updated = { ...conversation, unread: 0, urgentUnread: 0 };
     await this.records.putJSONMany([
