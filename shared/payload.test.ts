@@ -23,7 +23,8 @@ describe('payload', () => {
     const receipt: Payload = { v: 1, type: 'receipt', id, sentAt: 1, status: 'read', messageIds: [id] };
     const consent: Payload = { v: 1, type: 'consent', id, sentAt: 1, action: 'accept', documentDigest: key, signature: toBase64url(new Uint8Array(64)) };
     const hello: Payload = { v: 1, type: 'hello', id, sentAt: 1, mailboxId: id, capability: key, inviteHash: key };
-    for (const p of [message, receipt, consent, hello]) expect(decodePayload(encodePayload(p))).toEqual(p);
+    const retry: Payload = { v: 1, type: 'retry', id, sentAt: 1, messageId: id, receivedAt: 2 };
+    for (const p of [message, receipt, consent, hello, retry]) expect(decodePayload(encodePayload(p))).toEqual(p);
     expect(() => encodePayload({ ...hello, capability: id } as Payload)).toThrow(/capability/);
   });
 
@@ -53,6 +54,8 @@ describe('payload', () => {
       { ...message, type: 'shout' },
       { ...message, urgent: 'yes' },
       { v: 1, type: 'receipt', id, sentAt: 1, status: 'read', messageIds: [] },
+      { v: 1, type: 'retry', id, sentAt: 1, receivedAt: 2 },
+      { v: 1, type: 'retry', id, sentAt: 1, messageId: 'short', receivedAt: 2 },
     ];
     for (const b of bad) expect(() => decodePayload(enc(b))).toThrow(expect.objectContaining({ code: 'schema' }));
     expect(() => decodePayload(enc({ ...message, id: 'short' }))).toThrow(/id/);

@@ -85,12 +85,28 @@ export const HelloPayload = v.object({
   inviteHash: b64(32),
 });
 
-export const Payload = v.variant('type', [MessagePayload, ReceiptPayload, ConsentPayload, HelloPayload]);
+/**
+ * "I could not open the message you sent under this relay message id" (like Signal's retry
+ * request / DecryptionErrorMessage): sent inside the session to a peer whose envelope opened at
+ * the sealed-sender layer (so the sender is authenticated) but whose inner message did not
+ * decrypt or parse. `messageId` is the relay message id of that envelope (the only name the
+ * recipient has for it), `receivedAt` when the relay stored it. The sender re-seals its stored
+ * copy once (client/sync/retry.ts).
+ */
+export const RetryPayload = v.object({
+  ...base,
+  type: v.literal('retry'),
+  messageId: MessageId,
+  receivedAt: timestamp,
+});
+
+export const Payload = v.variant('type', [MessagePayload, ReceiptPayload, ConsentPayload, HelloPayload, RetryPayload]);
 export type Payload = v.InferOutput<typeof Payload>;
 export type MessagePayload = v.InferOutput<typeof MessagePayload>;
 export type ReceiptPayload = v.InferOutput<typeof ReceiptPayload>;
 export type ConsentPayload = v.InferOutput<typeof ConsentPayload>;
 export type HelloPayload = v.InferOutput<typeof HelloPayload>;
+export type RetryPayload = v.InferOutput<typeof RetryPayload>;
 export type AttachmentPointer = v.InferOutput<typeof AttachmentPointer>;
 
 /** Validate and encode a payload for `sealMessage`. Invalid payloads never leave the device. */

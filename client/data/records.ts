@@ -11,6 +11,8 @@
  *   outbox         ''        outboxKey()          OutboxItem (queue order)
  *   sync           ''        mailbox id (b64)     { after: seq } fetch cursor
  *   drafts         conv id   'draft'              Draft (what the composer holds, unsent)
+ *   sent           ''        relay message id     SentRecord (what a retry request re-sends)
+ *   retry-asks     conv id   relay message id     RetryAsk (envelopes we asked the peer to re-send)
  * @module
  */
 import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
@@ -58,6 +60,13 @@ export interface StoredMessage {
   readonly status: MessageStatus;
   /** Theirs: we told them we read it. */
   readonly readSent?: boolean;
+  /** Mine: when the relay last accepted it (the delivery bound counts from here). */
+  readonly relayAt?: number;
+  /**
+   * Theirs: not a message but a notice that a message from the peer could not be opened (even
+   * after one re-send); `id` is `unopened:` and the envelope's relay message id. Rendered by the app, never as peer text.
+   */
+  readonly notice?: 'unopenable';
 }
 
 export interface Conversation {
@@ -90,6 +99,15 @@ export interface Conversation {
   /** Client side: the consent text accepted (its SHA-256, b64url) and when. */
   readonly consentDigest?: string;
   readonly consentAt?: number;
+  /** The capability issued with the re-invite a pending identity answered; it replaces `issuedCapability` on confirmation. */
+  readonly pendingIssuedCapability?: Uint8Array;
+  /** Capabilities we issued to a replaced device, still to be revoked at the relay (kept until it confirms). */
+  readonly retiredCapabilities?: readonly Uint8Array[];
+  /**
+   * The relay refused our sends with 403 (the peer revoked the capability we write with: on a
+   * client, the therapist confirmed a new device of ours). Sending here cannot work again.
+   */
+  readonly disconnectedAt?: number;
   /** Client side: the therapist's emergency notice and consent text, as in the invite. */
   readonly emergencyNotice?: string;
   readonly consentText?: string;
@@ -123,6 +141,30 @@ export interface OutboxItem {
   readonly attempts: number;
   /** A refusal that retrying cannot fix (e.g. capability revoked). */
   readonly failed?: string;
+  /** The relay message id when it differs from `messageId` (a re-send of a payload sent before). */
+  readonly relayId?: string;
+  /** The one automatic re-send, on the peer's retry request, of what was sent under this relay id. */
+  readonly resendOf?: string;
+}
+
+/** A payload this device sent, kept for a re-send on the peer's retry request (client/sync/retry.ts). */
+export interface SentRecord {
+  readonly relayId: string;
+  readonly conversationId: string;
+  /** The payload id. */
+  readonly messageId: string;
+  readonly payload: Uint8Array;
+  readonly sentAt: number;
+  /** This is the one automatic re-send of the payload sent under that relay id. */
+  readonly resendOf?: string;
+  /** Re-sent once already on a retry request. */
+  readonly resent?: boolean;
+}
+
+/** An envelope from a peer we could not open and asked them to re-send. */
+export interface RetryAsk {
+  readonly relayId: string;
+  readonly askedAt: number;
 }
 
 /** What the person was writing in a conversation and has not sent (client/data/drafts.ts). */
@@ -143,6 +185,8 @@ const C = {
   outbox: 'outbox',
   sync: 'sync',
   drafts: 'drafts',
+  sent: 'sent',
+  retryAsks: 'retry-asks',
 } as const;
 
 const ROOT = '';
@@ -226,8 +270,37 @@ export class Records {
   async saveOutboxItem(item: OutboxItem): Promise<void> {
     await this.vault.putJSON(C.outbox, ROOT, item.key, asValue(item));
   }
+  outboxRemoveOp(key: string): VaultOp {
+    return { type: 'delete', collection: C.outbox, partition: ROOT, id: key };
+  }
   async removeOutboxItem(key: string): Promise<void> {
     await this.vault.delete(C.outbox, ROOT, key);
+  }
+
+  async sentRecord(relayId: string): Promise<SentRecord | undefined> {
+    return (await this.vault.getJSON(C.sent, ROOT, relayId)) as unknown as SentRecord | undefined;
+  }
+  async sentRecords(): Promise<SentRecord[]> {
+    return values<SentRecord>(await this.vault.listJSON(C.sent, ROOT));
+  }
+  sentOp(r: SentRecord): { collection: string; partition: string; id: string; value: VaultValue } {
+    return { collection: C.sent, partition: ROOT, id: r.relayId, value: asValue(r) };
+  }
+  async saveSentRecord(r: SentRecord): Promise<void> {
+    await this.putJSONMany([this.sentOp(r)]);
+  }
+  async removeSentRecord(relayId: string): Promise<void> {
+    await this.vault.delete(C.sent, ROOT, relayId);
+  }
+
+  async retryAsks(conversationId: string): Promise<RetryAsk[]> {
+    return values<RetryAsk>(await this.vault.listJSON(C.retryAsks, conversationId));
+  }
+  retryAskOp(conversationId: string, ask: RetryAsk): { collection: string; partition: string; id: string; value: VaultValue } {
+    return { collection: C.retryAsks, partition: conversationId, id: ask.relayId, value: asValue(ask) };
+  }
+  async removeRetryAsk(conversationId: string, relayId: string): Promise<void> {
+    await this.vault.delete(C.retryAsks, conversationId, relayId);
   }
 
   async syncCursor(mailbox: string): Promise<number> {

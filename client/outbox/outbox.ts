@@ -14,7 +14,10 @@
  * - No network: the item stays, `flush` stops and runs again on the next trigger (back
  *   online, live socket reconnected, app started, a new message).
  * - A refusal retrying cannot fix (capability revoked: 403) marks the item and its message
- *   `failed` and moves on, so one dead conversation cannot block the others.
+ *   `failed` and moves on, so one dead conversation cannot block the others; a 403 also marks
+ *   the conversation disconnected (delivery.ts).
+ * - What the relay accepted is kept for the peer's retry request, and a re-send goes out under
+ *   its own relay message id (`relayId`; delivery.ts, sync/retry.ts).
  * @module
  */
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
@@ -25,6 +28,7 @@ import { OfflineError, RelayApiError, type RelayApi } from '../api/relay.ts';
 import { addressOf, outboxKey, type Conversation, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
 import { withLock } from '../vault/locks.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
+import { markDisconnected, rememberSent } from './delivery.ts';
 
 export interface OutboxDeps {
   readonly records: Records;
@@ -116,6 +120,7 @@ export class Outbox {
       } catch (e) {
         if (e instanceof OfflineError) return;
         if (e instanceof RelayApiError && (e.status === 429 || e.status >= 500)) return;
+        if (e instanceof RelayApiError && e.status === 403) await markDisconnected(this.deps.records, queued.conversationId, this.now());
         await this.fail(queued, e instanceof RelayApiError ? e.code : e instanceof Error ? e.name : 'error');
       }
     }
@@ -139,7 +144,8 @@ export class Outbox {
       item = sealed;
     }
     item = { ...item, attempts: item.attempts + 1 };
-    await api.send(conversation.sendCapability!, fromBase64url(item.messageId, 16), item.envelope!);
+    await api.send(conversation.sendCapability!, fromBase64url(item.relayId ?? item.messageId, 16), item.envelope!);
+    await rememberSent(records, item, this.now());
     await records.removeOutboxItem(item.key);
     await this.setStatus(conversation.id, item.messageId, 'sent');
   }

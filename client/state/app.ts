@@ -22,6 +22,9 @@ import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { Drafts } from '../data/drafts.ts';
 import { newMessageId, Outbox } from '../outbox/outbox.ts';
+import { resend } from '../outbox/delivery.ts';
+import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
+import { pruneRetryRecords } from '../sync/retry.ts';
 import { LiveChannel, type LiveState } from '../sync/live.ts';
 import { Receiver } from '../sync/receive.ts';
 import { BEFORE_LOCK_MAX_MS, startAutoLock as startVaultAutoLock, type AutoLock } from '../vault/auto-lock.ts';
@@ -107,7 +110,26 @@ export class Session {
     } catch (e) {
       if (!(e instanceof OfflineError)) console.warn('confidant: send failed', (e as Error).name);
     }
+    try {
+      // A replaced device's capability whose revocation did not reach the relay yet.
+      await revokeRetired(this);
+      if (Date.now() - this.prunedAt > 60 * 60 * 1000) {
+        this.prunedAt = Date.now();
+        await pruneRetryRecords(this.records, this.prunedAt);
+      }
+    } catch (e) {
+      if (!(e instanceof OfflineError)) console.warn('confidant: housekeeping failed', (e as Error).name);
+    }
     await refreshLists(this);
+  }
+  private prunedAt = 0;
+
+  /** The person's retry of a message shown as "Not delivered" (client/outbox/delivery.ts). */
+  async resend(conversationId: string, messageId: string): Promise<void> {
+    if (await resend(this.records, conversationId, messageId, Date.now())) {
+      await refreshLists(this);
+      void this.outbox.flush().then(() => refreshLists(this));
+    }
   }
 
   private readonly cleanups: (() => void)[] = [];
@@ -153,7 +175,7 @@ export class Session {
   /** Marks a conversation read here and tells the peer which of their messages were read. */
   async markRead(conversation: Conversation): Promise<void> {
     const page = await this.records.messages(conversation.id, { limit: 500 });
-    const unreadTheirs = page.filter((m) => !m.message.mine && !m.message.readSent).map((m) => m.message);
+    const unreadTheirs = page.filter((m) => !m.message.mine && !m.message.readSent && !m.message.notice).map((m) => m.message); // a notice is ours, not a message of theirs to receipt
     if (conversation.unread === 0 && unreadTheirs.length === 0) return;
     const updated = { ...conversation, unread: 0, urgentUnread: 0 };
     await this.records.putJSONMany([
@@ -175,12 +197,11 @@ export class Session {
 
   /**
    * The person confirmed a conversation's new identity: it becomes the pinned one (unverified),
-   * and messages held back go out.
+   * the replaced device's capability is revoked (account/replaced-device.ts), and messages held
+   * back go out.
    */
   async acceptNewIdentity(conversation: Conversation): Promise<void> {
-    if (!conversation.pendingIdentity || !conversation.pendingAddress) return;
-    const { pendingIdentity, pendingAddress, verifiedAt: _verified, ...rest } = conversation;
-    await this.records.saveConversation({ ...rest, peer: pendingIdentity, address: pendingAddress });
+    if (!(await confirmNewIdentity(this, conversation))) return;
     await refreshLists(this);
     void this.outbox.flush().then(() => refreshLists(this));
   }

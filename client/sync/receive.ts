@@ -13,7 +13,9 @@
  *   makes a backlog of hundreds quick (bench/browser: backlog_500_decrypt).
  * - A message that fails to open (tampered, replayed, from an unknown or changed identity the
  *   protocol refuses) is counted and acknowledged: it can never be opened, and the protocol
- *   leaves session state untouched when it refuses (shared/session.ts).
+ *   leaves session state untouched when it refuses (shared/session.ts). When its sealed layer
+ *   opened and names a peer, that peer is asked to re-send it, or the conversation shows that
+ *   it could not be opened (sync/retry.ts); a retry request from a peer re-sends ours.
  * - Work yields to the browser between slices (`scheduler.yield` where there is one: a nested
  *   `setTimeout(0)` is clamped to 4 ms) so a backlog opens without freezing the page.
  * @module
@@ -27,6 +29,7 @@ import type { Identity } from '../../shared/keys.ts';
 import type { RelayApi, StoredEnvelope } from '../api/relay.ts';
 import { addressOf, type Conversation, type LocalInvite, type Profile, type Records, type StoredMessage } from '../data/records.ts';
 import { newMessageId, rank, type Outbox } from '../outbox/outbox.ts';
+import { onRetryRequest, RetryRequests } from './retry.ts';
 import type { VaultValue } from '../vault/codec.ts';
 import type { ProtocolStoreBatch, VaultProtocolStore } from '../vault/protocol-store.ts';
 import type { VaultOp } from '../vault/vault.ts';
@@ -119,6 +122,8 @@ class SliceWriter {
 export class Receiver {
   private running: Promise<PullResult> | undefined;
   private again = false;
+  /** The current page's retry requests (sync/retry.ts). */
+  private retries: RetryRequests | undefined;
 
   constructor(private readonly deps: ReceiveDeps) {}
 
@@ -155,14 +160,16 @@ export class Receiver {
     const mailbox = toBase64url(profile.mailboxId);
     let received = 0;
     let rejected = 0;
+    let asked = false;
     for (;;) {
       const after = await records.syncCursor(mailbox);
       const page = await api.fetchMessages(identity, profile.mailboxId, after, PAGE);
       if (page.messages.length === 0) break;
       const changed = new Set<string>();
       const delivered = new Map<string, string[]>();
+      const retries: RetryRequests['requests'][number][] = [];
       for (let start = 0; start < page.messages.length; ) {
-        const done = await this.slice(page.messages, start, changed, delivered);
+        const done = await this.slice(page.messages, start, changed, delivered, retries);
         for (const outcome of done) {
           if (outcome === 'stored') received++;
           else if (outcome === 'rejected') rejected++;
@@ -177,12 +184,17 @@ export class Receiver {
           await this.deps.outbox.enqueue(conversation, { v: 1, type: 'receipt', id: newMessageId(), sentAt: this.now(), status: 'delivered', messageIds: messageIds.slice(i, i + 500) });
         }
       }
+      for (const { conversationId, payload } of retries) {
+        const conversation = await records.conversation(conversationId);
+        if (conversation) await this.deps.outbox.enqueue(conversation, payload);
+      }
+      if (retries.length > 0) asked = true;
       await api.ack(identity, profile.mailboxId, page.messages.map((m) => m.messageId));
       await records.saveSyncCursor(mailbox, page.messages.reduce((top, m) => Math.max(top, m.seq), after));
       if (changed.size > 0) this.deps.onChange?.(changed);
       if (!page.more) break;
     }
-    if (received > 0) void this.deps.outbox.flush();
+    if (received > 0 || asked) void this.deps.outbox.flush();
     return { received, rejected };
   }
 
@@ -192,20 +204,29 @@ export class Receiver {
    * origin (`VaultProtocolStore.transact`): the outbox may be sealing meanwhile, and another tab
    * may be opening the same envelopes, which it then finds already stored (`duplicate`).
    */
-  private async slice(envelopes: readonly StoredEnvelope[], start: number, changed: Set<string>, delivered: Map<string, string[]>): Promise<Outcome[]> {
-    const { outcomes, newMessages } = await this.deps.store.transact(async (session) => {
-      // Built afresh on each attempt: a redone step starts from what the vault holds now.
+  private async slice(
+    envelopes: readonly StoredEnvelope[],
+    start: number,
+    changed: Set<string>,
+    delivered: Map<string, string[]>,
+    retryRequests: RetryRequests['requests'][number][],
+  ): Promise<Outcome[]> {
+    const { outcomes, newMessages, requests } = await this.deps.store.transact(async (session) => {
+      // Built afresh on each attempt: a redone step starts from what the vault holds now
+      // (retry requests included: one asked in a step that did not commit was never recorded).
       const writer = new SliceWriter(this.deps.records);
+      const retries = (this.retries = new RetryRequests(this.deps.records, this.deps.identity, () => this.now()));
       const outcomes: Outcome[] = [];
       const began = Date.now();
       const newMessages: [string, string][] = [];
       for (let i = start; i < envelopes.length && outcomes.length < SLICE && (outcomes.length === 0 || Date.now() - began < SLICE_MS); i++) {
         const m = envelopes[i]!;
-        outcomes.push(await this.open(session, writer, m.envelope, m.receivedAt, changed, newMessages));
+        outcomes.push(await this.open(session, writer, m.envelope, m.receivedAt, changed, newMessages, m.messageId));
       }
       session.stage(writer.vaultOps());
-      return { outcomes, newMessages };
+      return { outcomes, newMessages, requests: retries.requests };
     });
+    retryRequests.push(...requests);
     for (const [conversationId, messageId] of newMessages) delivered.set(conversationId, [...(delivered.get(conversationId) ?? []), messageId]);
     return outcomes;
   }
@@ -217,20 +238,28 @@ export class Receiver {
     receivedAt: number,
     changed: Set<string>,
     newMessages: [string, string][],
+    relayId: string,
   ): Promise<Outcome> {
+    // Could not be opened: tell its sender if the sealed layer names one (sync/retry.ts).
+    const unopened = async (): Promise<Outcome> => {
+      const id = await this.retries?.unopened(writer, envelope, relayId, receivedAt);
+      if (id !== undefined) changed.add(id);
+      return 'rejected';
+    };
     let opened;
     try {
       opened = await openMessage(session, envelope);
     } catch (e) {
-      if (isRejectedMessage(e)) return e.code === 'duplicate' ? 'duplicate' : 'rejected';
+      if (isRejectedMessage(e)) return e.code === 'duplicate' ? 'duplicate' : unopened();
       throw e;
     }
     let payload: Payload;
     try {
       payload = decodePayload(opened.plaintext);
     } catch (e) {
-      // Opened (the ratchet step stands) but unreadable: counted, never shown.
-      if (isRejectedMessage(e)) return 'rejected';
+      // Opened (the ratchet step stands) but unreadable: never shown as text. A newer app's
+      // payload is not asked for again (a re-send would not help).
+      if (isRejectedMessage(e)) return e.code === 'unsupported_version' ? 'rejected' : unopened();
       throw e;
     }
     const id = await this.apply(writer, opened.sender, opened.address, payload, receivedAt);
@@ -262,7 +291,8 @@ export class Receiver {
             pendingAddress: address,
             sendMailboxId,
             sendCapability,
-            issuedCapability: invite.capability,
+            // The old device keeps its capability until the new identity is confirmed (account/replaced-device.ts).
+            pendingIssuedCapability: invite.capability,
             lastAt: Math.max(replaced.lastAt, receivedAt),
           });
           if (!invite.usedBy) writer.putInvite({ ...invite, usedBy: replaced.id });
@@ -299,10 +329,17 @@ export class Receiver {
         }
         return conversation.id;
       }
+      case 'retry': {
+        if (!conversation) return undefined;
+        await onRetryRequest(records, writer, conversation, payload, this.now());
+        return conversation.id;
+      }
       case 'message': {
         if (!conversation) return undefined; // only peers we know (a hello or an invite came first)
-        // A second copy cannot get here: the ratchet refuses a message key used before, and the
-        // slice stores the message in the same transaction as that session step.
+        // The ratchet refuses a message key used before, and the slice stores the message in the
+        // same transaction as that session step; but a re-send (sync/retry.ts, or the person's
+        // retry) is a new envelope with the same payload id: kept once, receipted again.
+        if (await writer.message(conversation.id, payload.id)) return conversation.id;
         writer.putMessage(conversation.id, {
           id: payload.id,
           mine: false,

@@ -49,6 +49,8 @@ export class Net {
   offline = false;
   /** Requests refused as if offline (the relay never sees them). */
   refuse: ((r: SeenRequest) => boolean) | undefined;
+  /** Rewrites a request's body on its way to the relay (a byte changed in transit); undefined: unchanged. */
+  rewrite: ((r: SeenRequest, body: Uint8Array) => Uint8Array | undefined | Promise<Uint8Array | undefined>) | undefined;
   /** Requests the relay handles whose answer never arrives (the device sees a network error). */
   dropAnswer: ((r: SeenRequest) => boolean) | undefined;
   /** Every request that reached the relay, with its status. */
@@ -62,7 +64,8 @@ export class Net {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const seen: SeenRequest = { method: (init?.method ?? 'GET').toUpperCase(), path: url.pathname + url.search };
     if (this.offline || this.refuse?.(seen)) throw new TypeError('Failed to fetch');
-    const res = await this.relay.app.request(input, init);
+    const rewritten = this.rewrite && init?.body instanceof Uint8Array ? await this.rewrite(seen, init.body) : undefined;
+    const res = await this.relay.app.request(input, rewritten ? { ...init, body: rewritten as BodyInit } : init);
     this.handled.push({ ...seen, status: res.status });
     const body: unknown = init?.body;
     if (seen.method === 'POST' && seen.path === '/v1/messages' && body instanceof Uint8Array) this.envelopes.push(body.slice());
@@ -187,10 +190,10 @@ export interface JoinedClient {
  * A client joining from a fresh invite of `therapist` labelled `label`, as `joinFromInvite`
  * does: register, vault, provision, capability for the therapist, session from the therapist's
  * bundle, conversation, hello + consent queued. `flush` (default true) sends them, as
- * `joinFromInvite` tries to.
+ * `joinFromInvite` tries to. `replaces`: a re-invite for that conversation (the person's new device).
  */
-export async function joinClient(relay: Relay, therapist: Device, label: string, options: { flush?: boolean } = {}): Promise<JoinedClient> {
-  const localInvite = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, label, ORIGIN, Date.now());
+export async function joinClient(relay: Relay, therapist: Device, label: string, options: { flush?: boolean; replaces?: string } = {}): Promise<JoinedClient> {
+  const localInvite = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, label, ORIGIN, Date.now(), options.replaces);
   const invite = await inviteFromLink(localInvite.link);
   const { rootSecret, identity, net, api } = await newDevice(relay);
   await registerClient(api, identity, invite);

@@ -33,7 +33,8 @@ export function Composer({ conversation }: { conversation: Conversation }) {
   const restored = useRef(false);
   const [ready, setReady] = useState(false);
   const reply = replyTarget.value?.conversationId === conversation.id ? replyTarget.value.message : undefined;
-  const blocked = conversation.pendingIdentity !== undefined;
+  // A new identity waits for confirmation, or this device was replaced (client/outbox/delivery.ts).
+  const blocked = conversation.pendingIdentity !== undefined || conversation.disconnectedAt !== undefined;
   const limit = textLimit(text);
   const canSend = !blocked && !upload && !limit.over && (text.trim().length > 0 || files.length > 0);
   const id = conversation.id;
@@ -119,7 +120,7 @@ export function Composer({ conversation }: { conversation: Conversation }) {
   const describedBy = [counter && 'composer-count', error && 'composer-error'].filter(Boolean).join(' ');
   return (
     <form class="composer" onSubmit={send} aria-label="Write a message" data-draft={ready ? 'ready' : 'loading'}>
-      {blocked && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
+      {conversation.pendingIdentity !== undefined && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
       {reply && (
         <p class="reply-to">
           Replying to:{' '}

@@ -15,6 +15,8 @@ import { MessageText } from './message-text.tsx';
 import { shortened } from './text-limit.ts';
 import { Progress } from './progress.tsx';
 import { TopBar } from './topbar.tsx';
+import { ErrorAlert } from './error-alert.tsx';
+import { notDelivered } from '../outbox/delivery.ts';
 
 const PAGE = 50;
 
@@ -23,7 +25,7 @@ const STATUS_LABEL: Record<StoredMessage['status'], string> = {
   sent: 'Sent',
   delivered: 'Delivered',
   read: 'Read',
-  failed: 'Not sent',
+  failed: 'Not delivered',
 };
 
 const clock = (ms: number): string => new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
@@ -49,7 +51,7 @@ export function ConversationView({ id }: { id: string }) {
       const newest = shown.at(-1);
       if (newest && lastKey.current && newest.key > lastKey.current && !newest.message.mine) {
         const text = newest.message.text;
-        setAnnounce(`New message: ${text === undefined ? 'an attachment' : text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
+        setAnnounce(newest.message.notice ? 'A message could not be opened' : `New message: ${text === undefined ? 'an attachment' : text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
       }
       const atBottom = !lastKey.current || newest?.key !== lastKey.current;
       lastKey.current = newest?.key;
@@ -97,6 +99,15 @@ export function ConversationView({ id }: { id: string }) {
         )}
       </TopBar>
       {conversation.pendingIdentity && <IdentityChanged conversation={conversation} />}
+      {conversation.disconnectedAt !== undefined && (
+        <div class="banner identity-changed" role="alert">
+          <p>
+            {isTherapist
+              ? `${conversation.label}'s device no longer accepts your messages. Invite them again to connect.`
+              : 'This device is no longer connected to your therapist. Ask them for a new invite link to connect again.'}
+          </p>
+        </div>
+      )}
       {!isTherapist && conversation.emergencyNotice && (
         <details class="banner">
           <summary>Not for emergencies</summary>
@@ -145,6 +156,15 @@ function IdentityChanged({ conversation }: { conversation: Conversation }) {
 }
 
 function MessageBubble({ message, quoted, conversation }: { message: StoredMessage; quoted: StoredMessage | undefined; conversation: Conversation }) {
+  if (message.notice) {
+    return (
+      <li class="message notice" data-message-id={message.id}>
+        A message from {conversation.label} could not be opened. <span class="meta">{clock(message.sentAt)}</span>
+      </li>
+    );
+  }
+  // "Not delivered": failed, or no delivered receipt within the bound (outbox/delivery.ts).
+  const undelivered = message.mine && notDelivered(message, Date.now());
   const cls = `message${message.mine ? ' mine' : ''}${message.urgent ? ' urgent' : ''}`;
   return (
     <li class={cls} data-message-id={message.id}>
@@ -160,7 +180,15 @@ function MessageBubble({ message, quoted, conversation }: { message: StoredMessa
       ))}
       <span class="meta">
         {clock(message.sentAt)}
-        {message.mine ? ` · ${STATUS_LABEL[message.status]}` : ''}
+        {message.mine ? ` · ${undelivered ? 'Not delivered' : STATUS_LABEL[message.status]}` : ''}
+        {undelivered && conversation.disconnectedAt === undefined && (
+          <>
+            {' · '}
+            <button type="button" class="link reply-button retry-button" onClick={() => void session()?.resend(conversation.id, message.id)}>
+              Retry
+            </button>
+          </>
+        )}
         {!message.mine && (
           <>
             {' · '}
