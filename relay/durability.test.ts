@@ -132,6 +132,9 @@ describe('relay durability', () => {
   it(
     `keeps every acknowledged envelope across ${ROUNDS} kill -9s right after the 201`,
     async () => {
+      // The operator mints a code against the DATA_DIR of the running relay (the CLI refuses a
+      // directory no relay has set up).
+      let relay = await startRelay();
       const minted = await run(TSX, [join(ROOT, 'relay', 'cli.ts'), 'mint-code'], {
         cwd: ROOT,
         env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
@@ -139,7 +142,6 @@ describe('relay durability', () => {
       const code = minted.stdout.trim();
       expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-      let relay = await startRelay();
       const therapist = await deriveIdentity(generateRootSecret());
       await expectStatus(
         await signed(relay, therapist, 'POST', '/v1/accounts/therapist', {
