@@ -51,7 +51,7 @@ export default defineConfig({
     VitePWA({
       // Our own service worker (client/sw/sw.ts): precaching from Workbox's injected manifest,
       // and an update that waits until the app says so (a later step verifies a signed
-      // release manifest before it does; DESIGN.md trust boundary 11).
+      // release manifest before it does; ARCHITECTURE.md, boundary 11).
       strategies: 'injectManifest',
       srcDir: 'sw',
       filename: 'sw.ts',

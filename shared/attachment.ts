@@ -1,5 +1,5 @@
 /**
- * Attachment encryption (DESIGN.md trust boundary 7; PROTOCOL.md §10): a file is encrypted on
+ * Attachment encryption (ARCHITECTURE.md, boundary 7; PROTOCOL.md §10): a file is encrypted on
  * the device under a fresh 32-byte key, in fixed-size chunks, with the STREAM construction of
  * Hoang, Reyhanitabar, Rogaway and Vizár, "Online Authenticated-Encryption and its Nonce-Reuse
  * Misuse-Resistance" (CRYPTO 2015) over AES-256-GCM (NIST SP 800-38D), padded to a size bucket.

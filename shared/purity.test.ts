@@ -1,5 +1,5 @@
 /**
- * Proves the layering of DESIGN.md ("The parts"):
+ * Proves the layering of ARCHITECTURE.md ("The parts"):
  * - `shared/` is pure: it imports only relative files inside `shared/` and the allowed
  *   packages, and touches no Node or DOM global (`process`, `Buffer`, `window`, `fetch`, …);
  * - `shared/` never imports `relay/` or `client/`; `relay/` and `client/` never import each other.

@@ -1,5 +1,5 @@
 /**
- * Authentication of a device to the relay by signatures of its identity key (DESIGN.md trust
+ * Authentication of a device to the relay by signatures of its identity key (ARCHITECTURE.md,
  * boundary 8; PROTOCOL.md §13): no passwords, tokens or e-mail addresses. Every request that
  * needs an account carries four headers:
  *

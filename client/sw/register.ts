@@ -4,7 +4,7 @@
  * A new version never takes over by itself: `updateReady` turns true when one is waiting, and
  * `applyUpdate()` asks the `updateGate` first. Today the gate lets every update through when the
  * person taps "Update"; a later step replaces it with verification of a signed release manifest
- * (DESIGN.md trust boundary 11) without touching the service worker.
+ * (ARCHITECTURE.md, boundary 11) without touching the service worker.
  * @module
  */
 import { signal } from '@preact/signals';

@@ -7,7 +7,7 @@
  *   ciphertext lands in Cache Storage.
  * - A new version installs and then waits: it takes over only when the page posts
  *   `{ type: 'SKIP_WAITING' }` (client/sw/register.ts). That one message is the gate a later step
- *   uses to apply an update only after its signed release manifest verifies (DESIGN.md trust
+ *   uses to apply an update only after its signed release manifest verifies (ARCHITECTURE.md,
  *   boundary 11); until then the person chooses when to update.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Lock the vault after inactivity (DESIGN.md boundary 9). The UI decides what counts as
+ * Lock the vault after inactivity (ARCHITECTURE.md, boundary 9). The UI decides what counts as
  * activity and calls `touch()` for it (key presses, taps, scrolls); background work such as
  * sync must not, or a device left on a desk would never lock. A timer, not a polling loop:
  * browsers throttle timers in hidden pages, so the UI should also call `check()` on

@@ -1,6 +1,6 @@
 /**
  * Large byte strings in the vault (attachment bytes, exports): split into 256 KiB records so a
- * 200 MB file is never in memory whole (DESIGN.md boundary 7) and no IndexedDB value is huge.
+ * 200 MB file is never in memory whole (ARCHITECTURE.md, boundary 7) and no IndexedDB value is huge.
  *
  *   collection "blobs", partition = blob id (blinded like every partition):
  *     id 0, 1, 2, …   generation(16) || chunk bytes       one vault record per chunk

@@ -1,5 +1,5 @@
 /**
- * The encrypted vault (DESIGN.md boundary 9; docs/VAULT.md): everything the app keeps on the
+ * The encrypted vault (ARCHITECTURE.md, boundary 9; docs/VAULT.md): everything the app keeps on the
  * device, in one IndexedDB database, encrypted under a random 256-bit vault key that is wrapped
  * by a key derived from the person's passphrase (kdf.ts).
  *

@@ -1,5 +1,5 @@
 /**
- * The relay must hold no plaintext (DESIGN.md, trust boundary 1). After a run, every file the
+ * The relay must hold no plaintext (ARCHITECTURE.md, boundary 1). After a run, every file the
  * relay wrote — the SQLite database with its -wal/-shm, every blob (recursively) and its log —
  * is searched for "needles": message texts, names, file names, anything the test typed that the
  * relay must never see. Each needle is looked for as

@@ -1,5 +1,5 @@
 /**
- * Signed-request authentication (PROTOCOL.md §13, DESIGN.md trust boundary 8). Runs after
+ * Signed-request authentication (PROTOCOL.md §13, ARCHITECTURE.md, boundary 8). Runs after
  * `bodyLimit`, so the signature is checked over the exact body bytes received, together with
  * the method and the path with its query. Then the account must exist and the nonce be new for
  * that key (kept until the signature could no longer pass the time check). A replay is refused

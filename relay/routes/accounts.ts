@@ -1,5 +1,5 @@
 /**
- * Accounts by keys only (issue 4, DESIGN.md trust boundary 8): a therapist registers with an
+ * Accounts by keys only (issue 4, ARCHITECTURE.md, boundary 8): a therapist registers with an
  * operator-minted code, a client with a therapist's invite. Both requests are signed by the
  * new identity's signing key; the code or invite is consumed in the same transaction that
  * creates the account. Unknown, used and expired codes get one answer (403), an existing

@@ -1,5 +1,5 @@
 /**
- * Blobs: encrypted attachments, streamed (issue 4; DESIGN.md trust boundary 1). The client
+ * Blobs: encrypted attachments, streamed (issue 4; ARCHITECTURE.md, boundary 1). The client
  * encrypts with shared/attachment.ts and uploads ciphertext; the relay names it with 16 random
  * bytes of its own choosing (a client never picks a name, so no client string reaches a path)
  * and hands the id back; the sender puts id, key and digest inside an encrypted message.

@@ -1,5 +1,5 @@
 /**
- * Live delivery (issue 4; DESIGN.md trust boundary 8): `GET /v1/live` upgraded to a WebSocket
+ * Live delivery (issue 4; ARCHITECTURE.md, boundary 8): `GET /v1/live` upgraded to a WebSocket
  * that tells an authenticated device "mailbox M has message seq N". It carries no envelopes:
  * the client then fetches over HTTP, which stays the source of truth (a missed push costs
  * latency, never a message).

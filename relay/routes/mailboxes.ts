@@ -1,5 +1,5 @@
 /**
- * Mailboxes and delivery capabilities (issue 4; DESIGN.md trust boundary 5). A device creates a
+ * Mailboxes and delivery capabilities (issue 4; ARCHITECTURE.md, boundary 5). A device creates a
  * mailbox under an id of 16 random bytes it chose, then registers the SHA-256 of each delivery
  * capability it hands out in an invite; a sender presents the secret with `POST /v1/messages`.
  * The relay stores hashes only and never learns who holds which capability.

@@ -1,5 +1,5 @@
 /**
- * Messages (issue 4; DESIGN.md trust boundaries 1 and 5). Sending is sealed sender: no account
+ * Messages (issue 4; ARCHITECTURE.md, boundaries 1 and 5). Sending is sealed sender: no account
  * signature, the sender's identity travels inside the envelope. The relay accepts an envelope
  * when the sender presents a delivery capability the mailbox owner registered (and has not
  * revoked); it reads only the mailbox id from the envelope header (`envelopeMailboxId`).

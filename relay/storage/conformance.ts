@@ -1,5 +1,5 @@
 /**
- * The one conformance suite for the relay's storage (DESIGN.md "Storage and scale": one
+ * The one conformance suite for the relay's storage (ARCHITECTURE.md, "Storage and scale": one
  * interface, one suite, both adapters). `storeConformance` registers vitest blocks against a
  * factory; each adapter's test file calls it (sqlite/sqlite.test.ts, postgres/…).
  *

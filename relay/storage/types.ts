@@ -1,9 +1,9 @@
 /**
- * The relay's one storage interface (DESIGN.md "Storage and scale"). Two adapters implement it,
+ * The relay's one storage interface (ARCHITECTURE.md, "Storage and scale"). Two adapters implement it,
  * `sqlite/` (embedded default, better-sqlite3 in WAL mode) and `postgres/` (`pg`, several relay
  * instances on one database), and one conformance suite (`conformance.ts`) runs against both.
  *
- * What is stored is only what DESIGN.md trust boundary 1 allows: public keys, opaque
+ * What is stored is only what ARCHITECTURE.md, boundary 1 allows: public keys, opaque
  * ciphertext, random ids, hashes of bearer secrets (registration codes, invites, delivery
  * capabilities; never the secrets themselves), timestamps, sizes and expiries. No names, no
  * plaintext, no sender identity for a message. Where a limit or check needs to recognise a

@@ -1,6 +1,6 @@
 /**
- * Encrypted attachment bytes in PostgreSQL (DESIGN.md "Storage and scale": "blobs in
- * PostgreSQL"), for relays that keep no local disk.
+ * Encrypted attachment bytes in PostgreSQL (ARCHITECTURE.md, "Storage and scale"), for
+ * relays that keep no local disk.
  *
  * `write` streams the upload into fixed-size rows of `blob_chunks` inside one transaction,
  * holding at most one chunk in memory, and commits only a complete blob: a failed or oversize

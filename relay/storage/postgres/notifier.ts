@@ -1,6 +1,6 @@
 /**
- * Live delivery across relay instances with PostgreSQL LISTEN/NOTIFY (DESIGN.md "Storage and
- * scale": "live delivery fans out across instances").
+ * Live delivery across relay instances with PostgreSQL LISTEN/NOTIFY (ARCHITECTURE.md,
+ * "Storage and scale": live notices fanned out across instances).
  *
  * Each store holds one dedicated connection that LISTENs on one fixed channel; `publish` sends
  * `NOTIFY` with the payload `<mailbox id hex>:<seq>` through the pool, and every instance's

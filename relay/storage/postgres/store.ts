@@ -1,6 +1,6 @@
 /**
  * The relay's Store on PostgreSQL (`pg`): several stateless relay instances on one database
- * (DESIGN.md "Storage and scale"). Semantics are those of `../types.ts`, checked by the shared
+ * (ARCHITECTURE.md, "Storage and scale"). Semantics are those of `../types.ts`, checked by the shared
  * conformance suite; this file says only how PostgreSQL provides them.
  *
  * - Atomicity: every multi-row method is one READ COMMITTED transaction (`transaction`).
