@@ -16,10 +16,10 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TEXT_LENGTH } from '../shared/payload.ts';
 import { expectAccessible } from './harness/axe.ts';
-import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
+import type { Person } from './harness/browser.ts';
 import { expectNoLeaks, filesUnder, scanForLeaks } from './harness/leaks.ts';
-import { fillPassphrase, mintCode, passPhraseSteps } from './harness/onboarding.ts';
-import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
+import { bubble, composer, inviteClient, joinFromLink, openConversation, send, setUpPractice, startCast, unlockWith, type Cast } from './harness/onboarding.ts';
+import type { Relay } from './harness/relay.ts';
 import { captureScreens } from './harness/screenshots.ts';
 
 const PRACTICE = 'Praxis Okafor Brennan';
@@ -35,14 +35,13 @@ const DRAFT = 'Half-written before the auto-lock: Okafor about next Thursday';
 const DRAFT_LOCK = 'Typed a moment before pressing Lock, Okafor';
 const DRAFT_AFTER = 'Sent after unlocking, Okafor';
 
+let cast: Cast;
 let relay: Relay;
 let therapist: Person;
 let client: Person;
 let tp: Page;
 let cp: Page;
 
-const bubble = (page: Page, text: string) => page.locator('li.message', { hasText: text });
-const composer = (page: Page) => page.getByLabel('Message', { exact: true });
 /** Once the composer has put its draft back (a moment after the view appears), it holds `text`. */
 async function composerHolds(page: Page, text: string): Promise<void> {
   await page.locator('form.composer[data-draft="ready"]').waitFor({ timeout: 10_000 });
@@ -50,66 +49,40 @@ async function composerHolds(page: Page, text: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  requireBuiltClient();
-  relay = await startRelay();
-  therapist = await launchPerson('therapist', { baseURL: relay.base, viewport: DESKTOP });
-  client = await launchPerson('client', { baseURL: relay.base, viewport: PHONE });
+  cast = await startCast();
+  ({ relay, therapist, client } = cast);
   tp = therapist.page;
   cp = client.page;
 });
 
-afterAll(async () => {
-  await therapist?.close();
-  await client?.close();
-  await relay?.dispose();
-});
+afterAll(() => cast?.close());
 
 describe('writing and reading messages', () => {
   it('a therapist sets up, invites, and a client joins (as in story.e2e.ts)', async () => {
-    const code = await mintCode(relay);
-    await tp.goto('/#/setup');
-    await passPhraseSteps(tp);
-    await tp.getByLabel('Practice name').fill(PRACTICE);
-    await tp.getByLabel('Registration code').fill(code);
-    await fillPassphrase(tp, PASS_THERAPIST);
-    await tp.getByRole('button', { name: 'Create my practice' }).click();
-    await tp.getByRole('heading', { name: 'Conversations' }).waitFor({ timeout: 60_000 });
-    await tp.getByRole('button', { name: 'Invite a client' }).click();
-    await tp.getByLabel('Who is this invite for?').fill(LABEL);
-    await tp.getByRole('button', { name: 'Create invite' }).click();
-    await tp.getByRole('img', { name: /QR code of the invite/ }).waitFor();
-    const link = await tp.getByLabel('Invite link').inputValue();
-
-    await cp.goto(link);
-    await cp.getByLabel(/I have read this and I agree/).check();
-    await cp.getByRole('button', { name: 'Continue' }).click();
-    await passPhraseSteps(cp);
-    await fillPassphrase(cp, PASS_CLIENT);
-    await cp.getByRole('button', { name: 'Start messaging' }).click();
-    await composer(cp).waitFor({ timeout: 60_000 });
+    await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST);
+    const link = await inviteClient(tp, LABEL);
+    await joinFromLink(cp, link, PASS_CLIENT);
 
     // The therapist opens the conversation once the client's hello arrived.
     await tp.getByRole('button', { name: 'Back' }).click();
-    const row = tp.getByRole('link', { name: new RegExp(LABEL) });
-    await row.waitFor({ timeout: 60_000 });
-    await row.click();
+    await openConversation(tp, LABEL);
     await composer(tp).waitFor();
   });
 
   it('item 13: a counter near the limit; over it nothing is cut and sending is refused in plain words', async () => {
-    const send = cp.getByRole('button', { name: 'Send' });
+    const sendButton = cp.getByRole('button', { name: 'Send' });
     await composer(cp).fill('a'.repeat(14_000));
     expect(await cp.getByText(/characters? left/).count()).toBe(0);
 
     await composer(cp).fill('b'.repeat(15_000));
     await cp.getByText('1,000 characters left').waitFor();
-    expect(await send.isEnabled()).toBe(true);
+    expect(await sendButton.isEnabled()).toBe(true);
 
     // Typed (or pasted) past the limit: kept whole, never cut; the composer says by how much.
     await composer(cp).fill('c'.repeat(MAX_TEXT_LENGTH + 50));
     expect((await composer(cp).inputValue()).length).toBe(MAX_TEXT_LENGTH + 50);
     await cp.getByText(/too long by 50 characters/i).waitFor();
-    expect(await send.isDisabled()).toBe(true);
+    expect(await sendButton.isDisabled()).toBe(true);
     expect(await composer(cp).getAttribute('aria-invalid')).toBe('true');
     const described = await composer(cp).evaluate((el) => (el.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' '));
     expect(described).toMatch(/too long by 50 characters/i);
@@ -118,8 +91,8 @@ describe('writing and reading messages', () => {
 
     // Exactly the limit goes out, and arrives whole.
     await composer(cp).fill(LONG);
-    expect(await send.isEnabled()).toBe(true);
-    await send.click();
+    expect(await sendButton.isEnabled()).toBe(true);
+    await sendButton.click();
     await bubble(cp, 'Okafor writes at length').filter({ hasText: /Sent|Delivered|Read/ }).waitFor({ timeout: 30_000 });
     expect(await composer(cp).inputValue()).toBe('');
   });
@@ -209,8 +182,7 @@ describe('writing and reading messages', () => {
     // A controllable clock from the next load on; the reload locks, as any reload does.
     await cp.clock.install();
     await cp.reload();
-    await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
-    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await unlockWith(cp, PASS_CLIENT);
     await composer(cp).waitFor({ timeout: 30_000 });
     await composer(cp).fill(DRAFT);
     // Past the default five idle minutes (every timer due in them fires, in order).
@@ -222,8 +194,7 @@ describe('writing and reading messages', () => {
     expect((await filesUnder(idb)).length).toBeGreaterThan(0);
     expect(await scanForLeaks([idb], [DRAFT, 'Okafor about next Thursday'])).toEqual([]);
 
-    await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
-    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await unlockWith(cp, PASS_CLIENT);
     await composer(cp).waitFor({ timeout: 30_000 });
     await composerHolds(cp, DRAFT);
   });
@@ -236,20 +207,17 @@ describe('writing and reading messages', () => {
     await cp.getByRole('button', { name: 'Lock Confidant' }).click();
     await cp.getByRole('heading', { name: 'Confidant is locked' }).waitFor();
     await cp.clock.resume();
-    await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
-    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await unlockWith(cp, PASS_CLIENT);
     await composer(cp).waitFor({ timeout: 30_000 });
     await composerHolds(cp, DRAFT_LOCK);
   });
 
   it('item 12: a sent draft is gone', async () => {
-    await composer(cp).fill(DRAFT_AFTER);
-    await cp.getByRole('button', { name: 'Send' }).click();
+    await send(cp, DRAFT_AFTER);
     await bubble(cp, DRAFT_AFTER).waitFor();
     expect(await composer(cp).inputValue()).toBe('');
     await cp.reload();
-    await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
-    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await unlockWith(cp, PASS_CLIENT);
     await bubble(cp, DRAFT_AFTER).waitFor({ timeout: 30_000 });
     await cp.locator('form.composer[data-draft="ready"]').waitFor();
     expect(await composer(cp).inputValue()).toBe('');

@@ -13,19 +13,27 @@
  *
  * The steps run in order and share state (the people and their browsers).
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveIdentity, phraseToRootSecret, type Identity } from '../shared/keys.ts';
+import type { Identity } from '../shared/keys.ts';
 import { openEnvelope, sealEnvelope } from '../shared/sealed.ts';
 import { expectAccessible } from './harness/axe.ts';
-import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
-import { REPO_ROOT } from './harness/paths.ts';
-import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
-
-const run = promisify(execFile);
+import { launchPerson, type Person } from './harness/browser.ts';
+import {
+  bubble,
+  composer,
+  identityOf,
+  inviteAgain,
+  inviteClient,
+  joinFromLink,
+  openConversation,
+  send,
+  setUpPractice,
+  startCast,
+  unlockWith,
+  type Cast,
+} from './harness/onboarding.ts';
+import type { Relay } from './harness/relay.ts';
 
 const PRACTICE = 'Delivery Test Practice';
 const LABEL = 'K. Mondays';
@@ -40,6 +48,7 @@ const TEXT = {
 const NOT_CONNECTED = 'This device is no longer connected to your therapist. Ask them for a new invite link to connect again.';
 const ALLOWED = [/Failed to load resource/, /WebSocket/, /ERR_INTERNET_DISCONNECTED/];
 
+let cast: Cast;
 let relay: Relay;
 let therapist: Person;
 let client: Person;
@@ -47,41 +56,6 @@ let tp: Page;
 let cp: Page;
 let therapistIdentity: Identity;
 let clientIdentity: Identity;
-
-async function mintCode(): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'relay', 'cli.ts'), 'mint-code'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, DATA_DIR: relay.dataDir },
-  });
-  return stdout.trim();
-}
-
-/** Reads the 24 words shown, passes the word check, and returns the identity they derive. */
-async function passPhraseSteps(page: Page): Promise<Identity> {
-  await page.locator('ol.phrase li').first().waitFor({ timeout: 30_000 });
-  const words = await page.locator('ol.phrase li').allTextContents();
-  expect(words).toHaveLength(24);
-  await page.getByLabel('I have written down all 24 words.').check();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  for (const label of await page.locator('form label[for^="word-"]').allTextContents()) {
-    const n = Number(label.replace(/\D/g, ''));
-    await page.getByLabel(label, { exact: true }).fill(words[n - 1]!);
-  }
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  return deriveIdentity(phraseToRootSecret(words.map((w) => w.trim()).join(' ')));
-}
-
-async function fillPassphrase(page: Page, passphrase: string): Promise<void> {
-  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
-  await page.getByLabel('Passphrase again').fill(passphrase);
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByLabel('Message', { exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-}
-
-const bubble = (page: Page, text: string) => page.locator('li.message', { hasText: text });
 
 /** The envelope again with a byte of its inner ratchet ciphertext changed, sealed again as the client. */
 async function changeInner(envelope: Uint8Array): Promise<Uint8Array> {
@@ -113,45 +87,23 @@ async function changeNextSend(change: (envelope: Uint8Array) => Promise<Uint8Arr
 }
 
 beforeAll(async () => {
-  requireBuiltClient();
-  relay = await startRelay();
-  therapist = await launchPerson('therapist', { baseURL: relay.base, viewport: DESKTOP });
-  client = await launchPerson('client', { baseURL: relay.base, viewport: PHONE });
+  cast = await startCast();
+  ({ relay, therapist, client } = cast);
   tp = therapist.page;
   cp = client.page;
 });
 
-afterAll(async () => {
-  await therapist?.close();
-  await client?.close();
-  await relay?.dispose();
-});
+afterAll(() => cast?.close());
 
 describe('delivery that can be seen', () => {
   it('a therapist and a client connect', async () => {
-    await tp.goto('/#/setup');
-    therapistIdentity = await passPhraseSteps(tp);
-    await tp.getByLabel('Practice name').fill(PRACTICE);
-    await tp.getByLabel('Registration code').fill(await mintCode());
-    await fillPassphrase(tp, PASS_THERAPIST);
-    await tp.getByRole('button', { name: 'Create my practice' }).click();
-    await tp.getByRole('heading', { name: 'Conversations' }).waitFor({ timeout: 60_000 });
-    await tp.getByRole('button', { name: 'Invite a client' }).click();
-    await tp.getByLabel('Who is this invite for?').fill(LABEL);
-    await tp.getByRole('button', { name: 'Create invite' }).click();
-    const link = await tp.getByLabel('Invite link').inputValue();
-
-    await cp.goto(link);
-    await cp.getByLabel(/I have read this and I agree/).check();
-    await cp.getByRole('button', { name: 'Continue' }).click();
-    clientIdentity = await passPhraseSteps(cp);
-    await fillPassphrase(cp, PASS_CLIENT);
-    await cp.getByRole('button', { name: 'Start messaging' }).click();
-    await cp.getByLabel('Message', { exact: true }).waitFor({ timeout: 60_000 });
+    therapistIdentity = await identityOf((await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST)).words);
+    const link = await inviteClient(tp, LABEL);
+    clientIdentity = await identityOf(await joinFromLink(cp, link, PASS_CLIENT));
 
     await tp.getByRole('button', { name: 'Back' }).click();
-    await tp.getByRole('link', { name: new RegExp(LABEL) }).click();
-    await tp.getByLabel('Message', { exact: true }).waitFor();
+    await openConversation(tp, LABEL);
+    await composer(tp).waitFor();
   });
 
   it('a message whose inner ciphertext was changed in transit is asked for again, re-sent and delivered once', async () => {
@@ -187,8 +139,7 @@ describe('delivery that can be seen', () => {
     // A controllable clock for the client from the next load on (the reload locks, as any does).
     await cp.clock.install();
     await cp.reload();
-    await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
-    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await unlockWith(cp, PASS_CLIENT);
     await bubble(cp, TEXT.innerChanged).waitFor({ timeout: 60_000 });
 
     const route = await changeNextSend((envelope) => {
@@ -215,24 +166,15 @@ describe('delivery that can be seen', () => {
   });
 
   it('a client on a new device, confirmed by the therapist: the old device is told it is no longer connected', async () => {
-    await tp.getByRole('button', { name: 'Safety number' }).click();
-    await tp.getByRole('button', { name: /Invite .* again/ }).click();
-    await tp.getByRole('button', { name: 'Create invite' }).click();
-    const link = await tp.getByLabel('Invite link').inputValue();
+    const link = await inviteAgain(tp);
 
     const phone = await launchPerson('client-new-device', { baseURL: relay.base });
     try {
       const np = phone.page;
-      await np.goto(link);
-      await np.getByLabel(/I have read this and I agree/).check();
-      await np.getByRole('button', { name: 'Continue' }).click();
-      await passPhraseSteps(np);
-      await fillPassphrase(np, PASS_CLIENT);
-      await np.getByRole('button', { name: 'Start messaging' }).click();
-      await np.getByLabel('Message', { exact: true }).waitFor({ timeout: 60_000 });
+      await joinFromLink(np, link, PASS_CLIENT);
 
       await tp.getByRole('button', { name: 'Back' }).click();
-      await tp.getByRole('link', { name: new RegExp(LABEL) }).click();
+      await openConversation(tp, LABEL);
       await tp.getByRole('alert').filter({ hasText: 'has a new safety number' }).waitFor({ timeout: 60_000 });
       await tp.getByRole('button', { name: 'I have checked: continue' }).click();
       await tp.getByRole('alert').filter({ hasText: 'has a new safety number' }).waitFor({ state: 'detached' });
@@ -245,8 +187,7 @@ describe('delivery that can be seen', () => {
       expect(await cp.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
       // It stays so after a reload and unlock.
       await cp.reload();
-      await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
-      await cp.getByRole('button', { name: 'Unlock' }).click();
+      await unlockWith(cp, PASS_CLIENT);
       await cp.getByRole('alert').filter({ hasText: NOT_CONNECTED }).waitFor({ timeout: 60_000 });
       expect(await bubble(tp, TEXT.fromOldPhone).count()).toBe(0);
       phone.expectNoErrors(ALLOWED);

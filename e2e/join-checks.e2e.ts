@@ -28,7 +28,7 @@ import { signRequest } from '../shared/request-auth.ts';
 import { expectAccessible } from './harness/axe.ts';
 import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
 import { filesUnder, scanForLeaks } from './harness/leaks.ts';
-import { mintCode, passPhraseSteps } from './harness/onboarding.ts';
+import { inviteClient, setUpPractice } from './harness/onboarding.ts';
 import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
 
 /** Random per run, so a hit can only come from this run's typing. */
@@ -72,22 +72,9 @@ afterAll(async () => {
 
 describe('setting up and joining, seen from outside the app', () => {
   it('the therapist sets up a practice (random name) and invites a client (random label)', async () => {
-    code = await mintCode(relay);
     const tp = therapist.page;
-    await tp.goto('/#/setup');
-    await passPhraseSteps(tp);
-    await tp.getByLabel('Practice name').fill(PRACTICE);
-    await tp.getByLabel('Registration code').fill(code);
-    await tp.getByLabel('Passphrase', { exact: true }).fill(PASS_THERAPIST);
-    await tp.getByLabel('Passphrase again').fill(PASS_THERAPIST);
-    await tp.getByRole('button', { name: 'Create my practice' }).click();
-    await tp.getByRole('heading', { name: 'Conversations' }).waitFor({ timeout: 60_000 });
-
-    await tp.getByRole('button', { name: 'Invite a client' }).click();
-    await tp.getByLabel('Who is this invite for?').fill(LABEL);
-    await tp.getByRole('button', { name: 'Create invite' }).click();
-    await tp.getByRole('img', { name: /QR code of the invite/ }).waitFor();
-    inviteLink = await tp.getByLabel('Invite link').inputValue();
+    ({ code } = await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST));
+    inviteLink = await inviteClient(tp, LABEL);
     expect(inviteLink).toMatch(/#\/join\//);
   });
 

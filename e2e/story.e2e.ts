@@ -15,10 +15,26 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible } from './harness/axe.ts';
-import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
+import { launchPerson, type Person } from './harness/browser.ts';
 import { expectNoLeaks } from './harness/leaks.ts';
-import { fillPassphrase, mintCode, passPhraseSteps } from './harness/onboarding.ts';
-import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
+import {
+  agreeAndChoosePassphrase,
+  bubble,
+  composer,
+  inviteAgain,
+  inviteClient,
+  joinFromLink,
+  openConversation,
+  passPhraseSteps,
+  send,
+  setUpPractice,
+  startCast,
+  startMessaging,
+  submitPractice,
+  unlockWith,
+  type Cast,
+} from './harness/onboarding.ts';
+import type { Relay } from './harness/relay.ts';
 import { captureScreens } from './harness/screenshots.ts';
 
 const PRACTICE = 'Harbour Counselling Lindqvist';
@@ -36,6 +52,7 @@ const TEXT = {
 };
 const FILES = { client: 'fjellstrom-journal-scan.pdf', therapist: 'lindqvist-worksheet-anxiety.pdf' };
 
+let cast: Cast;
 let relay: Relay;
 let therapist: Person;
 let client: Person;
@@ -45,13 +62,9 @@ let inviteLink = '';
 let firstCode = '';
 let tmpFiles: Record<'client' | 'therapist', { path: string; bytes: Buffer }>;
 
-const bubble = (page: Page, text: string) => page.locator('li.message', { hasText: text });
-
 beforeAll(async () => {
-  requireBuiltClient();
-  relay = await startRelay();
-  therapist = await launchPerson('therapist', { baseURL: relay.base, viewport: DESKTOP });
-  client = await launchPerson('client', { baseURL: relay.base, viewport: PHONE });
+  cast = await startCast();
+  ({ relay, therapist, client } = cast);
   tp = therapist.page;
   cp = client.page;
   const make = async (who: 'client' | 'therapist') => {
@@ -63,26 +76,17 @@ beforeAll(async () => {
   tmpFiles = { client: await make('client'), therapist: await make('therapist') };
 });
 
-afterAll(async () => {
-  await therapist?.close();
-  await client?.close();
-  await relay?.dispose();
-});
+afterAll(() => cast?.close());
 
 describe('a therapist and a client, end to end', () => {
   it('the therapist sets up a practice with the registration code', async () => {
-    const code = await mintCode(relay);
+    const { code } = await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST, {
+      onSetupScreen: async (page) => {
+        await expectAccessible(page, 'recovery phrase');
+        await captureScreens(page, 'recovery-phrase');
+      },
+    });
     firstCode = code;
-    await tp.goto('/');
-    await tp.getByRole('link', { name: /set up my practice/ }).click();
-    await expectAccessible(tp, 'recovery phrase');
-    await captureScreens(tp, 'recovery-phrase');
-    await passPhraseSteps(tp);
-    await tp.getByLabel('Practice name').fill(PRACTICE);
-    await tp.getByLabel('Registration code').fill(code);
-    await fillPassphrase(tp, PASS_THERAPIST);
-    await tp.getByRole('button', { name: 'Create my practice' }).click();
-    await tp.getByRole('heading', { name: 'Conversations' }).waitFor({ timeout: 60_000 });
     expect(await tp.getByRole('heading', { level: 1 }).textContent()).toBe(PRACTICE);
   });
 
@@ -92,10 +96,7 @@ describe('a therapist and a client, end to end', () => {
       const page = other.page;
       await page.goto('/#/setup');
       await passPhraseSteps(page);
-      await page.getByLabel('Practice name').fill('Second practice');
-      await page.getByLabel('Registration code').fill(firstCode);
-      await fillPassphrase(page, 'another passphrase here');
-      await page.getByRole('button', { name: 'Create my practice' }).click();
+      await submitPractice(page, 'Second practice', firstCode, 'another passphrase here');
       await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor({ timeout: 30_000 });
       expect(await page.getByLabel('Practice name').inputValue()).toBe('Second practice');
       await expectAccessible(page, 'setup: refused code');
@@ -105,11 +106,7 @@ describe('a therapist and a client, end to end', () => {
   });
 
   it('the therapist creates an invite with a link and a QR code', async () => {
-    await tp.getByRole('button', { name: 'Invite a client' }).click();
-    await tp.getByLabel('Who is this invite for?').fill(LABEL);
-    await tp.getByRole('button', { name: 'Create invite' }).click();
-    await tp.getByRole('img', { name: /QR code of the invite/ }).waitFor();
-    inviteLink = await tp.getByLabel('Invite link').inputValue();
+    inviteLink = await inviteClient(tp, LABEL);
     expect(inviteLink).toMatch(new RegExp(`^${relay.base}/#/join/1[A-Za-z0-9_-]+$`));
     await expectAccessible(tp, 'invite');
     await captureScreens(tp, 'invite');
@@ -121,10 +118,7 @@ describe('a therapist and a client, end to end', () => {
     expect(await cp.getByRole('note').textContent()).toContain('not monitored around the clock');
     await expectAccessible(cp, 'join: consent');
     await captureScreens(cp, 'join-consent');
-    await cp.getByLabel(/I have read this and I agree/).check();
-    await cp.getByRole('button', { name: 'Continue' }).click();
-    await passPhraseSteps(cp);
-    await fillPassphrase(cp, PASS_CLIENT);
+    await agreeAndChoosePassphrase(cp, PASS_CLIENT);
     // The network drops after registration, while fetching the therapist's keys: a plain-words
     // error, nothing half-made on the device, and trying again just works.
     const bundles = '**/v1/bundles/**';
@@ -132,14 +126,12 @@ describe('a therapist and a client, end to end', () => {
     await cp.getByRole('button', { name: 'Start messaging' }).click();
     await cp.getByRole('alert').filter({ hasText: 'cannot be reached' }).waitFor({ timeout: 60_000 });
     await cp.unroute(bundles);
-    await cp.getByRole('button', { name: 'Start messaging' }).click();
-    await cp.getByLabel('Message', { exact: true }).waitFor({ timeout: 60_000 });
+    await startMessaging(cp);
     expect(await cp.getByRole('heading', { level: 1 }).textContent()).toBe(PRACTICE);
   });
 
   it('messages go both ways, with delivered and read receipts', async () => {
-    await cp.getByLabel('Message', { exact: true }).fill(TEXT.first);
-    await cp.getByRole('button', { name: 'Send' }).click();
+    await send(cp, TEXT.first);
     await bubble(cp, TEXT.first).filter({ hasText: /Sent|Delivered|Read/ }).waitFor({ timeout: 30_000 });
 
     // The therapist's inbox shows the new conversation under the invite's label, unread.
@@ -153,21 +145,18 @@ describe('a therapist and a client, end to end', () => {
     await bubble(tp, TEXT.first).waitFor();
     await bubble(cp, TEXT.first).filter({ hasText: 'Read' }).waitFor({ timeout: 30_000 });
 
-    await tp.getByLabel('Message', { exact: true }).fill(TEXT.reply);
-    await tp.getByRole('button', { name: 'Send' }).click();
+    await send(tp, TEXT.reply);
     await bubble(cp, TEXT.reply).waitFor({ timeout: 30_000 });
     await bubble(tp, TEXT.reply).filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: 30_000 });
   });
 
   it('an urgent message, a reply, and text that looks like HTML stays text', async () => {
     await cp.getByLabel('Mark as urgent').check();
-    await cp.getByLabel('Message', { exact: true }).fill(TEXT.urgent);
-    await cp.getByRole('button', { name: 'Send' }).click();
+    await send(cp, TEXT.urgent);
     await tp.locator('li.message.urgent', { hasText: TEXT.urgent }).waitFor({ timeout: 30_000 });
 
     await bubble(tp, TEXT.urgent).getByRole('button', { name: 'Reply' }).click();
-    await tp.getByLabel('Message', { exact: true }).fill(TEXT.emoji);
-    await tp.getByRole('button', { name: 'Send' }).click();
+    await send(tp, TEXT.emoji);
     const reply = bubble(cp, TEXT.emoji);
     await reply.waitFor({ timeout: 30_000 });
     expect(await reply.locator('.quote').textContent()).toBe(TEXT.urgent);
@@ -197,8 +186,7 @@ describe('a therapist and a client, end to end', () => {
 
   it('a message written offline goes out once the connection returns', async () => {
     await client.setOffline(true);
-    await cp.getByLabel('Message', { exact: true }).fill(TEXT.offline);
-    await cp.getByRole('button', { name: 'Send' }).click();
+    await send(cp, TEXT.offline);
     await bubble(cp, TEXT.offline).filter({ hasText: 'Waiting to send' }).waitFor();
     await cp.getByRole('status').filter({ hasText: 'saved and will be sent' }).waitFor({ timeout: 30_000 });
     await client.setOffline(false);
@@ -214,43 +202,31 @@ describe('a therapist and a client, end to end', () => {
     expect(await cp.content()).not.toContain(TEXT.first);
     await expectAccessible(cp, 'locked');
     await captureScreens(cp, 'locked');
-    await cp.getByLabel('Passphrase').fill('not the passphrase at all');
-    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await unlockWith(cp, 'not the passphrase at all');
     await cp.getByRole('alert').filter({ hasText: 'not right' }).waitFor({ timeout: 30_000 });
-    await cp.getByLabel('Passphrase').fill(PASS_CLIENT);
-    await cp.getByRole('button', { name: 'Unlock' }).click();
+    await unlockWith(cp, PASS_CLIENT);
     await bubble(cp, TEXT.first).waitFor({ timeout: 30_000 });
     await bubble(cp, TEXT.reply).waitFor();
   });
 
   it('a client on a new device: the therapist sees the new safety number and nothing is sent until confirmed', async () => {
-    await tp.getByRole('button', { name: 'Safety number' }).click();
-    await tp.getByRole('button', { name: /Invite .* again/ }).click();
-    await tp.getByRole('button', { name: 'Create invite' }).click();
-    await tp.getByRole('img', { name: /QR code of the invite/ }).waitFor();
-    const link = await tp.getByLabel('Invite link').inputValue();
+    const link = await inviteAgain(tp);
 
     const phone = await launchPerson('client-new-device', { baseURL: relay.base });
     try {
       const np = phone.page;
-      await np.goto(link);
-      await np.getByLabel(/I have read this and I agree/).check();
-      await np.getByRole('button', { name: 'Continue' }).click();
-      await passPhraseSteps(np);
-      await fillPassphrase(np, PASS_CLIENT);
-      await np.getByRole('button', { name: 'Start messaging' }).click();
-      await np.getByLabel('Message', { exact: true }).fill(TEXT.newDevice);
-      await np.getByRole('button', { name: 'Send' }).click();
+      await joinFromLink(np, link, PASS_CLIENT);
+      await send(np, TEXT.newDevice);
 
       await tp.getByRole('button', { name: 'Back' }).click();
-      await tp.getByRole('link', { name: new RegExp(LABEL) }).click();
+      await openConversation(tp, LABEL);
       const warning = tp.getByRole('alert').filter({ hasText: 'has a new safety number' });
       await warning.waitFor({ timeout: 60_000 });
       await bubble(tp, TEXT.newDevice).waitFor({ timeout: 30_000 });
       await expectAccessible(tp, 'identity changed');
       await captureScreens(tp, 'identity-changed');
       // Written while the warning stands: kept, not sent.
-      await tp.getByLabel('Message', { exact: true }).fill(TEXT.welcomeBack);
+      await composer(tp).fill(TEXT.welcomeBack);
       expect(await tp.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
       await tp.getByRole('button', { name: 'I have checked: continue' }).click();
       await warning.waitFor({ state: 'detached' });
@@ -266,15 +242,14 @@ describe('a therapist and a client, end to end', () => {
     // A controllable clock from the next load on; the reload locks, as any reload does.
     await tp.clock.install();
     await tp.reload();
-    await tp.getByLabel('Passphrase').fill(PASS_THERAPIST);
-    await tp.getByRole('button', { name: 'Unlock' }).click();
+    await unlockWith(tp, PASS_THERAPIST);
     // Unlocking returns to where the reload happened: the conversation.
     await bubble(tp, TEXT.first).waitFor({ timeout: 30_000 });
     await tp.getByRole('button', { name: 'Back' }).click();
     await tp.getByRole('button', { name: 'Settings' }).click();
     await tp.getByLabel('Lock after inactivity').selectOption('1');
     await tp.getByRole('button', { name: 'Back' }).click();
-    await tp.getByRole('link', { name: new RegExp(LABEL) }).click();
+    await openConversation(tp, LABEL);
     await bubble(tp, TEXT.first).waitFor();
     // Two idle minutes pass on the page's clock (every timer due in them fires, in order).
     await tp.clock.runFor('02:00');

@@ -11,18 +11,19 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../shared/encoding.ts';
 import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../shared/handshake.ts';
-import { deriveIdentity, phraseToRootSecret, type Identity } from '../shared/keys.ts';
+import type { Identity } from '../shared/keys.ts';
 import { decodeRatchetMessage } from '../shared/ratchet.ts';
 import { openEnvelope } from '../shared/sealed.ts';
-import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
-import { bubble, inviteClient, joinFromLink, send, setUpPractice, unlockWith } from './harness/onboarding.ts';
-import { requireBuiltClient, startRelay, type Relay } from './harness/relay.ts';
+import type { Person } from './harness/browser.ts';
+import { bubble, identityOf, inviteClient, joinFromLink, openConversation, send, setUpPractice, startCast, unlockWith, type Cast } from './harness/onboarding.ts';
+import type { Relay } from './harness/relay.ts';
 
 const PASS_THERAPIST = 'two tabs open all afternoon therapist';
 const PASS_CLIENT = 'lantern harbour evening walk client';
 const LABEL = 'R. Thursdays Okonkwo';
 const ROUNDS = 4;
 
+let cast: Cast;
 let relay: Relay;
 let therapist: Person;
 let client: Person;
@@ -34,19 +35,13 @@ const envelopes: Buffer[] = [];
 const statuses: number[] = [];
 
 beforeAll(async () => {
-  requireBuiltClient();
-  relay = await startRelay();
-  therapist = await launchPerson('therapist-tabs', { baseURL: relay.base, viewport: DESKTOP });
-  client = await launchPerson('client-tabs', { baseURL: relay.base, viewport: PHONE });
+  cast = await startCast({ therapist: 'therapist-tabs', client: 'client-tabs' });
+  ({ relay, therapist, client } = cast);
   tab1 = therapist.page;
   cp = client.page;
 });
 
-afterAll(async () => {
-  await therapist?.close();
-  await client?.close();
-  await relay?.dispose();
-});
+afterAll(() => cast?.close());
 
 /** Every sent envelope's position in its sending chain, opened with the client's keys. */
 async function chainPositions(): Promise<string[]> {
@@ -64,10 +59,10 @@ describe('a therapist working in two tabs at once', () => {
     await setUpPractice(tab1, relay, 'Two Tabs Practice', PASS_THERAPIST);
     const link = await inviteClient(tab1, LABEL);
     const words = await joinFromLink(cp, link, PASS_CLIENT);
-    clientIdentity = await deriveIdentity(phraseToRootSecret(words.join(' ')));
+    clientIdentity = await identityOf(words);
     await send(cp, 'Hello from Okonkwo');
     await tab1.getByRole('button', { name: 'Back' }).click();
-    await tab1.getByRole('link', { name: new RegExp(LABEL) }).click();
+    await openConversation(tab1, LABEL);
     await bubble(tab1, 'Hello from Okonkwo').waitFor({ timeout: 30_000 });
 
     // From here on, every envelope either tab posts is kept (and passed on unchanged).

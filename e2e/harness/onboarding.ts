@@ -1,7 +1,10 @@
 /**
- * The onboarding steps as a person takes them through the UI, for every end-to-end file that
- * needs a therapist and a client before its own story starts: the operator's registration
- * code, the 24 words and their check, a passphrase, an invite, joining from its link.
+ * The steps as a person takes them through the UI, for every end-to-end file that needs a
+ * therapist and a client before its own story starts: the relay and the two browsers, the
+ * operator's registration code, the 24 words and their check, a passphrase, an invite, joining
+ * from its link, opening a conversation, unlocking, sending. A file that checks something in
+ * the middle of a step (a screenshot of the first screen, a network cut before "Start
+ * messaging") takes the smaller steps the whole ones are made of.
  * @module
  */
 import { execFile } from 'node:child_process';
@@ -9,10 +12,55 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { deriveIdentity, phraseToRootSecret, type Identity } from '../../shared/keys.ts';
+import { DESKTOP, launchPerson, PHONE, type Person, type Viewport } from './browser.ts';
 import { REPO_ROOT } from './paths.ts';
-import type { Relay } from './relay.ts';
+import { requireBuiltClient, startRelay, type Relay } from './relay.ts';
 
 const run = promisify(execFile);
+
+/** The relay and the two people of a story. */
+export interface Cast {
+  readonly relay: Relay;
+  readonly therapist: Person;
+  readonly client: Person;
+  /** Closes both browsers (deleting their profiles) and disposes of the relay. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface CastOptions {
+  /** Profile names (they name the temp folders); default "therapist" and "client". */
+  readonly therapist?: string;
+  readonly client?: string;
+  /** Default DESKTOP: a therapist at a laptop. */
+  readonly therapistViewport?: Viewport;
+  /** Default PHONE: a client on a phone. */
+  readonly clientViewport?: Viewport;
+}
+
+/** A fresh relay serving the built client, a therapist's browser and a client's, both on it. */
+export async function startCast(options: CastOptions = {}): Promise<Cast> {
+  requireBuiltClient();
+  const relay = await startRelay();
+  const launched: Person[] = [];
+  const close = async () => {
+    for (const person of launched) await person.close();
+    await relay.dispose();
+  };
+  try {
+    const launch = async (name: string, viewport: Viewport) => {
+      const person = await launchPerson(name, { baseURL: relay.base, viewport });
+      launched.push(person);
+      return person;
+    };
+    const therapist = await launch(options.therapist ?? 'therapist', options.therapistViewport ?? DESKTOP);
+    const client = await launch(options.client ?? 'client', options.clientViewport ?? PHONE);
+    return { relay, therapist, client, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
 
 /** A one-time registration code, minted by the operator's CLI against the relay's DATA_DIR. */
 export async function mintCode(relay: Relay): Promise<string> {
@@ -38,43 +86,99 @@ export async function passPhraseSteps(page: Page): Promise<string[]> {
   return words;
 }
 
+/** The identity a device derives from the recovery phrase it showed (to open what it was sent). */
+export function identityOf(words: readonly string[]): Promise<Identity> {
+  return deriveIdentity(phraseToRootSecret(words.map((w) => w.trim()).join(' ')));
+}
+
 export async function fillPassphrase(page: Page, passphrase: string): Promise<void> {
   await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
   await page.getByLabel('Passphrase again').fill(passphrase);
 }
 
-/** A therapist sets up `practice` with a fresh code; ends on the inbox. */
-export async function setUpPractice(page: Page, relay: Relay, practice: string, passphrase: string): Promise<void> {
-  const code = await mintCode(relay);
-  await page.goto('/');
-  await page.getByRole('link', { name: /set up my practice/ }).click();
-  await passPhraseSteps(page);
+/** The setup form after the phrase steps: practice name, code, passphrase twice, "Create my practice". */
+export async function submitPractice(page: Page, practice: string, code: string, passphrase: string): Promise<void> {
   await page.getByLabel('Practice name').fill(practice);
   await page.getByLabel('Registration code').fill(code);
   await fillPassphrase(page, passphrase);
   await page.getByRole('button', { name: 'Create my practice' }).click();
+}
+
+export interface SetUpOptions {
+  /** Runs once the setup screen is open, before the phrase steps (an accessibility check, screenshots). */
+  readonly onSetupScreen?: (page: Page) => Promise<void>;
+}
+
+/** What setting up used and showed: the registration code and the therapist's 24 words. */
+export interface SetUp {
+  readonly code: string;
+  readonly words: string[];
+}
+
+/** A therapist sets up `practice` with a fresh code, from the first screen; ends on the inbox. */
+export async function setUpPractice(page: Page, relay: Relay, practice: string, passphrase: string, options: SetUpOptions = {}): Promise<SetUp> {
+  const code = await mintCode(relay);
+  await page.goto('/');
+  await page.getByRole('link', { name: /set up my practice/ }).click();
+  await options.onSetupScreen?.(page);
+  const words = await passPhraseSteps(page);
+  await submitPractice(page, practice, code, passphrase);
   await page.getByRole('heading', { name: 'Conversations' }).waitFor({ timeout: 60_000 });
+  return { code, words };
+}
+
+/** On the invite form: "Create invite"; returns the link once its QR code shows. */
+async function createInvite(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Create invite' }).click();
+  await page.getByRole('img', { name: /QR code of the invite/ }).waitFor();
+  return page.getByLabel('Invite link').inputValue();
 }
 
 /** From the inbox: an invite for `label`; returns its link. */
 export async function inviteClient(page: Page, label: string): Promise<string> {
   await page.getByRole('button', { name: 'Invite a client' }).click();
   await page.getByLabel('Who is this invite for?').fill(label);
-  await page.getByRole('button', { name: 'Create invite' }).click();
-  await page.getByRole('img', { name: /QR code of the invite/ }).waitFor();
-  return page.getByLabel('Invite link').inputValue();
+  return createInvite(page);
+}
+
+/** From an open conversation: "Safety number", then a new invite for the same client (a new device); returns its link. */
+export async function inviteAgain(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Safety number' }).click();
+  await page.getByRole('button', { name: /Invite .* again/ }).click();
+  return createInvite(page);
+}
+
+/** On the join screen: agrees, takes the phrase steps, types the passphrase; stops before "Start messaging". Returns the words. */
+export async function agreeAndChoosePassphrase(page: Page, passphrase: string): Promise<string[]> {
+  await page.getByLabel(/I have read this and I agree/).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const words = await passPhraseSteps(page);
+  await fillPassphrase(page, passphrase);
+  return words;
+}
+
+/** The message field of the open conversation. */
+export const composer = (page: Page) => page.getByLabel('Message', { exact: true });
+
+/** "Start messaging"; ends in the conversation. */
+export async function startMessaging(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Start messaging' }).click();
+  await composer(page).waitFor({ timeout: 60_000 });
 }
 
 /** A client joins from `link`; ends in the conversation. Returns the recovery phrase's words. */
 export async function joinFromLink(page: Page, link: string, passphrase: string): Promise<string[]> {
   await page.goto(link);
-  await page.getByLabel(/I have read this and I agree/).check();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  const words = await passPhraseSteps(page);
-  await fillPassphrase(page, passphrase);
-  await page.getByRole('button', { name: 'Start messaging' }).click();
-  await page.getByLabel('Message', { exact: true }).waitFor({ timeout: 60_000 });
+  const words = await agreeAndChoosePassphrase(page, passphrase);
+  await startMessaging(page);
   return words;
+}
+
+/** From the inbox: waits for the conversation listed under `label` and opens it. */
+export async function openConversation(page: Page, label: string): Promise<void> {
+  const row = page.getByRole('link', { name: new RegExp(label) });
+  await row.waitFor({ timeout: 60_000 });
+  await row.click();
 }
 
 /** Unlocks a locked tab with `passphrase`. */
@@ -89,6 +193,6 @@ export const bubble = (page: Page, text: string) => page.locator('li.message', {
 
 /** Types and sends `text` in the open conversation. */
 export async function send(page: Page, text: string): Promise<void> {
-  await page.getByLabel('Message', { exact: true }).fill(text);
+  await composer(page).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
 }
