@@ -13,13 +13,11 @@
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { MAX_TEXT_LENGTH } from '../shared/payload.ts';
 import { expectAccessible } from './harness/axe.ts';
-import type { Person } from './harness/browser.ts';
 import { expectNoLeaks, filesUnder, scanForLeaks } from './harness/leaks.ts';
-import { bubble, composer, inviteClient, joinFromLink, openConversation, send, setUpPractice, startCast, unlockWith, type Cast } from './harness/onboarding.ts';
-import type { Relay } from './harness/relay.ts';
+import { bubble, castTest as it, composer, inviteClient, joinFromLink, openConversation, send, setUpPractice, unlockWith } from './harness/onboarding.ts';
 import { captureScreens } from './harness/screenshots.ts';
 
 const PRACTICE = 'Praxis Okafor Brennan';
@@ -35,30 +33,14 @@ const DRAFT = 'Half-written before the auto-lock: Okafor about next Thursday';
 const DRAFT_LOCK = 'Typed a moment before pressing Lock, Okafor';
 const DRAFT_AFTER = 'Sent after unlocking, Okafor';
 
-let cast: Cast;
-let relay: Relay;
-let therapist: Person;
-let client: Person;
-let tp: Page;
-let cp: Page;
-
 /** Once the composer has put its draft back (a moment after the view appears), it holds `text`. */
 async function composerHolds(page: Page, text: string): Promise<void> {
   await page.locator('form.composer[data-draft="ready"]').waitFor({ timeout: 10_000 });
   expect(await composer(page).inputValue()).toBe(text);
 }
 
-beforeAll(async () => {
-  cast = await startCast();
-  ({ relay, therapist, client } = cast);
-  tp = therapist.page;
-  cp = client.page;
-});
-
-afterAll(() => cast?.close());
-
 describe('writing and reading messages', () => {
-  it('a therapist sets up, invites, and a client joins (as in story.e2e.ts)', async () => {
+  it('a therapist sets up, invites, and a client joins (as in story.e2e.ts)', async ({ relay, tp, cp }) => {
     await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST);
     const link = await inviteClient(tp, LABEL);
     await joinFromLink(cp, link, PASS_CLIENT);
@@ -69,7 +51,7 @@ describe('writing and reading messages', () => {
     await composer(tp).waitFor();
   });
 
-  it('item 13: a counter near the limit; over it nothing is cut and sending is refused in plain words', async () => {
+  it('item 13: a counter near the limit; over it nothing is cut and sending is refused in plain words', async ({ cp }) => {
     const sendButton = cp.getByRole('button', { name: 'Send' });
     await composer(cp).fill('a'.repeat(14_000));
     expect(await cp.getByText(/characters? left/).count()).toBe(0);
@@ -97,7 +79,7 @@ describe('writing and reading messages', () => {
     expect(await composer(cp).inputValue()).toBe('');
   });
 
-  it('item 13: a very long message is collapsed in the list, with a "Show all" that keyboards and screen readers can use', async () => {
+  it('item 13: a very long message is collapsed in the list, with a "Show all" that keyboards and screen readers can use', async ({ tp }) => {
     const long = bubble(tp, 'Okafor writes at length');
     await long.waitFor({ timeout: 30_000 });
     const text = long.locator('.text');
@@ -122,7 +104,7 @@ describe('writing and reading messages', () => {
     await captureScreens(tp, 'long-message-collapsed');
   });
 
-  it('item 19: text pasted past any cap says it is too long, by how much, and stays in the composer', async () => {
+  it('item 19: text pasted past any cap says it is too long, by how much, and stays in the composer', async ({ cp }) => {
     const pasted = 'd'.repeat(MAX_TEXT_LENGTH + 120);
     // What a paste that gets past the field's own checks does: the value changes, one input event.
     await composer(cp).evaluate((el, value) => {
@@ -141,7 +123,7 @@ describe('writing and reading messages', () => {
     await composer(cp).fill('');
   });
 
-  it('item 14: a right-to-left override in a file name is shown, not obeyed; message text is isolated', async () => {
+  it('item 14: a right-to-left override in a file name is shown, not obeyed; message text is isolated', async ({ tp, cp }) => {
     await cp.locator('input[type=file]').setInputFiles({ name: SPOOFED, mimeType: 'application/octet-stream', buffer: Buffer.from('not really a pdf') });
     // The sender sees the same neutralised name before sending.
     await cp.getByText(`Attached: ${SHOWN}`).waitFor();
@@ -178,7 +160,7 @@ describe('writing and reading messages', () => {
     await expectAccessible(tp, 'spoofed file name');
   });
 
-  it('item 12: a draft survives an auto-lock', async () => {
+  it('item 12: a draft survives an auto-lock', async ({ client, cp }) => {
     // A controllable clock from the next load on; the reload locks, as any reload does.
     await cp.clock.install();
     await cp.reload();
@@ -199,7 +181,7 @@ describe('writing and reading messages', () => {
     await composerHolds(cp, DRAFT);
   });
 
-  it('item 12: "Lock" saves the draft first, even one typed a moment before', async () => {
+  it('item 12: "Lock" saves the draft first, even one typed a moment before', async ({ cp }) => {
     // The page's clock stands still: the pause in typing that would write the draft never ends,
     // so only the lock's own save can keep it.
     await cp.clock.pauseAt(await cp.evaluate(() => Date.now() + 1_000));
@@ -212,7 +194,7 @@ describe('writing and reading messages', () => {
     await composerHolds(cp, DRAFT_LOCK);
   });
 
-  it('item 12: a sent draft is gone', async () => {
+  it('item 12: a sent draft is gone', async ({ cp }) => {
     await send(cp, DRAFT_AFTER);
     await bubble(cp, DRAFT_AFTER).waitFor();
     expect(await composer(cp).inputValue()).toBe('');
@@ -223,7 +205,7 @@ describe('writing and reading messages', () => {
     expect(await composer(cp).inputValue()).toBe('');
   });
 
-  it('no browser errors; no text, draft or file name at the relay', async () => {
+  it('no browser errors; no text, draft or file name at the relay', async ({ relay, therapist, client }) => {
     therapist.expectNoErrors([/Failed to load resource/, /WebSocket/]);
     client.expectNoErrors([/Failed to load resource/, /WebSocket/]);
     await expectNoLeaks(relay, [DRAFT, DRAFT_LOCK, DRAFT_AFTER, 'Okafor writes at length', 'fdp.exe', 'the bill', PRACTICE, LABEL]);

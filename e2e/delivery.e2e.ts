@@ -14,13 +14,14 @@
  * The steps run in order and share state (the people and their browsers).
  */
 import type { Page, Route } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Identity } from '../shared/keys.ts';
 import { openEnvelope, sealEnvelope } from '../shared/sealed.ts';
 import { expectAccessible } from './harness/axe.ts';
-import { launchPerson, type Person } from './harness/browser.ts';
+import { launchPerson } from './harness/browser.ts';
 import {
   bubble,
+  castTest as it,
   composer,
   identityOf,
   inviteAgain,
@@ -29,11 +30,8 @@ import {
   openConversation,
   send,
   setUpPractice,
-  startCast,
   unlockWith,
-  type Cast,
 } from './harness/onboarding.ts';
-import type { Relay } from './harness/relay.ts';
 
 const PRACTICE = 'Delivery Test Practice';
 const LABEL = 'K. Mondays';
@@ -48,12 +46,6 @@ const TEXT = {
 const NOT_CONNECTED = 'This device is no longer connected to your therapist. Ask them for a new invite link to connect again.';
 const ALLOWED = [/Failed to load resource/, /WebSocket/, /ERR_INTERNET_DISCONNECTED/];
 
-let cast: Cast;
-let relay: Relay;
-let therapist: Person;
-let client: Person;
-let tp: Page;
-let cp: Page;
 let therapistIdentity: Identity;
 let clientIdentity: Identity;
 
@@ -65,8 +57,8 @@ async function changeInner(envelope: Uint8Array): Promise<Uint8Array> {
   return sealEnvelope(clientIdentity, therapistIdentity.publicIdentity, inner.mailboxId, { type: inner.type, message });
 }
 
-/** Routes the client's next `count` sends through `change`; counts every send after it. */
-async function changeNextSend(change: (envelope: Uint8Array) => Promise<Uint8Array> | Uint8Array, count = 1): Promise<{ sends: number; unroute(): Promise<void> }> {
+/** Routes the next `count` sends from `page` (the client's) through `change`; counts every send after it. */
+async function changeNextSend(page: Page, change: (envelope: Uint8Array) => Promise<Uint8Array> | Uint8Array, count = 1): Promise<{ sends: number; unroute(): Promise<void> }> {
   const state = { sends: 0, changed: 0 };
   const handler = async (route: Route) => {
     const request = route.request();
@@ -77,26 +69,17 @@ async function changeNextSend(change: (envelope: Uint8Array) => Promise<Uint8Arr
     const changed = await change(new Uint8Array(request.postDataBuffer()!));
     return route.continue({ postData: Buffer.from(changed) });
   };
-  await cp.route('**/v1/messages', handler);
+  await page.route('**/v1/messages', handler);
   return {
     get sends() {
       return state.sends;
     },
-    unroute: () => cp.unroute('**/v1/messages', handler),
+    unroute: () => page.unroute('**/v1/messages', handler),
   };
 }
 
-beforeAll(async () => {
-  cast = await startCast();
-  ({ relay, therapist, client } = cast);
-  tp = therapist.page;
-  cp = client.page;
-});
-
-afterAll(() => cast?.close());
-
 describe('delivery that can be seen', () => {
-  it('a therapist and a client connect', async () => {
+  it('a therapist and a client connect', async ({ relay, tp, cp }) => {
     therapistIdentity = await identityOf((await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST)).words);
     const link = await inviteClient(tp, LABEL);
     clientIdentity = await identityOf(await joinFromLink(cp, link, PASS_CLIENT));
@@ -106,8 +89,8 @@ describe('delivery that can be seen', () => {
     await composer(tp).waitFor();
   });
 
-  it('a message whose inner ciphertext was changed in transit is asked for again, re-sent and delivered once', async () => {
-    const route = await changeNextSend(changeInner);
+  it('a message whose inner ciphertext was changed in transit is asked for again, re-sent and delivered once', async ({ tp, cp }) => {
+    const route = await changeNextSend(cp, changeInner);
     await send(cp, TEXT.innerChanged);
     await bubble(tp, TEXT.innerChanged).waitFor({ timeout: 60_000 });
     await bubble(cp, TEXT.innerChanged).filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: 60_000 });
@@ -117,8 +100,8 @@ describe('delivery that can be seen', () => {
     await route.unroute();
   });
 
-  it('when the re-send cannot be opened either, the therapist sees that a message could not be opened and the client sees "Not delivered"', async () => {
-    const route = await changeNextSend(changeInner, 2);
+  it('when the re-send cannot be opened either, the therapist sees that a message could not be opened and the client sees "Not delivered"', async ({ tp, cp }) => {
+    const route = await changeNextSend(cp, changeInner, 2);
     await send(cp, TEXT.twiceChanged);
     const notice = tp.locator('li.message.notice');
     await notice.waitFor({ timeout: 60_000 });
@@ -135,14 +118,14 @@ describe('delivery that can be seen', () => {
     await expectAccessible(tp, 'a message that could not be opened');
   });
 
-  it('a message whose envelope was changed shows "Not delivered" once the bound has passed, and Retry delivers it', async () => {
+  it('a message whose envelope was changed shows "Not delivered" once the bound has passed, and Retry delivers it', async ({ tp, cp }) => {
     // A controllable clock for the client from the next load on (the reload locks, as any does).
     await cp.clock.install();
     await cp.reload();
     await unlockWith(cp, PASS_CLIENT);
     await bubble(cp, TEXT.innerChanged).waitFor({ timeout: 60_000 });
 
-    const route = await changeNextSend((envelope) => {
+    const route = await changeNextSend(cp, (envelope) => {
       const out = envelope.slice();
       out[out.length - 40]! ^= 0x01; // the sealed content layer: nobody can open it, or say who sent it
       return out;
@@ -165,7 +148,7 @@ describe('delivery that can be seen', () => {
     expect(await bubble(tp, TEXT.outerChanged).count()).toBe(1);
   });
 
-  it('a client on a new device, confirmed by the therapist: the old device is told it is no longer connected', async () => {
+  it('a client on a new device, confirmed by the therapist: the old device is told it is no longer connected', async ({ relay, therapist, tp, cp }) => {
     const link = await inviteAgain(tp);
 
     const phone = await launchPerson('client-new-device', { baseURL: relay.base });

@@ -12,14 +12,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { expectAccessible } from './harness/axe.ts';
-import { launchPerson, type Person } from './harness/browser.ts';
+import { launchPerson } from './harness/browser.ts';
 import { expectNoLeaks } from './harness/leaks.ts';
 import {
   agreeAndChoosePassphrase,
   bubble,
+  castTest as it,
   composer,
   inviteAgain,
   inviteClient,
@@ -28,13 +28,10 @@ import {
   passPhraseSteps,
   send,
   setUpPractice,
-  startCast,
   startMessaging,
   submitPractice,
   unlockWith,
-  type Cast,
 } from './harness/onboarding.ts';
-import type { Relay } from './harness/relay.ts';
 import { captureScreens } from './harness/screenshots.ts';
 
 const PRACTICE = 'Harbour Counselling Lindqvist';
@@ -52,34 +49,11 @@ const TEXT = {
 };
 const FILES = { client: 'fjellstrom-journal-scan.pdf', therapist: 'lindqvist-worksheet-anxiety.pdf' };
 
-let cast: Cast;
-let relay: Relay;
-let therapist: Person;
-let client: Person;
-let tp: Page;
-let cp: Page;
 let inviteLink = '';
 let firstCode = '';
-let tmpFiles: Record<'client' | 'therapist', { path: string; bytes: Buffer }>;
-
-beforeAll(async () => {
-  cast = await startCast();
-  ({ relay, therapist, client } = cast);
-  tp = therapist.page;
-  cp = client.page;
-  const make = async (who: 'client' | 'therapist') => {
-    const bytes = randomBytes(5 * 1024 * 1024);
-    const path = join(relay.tempDir, FILES[who]);
-    await writeFile(path, bytes);
-    return { path, bytes };
-  };
-  tmpFiles = { client: await make('client'), therapist: await make('therapist') };
-});
-
-afterAll(() => cast?.close());
 
 describe('a therapist and a client, end to end', () => {
-  it('the therapist sets up a practice with the registration code', async () => {
+  it('the therapist sets up a practice with the registration code', async ({ relay, tp }) => {
     const { code } = await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST, {
       onSetupScreen: async (page) => {
         await expectAccessible(page, 'recovery phrase');
@@ -90,7 +64,7 @@ describe('a therapist and a client, end to end', () => {
     expect(await tp.getByRole('heading', { level: 1 }).textContent()).toBe(PRACTICE);
   });
 
-  it('a used registration code is refused in plain words, and the form keeps its input', async () => {
+  it('a used registration code is refused in plain words, and the form keeps its input', async ({ relay }) => {
     const other = await launchPerson('second-therapist', { baseURL: relay.base });
     try {
       const page = other.page;
@@ -105,14 +79,14 @@ describe('a therapist and a client, end to end', () => {
     }
   });
 
-  it('the therapist creates an invite with a link and a QR code', async () => {
+  it('the therapist creates an invite with a link and a QR code', async ({ relay, tp }) => {
     inviteLink = await inviteClient(tp, LABEL);
     expect(inviteLink).toMatch(new RegExp(`^${relay.base}/#/join/1[A-Za-z0-9_-]+$`));
     await expectAccessible(tp, 'invite');
     await captureScreens(tp, 'invite');
   });
 
-  it('the client joins from the link: emergency notice, consent, phrase, passphrase', async () => {
+  it('the client joins from the link: emergency notice, consent, phrase, passphrase', async ({ cp }) => {
     await cp.goto(inviteLink);
     await cp.getByRole('heading', { name: `Join ${PRACTICE}` }).waitFor();
     expect(await cp.getByRole('note').textContent()).toContain('not monitored around the clock');
@@ -130,7 +104,7 @@ describe('a therapist and a client, end to end', () => {
     expect(await cp.getByRole('heading', { level: 1 }).textContent()).toBe(PRACTICE);
   });
 
-  it('messages go both ways, with delivered and read receipts', async () => {
+  it('messages go both ways, with delivered and read receipts', async ({ tp, cp }) => {
     await send(cp, TEXT.first);
     await bubble(cp, TEXT.first).filter({ hasText: /Sent|Delivered|Read/ }).waitFor({ timeout: 30_000 });
 
@@ -150,7 +124,7 @@ describe('a therapist and a client, end to end', () => {
     await bubble(tp, TEXT.reply).filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: 30_000 });
   });
 
-  it('an urgent message, a reply, and text that looks like HTML stays text', async () => {
+  it('an urgent message, a reply, and text that looks like HTML stays text', async ({ tp, cp }) => {
     await cp.getByLabel('Mark as urgent').check();
     await send(cp, TEXT.urgent);
     await tp.locator('li.message.urgent', { hasText: TEXT.urgent }).waitFor({ timeout: 30_000 });
@@ -166,7 +140,14 @@ describe('a therapist and a client, end to end', () => {
     await captureScreens(cp, 'conversation');
   });
 
-  it('a 5 MB attachment each way arrives byte for byte', async () => {
+  it('a 5 MB attachment each way arrives byte for byte', async ({ relay, tp, cp }) => {
+    const make = async (who: 'client' | 'therapist') => {
+      const bytes = randomBytes(5 * 1024 * 1024);
+      const path = join(relay.tempDir, FILES[who]);
+      await writeFile(path, bytes);
+      return { path, bytes };
+    };
+    const tmpFiles = { client: await make('client'), therapist: await make('therapist') };
     for (const [from, to, who] of [
       [cp, tp, 'client'],
       [tp, cp, 'therapist'],
@@ -184,7 +165,7 @@ describe('a therapist and a client, end to end', () => {
     }
   });
 
-  it('a message written offline goes out once the connection returns', async () => {
+  it('a message written offline goes out once the connection returns', async ({ client, tp, cp }) => {
     await client.setOffline(true);
     await send(cp, TEXT.offline);
     await bubble(cp, TEXT.offline).filter({ hasText: 'Waiting to send' }).waitFor();
@@ -196,7 +177,7 @@ describe('a therapist and a client, end to end', () => {
     client.clearProblems();
   });
 
-  it('a reload locks; the passphrase unlocks with the history there; a wrong one is explained', async () => {
+  it('a reload locks; the passphrase unlocks with the history there; a wrong one is explained', async ({ cp }) => {
     await cp.reload();
     await cp.getByRole('heading', { name: 'Confidant is locked' }).waitFor();
     expect(await cp.content()).not.toContain(TEXT.first);
@@ -209,7 +190,7 @@ describe('a therapist and a client, end to end', () => {
     await bubble(cp, TEXT.reply).waitFor();
   });
 
-  it('a client on a new device: the therapist sees the new safety number and nothing is sent until confirmed', async () => {
+  it('a client on a new device: the therapist sees the new safety number and nothing is sent until confirmed', async ({ relay, tp }) => {
     const link = await inviteAgain(tp);
 
     const phone = await launchPerson('client-new-device', { baseURL: relay.base });
@@ -238,7 +219,7 @@ describe('a therapist and a client, end to end', () => {
     }
   });
 
-  it('auto-lock after the chosen idle time hides every message', async () => {
+  it('auto-lock after the chosen idle time hides every message', async ({ tp }) => {
     // A controllable clock from the next load on; the reload locks, as any reload does.
     await tp.clock.install();
     await tp.reload();
@@ -260,7 +241,7 @@ describe('a therapist and a client, end to end', () => {
     expect(html).not.toContain(PRACTICE);
   });
 
-  it('leaves no plaintext, name or file name in the relay database, blob folder or log', async () => {
+  it('leaves no plaintext, name or file name in the relay database, blob folder or log', async ({ relay, therapist, client }) => {
     therapist.expectNoErrors([/Failed to load resource/, /ERR_INTERNET_DISCONNECTED/, /WebSocket/]);
     client.expectNoErrors([/Failed to load resource/, /ERR_INTERNET_DISCONNECTED/, /WebSocket/]);
     const needles = [...Object.values(TEXT), PRACTICE, LABEL, PASS_CLIENT, PASS_THERAPIST, ...Object.values(FILES)];

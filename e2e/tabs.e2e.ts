@@ -8,40 +8,24 @@
  * "Not sent", and every message shows once on the other side.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { toHex } from '../shared/encoding.ts';
 import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../shared/handshake.ts';
 import type { Identity } from '../shared/keys.ts';
 import { decodeRatchetMessage } from '../shared/ratchet.ts';
 import { openEnvelope } from '../shared/sealed.ts';
-import type { Person } from './harness/browser.ts';
-import { bubble, identityOf, inviteClient, joinFromLink, openConversation, send, setUpPractice, startCast, unlockWith, type Cast } from './harness/onboarding.ts';
-import type { Relay } from './harness/relay.ts';
+import { bubble, castTest as it, identityOf, inviteClient, joinFromLink, openConversation, send, setUpPractice, unlockWith } from './harness/onboarding.ts';
 
 const PASS_THERAPIST = 'two tabs open all afternoon therapist';
 const PASS_CLIENT = 'lantern harbour evening walk client';
 const LABEL = 'R. Thursdays Okonkwo';
 const ROUNDS = 4;
 
-let cast: Cast;
-let relay: Relay;
-let therapist: Person;
-let client: Person;
-let tab1: Page;
+/** The therapist's second tab (the first is the fixture `tp`, here `tab1`). */
 let tab2: Page;
-let cp: Page;
 let clientIdentity: Identity;
 const envelopes: Buffer[] = [];
 const statuses: number[] = [];
-
-beforeAll(async () => {
-  cast = await startCast({ therapist: 'therapist-tabs', client: 'client-tabs' });
-  ({ relay, therapist, client } = cast);
-  tab1 = therapist.page;
-  cp = client.page;
-});
-
-afterAll(() => cast?.close());
 
 /** Every sent envelope's position in its sending chain, opened with the client's keys. */
 async function chainPositions(): Promise<string[]> {
@@ -55,7 +39,7 @@ async function chainPositions(): Promise<string[]> {
 }
 
 describe('a therapist working in two tabs at once', () => {
-  it('sets up a practice and a client, then opens and unlocks a second tab', async () => {
+  it('sets up a practice and a client, then opens and unlocks a second tab', async ({ relay, therapist, tp: tab1, cp }) => {
     await setUpPractice(tab1, relay, 'Two Tabs Practice', PASS_THERAPIST);
     const link = await inviteClient(tab1, LABEL);
     const words = await joinFromLink(cp, link, PASS_CLIENT);
@@ -81,7 +65,7 @@ describe('a therapist working in two tabs at once', () => {
     await bubble(tab2, 'Hello from Okonkwo').waitFor({ timeout: 30_000 });
   });
 
-  it('both tabs receive and send at once, round after round: one envelope per message key, nothing refused or lost', async () => {
+  it('both tabs receive and send at once, round after round: one envelope per message key, nothing refused or lost', async ({ therapist, client, tp: tab1, cp }) => {
     const mine: string[] = [];
     const theirs: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { expect, test } from 'vitest';
 import { deriveIdentity, phraseToRootSecret, type Identity } from '../../shared/keys.ts';
 import { DESKTOP, launchPerson, PHONE, type Person, type Viewport } from './browser.ts';
 import { REPO_ROOT } from './paths.ts';
@@ -28,18 +28,8 @@ export interface Cast {
   close(): Promise<void>;
 }
 
-export interface CastOptions {
-  /** Profile names (they name the temp folders); default "therapist" and "client". */
-  readonly therapist?: string;
-  readonly client?: string;
-  /** Default DESKTOP: a therapist at a laptop. */
-  readonly therapistViewport?: Viewport;
-  /** Default PHONE: a client on a phone. */
-  readonly clientViewport?: Viewport;
-}
-
-/** A fresh relay serving the built client, a therapist's browser and a client's, both on it. */
-export async function startCast(options: CastOptions = {}): Promise<Cast> {
+/** A fresh relay serving the built client; on it, a therapist at a laptop and a client on a phone. */
+export async function startCast(): Promise<Cast> {
   requireBuiltClient();
   const relay = await startRelay();
   const launched: Person[] = [];
@@ -53,14 +43,32 @@ export async function startCast(options: CastOptions = {}): Promise<Cast> {
       launched.push(person);
       return person;
     };
-    const therapist = await launch(options.therapist ?? 'therapist', options.therapistViewport ?? DESKTOP);
-    const client = await launch(options.client ?? 'client', options.clientViewport ?? PHONE);
+    const therapist = await launch('therapist', DESKTOP);
+    const client = await launch('client', PHONE);
     return { relay, therapist, client, close };
   } catch (e) {
     await close();
     throw e;
   }
 }
+
+/**
+ * `it` for a story file: a test asks for the people it needs (`async ({ relay, tp, cp }) => …`),
+ * vitest file-scoped fixtures over one cast for the whole file, started for the first test that
+ * asks and closed after the file's last test. `tp` and `cp` are the therapist's and the client's
+ * first tabs.
+ */
+export const castTest = test
+  .extend('cast', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const cast = await startCast();
+    onCleanup(() => cast.close());
+    return cast;
+  })
+  .extend('relay', { scope: 'file' }, ({ cast }) => cast.relay)
+  .extend('therapist', { scope: 'file' }, ({ cast }) => cast.therapist)
+  .extend('client', { scope: 'file' }, ({ cast }) => cast.client)
+  .extend('tp', { scope: 'file' }, ({ cast }) => cast.therapist.page)
+  .extend('cp', { scope: 'file' }, ({ cast }) => cast.client.page);
 
 /** A one-time registration code, minted by the operator's CLI against the relay's DATA_DIR. */
 export async function mintCode(relay: Relay): Promise<string> {
