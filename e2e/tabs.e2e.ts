@@ -5,7 +5,7 @@
  * Every envelope the therapist's tabs send is captured on the way out and opened in Node with
  * the client's keys (re-derived from the recovery phrase the client was shown): no (ratchet
  * key, counter) may carry two envelopes, the relay refuses nothing (no 409), no message reads
- * "Not sent", and every message shows once on the other side.
+ * "Not delivered", and every message shows once on the other side.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,7 +111,7 @@ describe('a therapist working in two tabs at once', () => {
     expect(positions.length).toBeGreaterThanOrEqual(mine.length);
     expect(new Set(positions).size).toBe(positions.length);
     expect(statuses.filter((s) => s !== 201 && s !== 200)).toEqual([]);
-    for (const page of [tab1, tab2]) expect(await page.locator('li.message', { hasText: 'Not sent' }).count()).toBe(0);
+    for (const page of [tab1, tab2]) expect(await page.locator('li.message', { hasText: 'Not delivered' }).count()).toBe(0);
     for (const text of mine) expect(await bubble(cp, text).count()).toBe(1);
     for (const text of theirs) {
       expect(await bubble(tab1, text).count()).toBe(1);
