@@ -120,4 +120,39 @@ describe('a therapist working in two tabs at once', () => {
     therapist.expectNoErrors([/Failed to load resource/, /WebSocket/]);
     client.expectNoErrors([/Failed to load resource/, /WebSocket/]);
   });
+
+  it('typing on while the other tab keeps the vault busy: the new text stays once the first message is saved', async () => {
+    // The second tab holds the vault's records in a write transaction for 1.5 s, as another
+    // tab's write can; the first tab's send waits for it while the person types on.
+    const busy = tab2.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('confidant-vault');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const tx = open.result.transaction('records', 'readwrite');
+            const records = tx.objectStore('records');
+            const until = Date.now() + 1500;
+            const spin = (): void => {
+              if (Date.now() < until) records.count().onsuccess = spin;
+            };
+            spin();
+            tx.oncomplete = () => {
+              open.result.close();
+              resolve();
+            };
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+    );
+    await send(tab1, 'Sent while the vault was busy');
+    await tab1.getByLabel('Message', { exact: true }).fill('Typed on meanwhile');
+    await busy;
+    // "Delivered" comes back from the client well after the send finished in this tab.
+    await bubble(tab1, 'Sent while the vault was busy').filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: 30_000 });
+    expect(await tab1.getByLabel('Message', { exact: true }).inputValue()).toBe('Typed on meanwhile');
+    await tab1.getByRole('button', { name: 'Send' }).click();
+    await bubble(cp, 'Typed on meanwhile').waitFor({ timeout: 30_000 });
+    expect(await tab1.getByLabel('Message', { exact: true }).inputValue()).toBe('');
+  });
 });
