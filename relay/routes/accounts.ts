@@ -12,7 +12,7 @@
 import { Hono } from 'hono';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { ClientRegistrationJson, TherapistRegistrationJson } from '../../shared/schemas.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { requireSignature } from '../middleware/auth.ts';

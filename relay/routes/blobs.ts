@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { ConfidantError } from '../../shared/errors.ts';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { requireAuth, requireStreamingAuth } from '../middleware/auth.ts';

@@ -18,7 +18,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { SigningKeyJson, type BundleResponseJson } from '../../shared/schemas.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth.ts';

@@ -18,7 +18,7 @@
 import { Hono } from 'hono';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { InviteCheckJson, InviteJson } from '../../shared/schemas.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth.ts';

@@ -17,7 +17,7 @@ import * as v from 'valibot';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { CapabilityJson, MailboxCreateJson, MailboxId, b64 } from '../../shared/schemas.ts';
 import { SHA256_LEN } from '../../shared/consts.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth.ts';

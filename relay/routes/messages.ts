@@ -25,7 +25,7 @@ import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { envelopeMailboxId } from '../../shared/sealed.ts';
 import { AckJson, MAX_MESSAGES_PER_PAGE, MessageId, b64 } from '../../shared/schemas.ts';
 import { SHA256_LEN } from '../../shared/consts.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth.ts';

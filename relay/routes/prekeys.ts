@@ -14,7 +14,7 @@ import { Hono } from 'hono';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { verifySignedPreKey } from '../../shared/prekeys.ts';
 import { KemPreKeyJson, OneTimePreKeysUploadJson, SignedPreKeyJson } from '../../shared/schemas.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { requireAuth } from '../middleware/auth.ts';
