@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import type { RelayEnv } from './context.ts';
 import type { AppDeps } from './deps.ts';
 import { notFound, onError } from './errors.ts';
+import { DEFAULT_RATE_LIMIT } from './limits.ts';
 import { canonicalPath } from './middleware/canonical-path.ts';
 import { noStore } from './middleware/no-store.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
@@ -23,8 +24,6 @@ import { mailboxRoutes } from './routes/mailboxes.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { preKeyRoutes } from './routes/prekeys.ts';
 import { staticRoutes } from './static.ts';
-
-const DEFAULT_RATE_LIMIT = { capacity: 120, refillPerSecond: 20 } as const;
 
 export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   const app = new Hono<RelayEnv>();

@@ -1,6 +1,6 @@
 /**
  * Small helpers the route files share: hashing bearer secrets, decoding a public identity from
- * a request, the per-route body limits, and a faster way into the body limit under Node.
+ * a request, and a faster way into the body limit under Node (limits: relay/limits.ts).
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -12,20 +12,6 @@ import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import type { Account, AccountKind } from '../storage/types.ts';
-
-/** Body limits per route kind: JSON requests are small; a sealed envelope is the one large body. */
-export const LIMITS = {
-  /** Registrations, invites, signed prekeys (a KEM prekey is 1184 bytes, ~1.7 KB as base64url). */
-  small: 8 * 1024,
-  /** Up to 100 one-time prekeys (~6 KB) with room for whitespace. */
-  preKeys: 16 * 1024,
-  /** Acks of up to 500 message ids (~12 KB as JSON). */
-  ack: 16 * 1024,
-  /** One sealed envelope (raw bytes, `POST /v1/messages`). */
-  envelope: 256 * 1024,
-  /** GET requests carry no body. */
-  none: 0,
-} as const;
 
 export const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest());
 

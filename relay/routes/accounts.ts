@@ -15,16 +15,17 @@ import { ClientRegistrationJson, TherapistRegistrationJson } from '../../shared/
 import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
+import { BODY_LIMITS } from '../limits.ts';
 import { requireSignature } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { accountFromIdentity, LIMITS, sha256 } from './_util.ts';
+import { accountFromIdentity, sha256 } from './_util.ts';
 
 export function accountRoutes(deps: AppDeps): Hono<RelayEnv> {
   const now = deps.now ?? Date.now;
   const signed = requireSignature(deps);
   return new Hono<RelayEnv>()
-    .post('/v1/accounts/therapist', bodyLimit(LIMITS.small), jsonBody(TherapistRegistrationJson), signed, async (c) => {
+    .post('/v1/accounts/therapist', bodyLimit(BODY_LIMITS.small), jsonBody(TherapistRegistrationJson), signed, async (c) => {
       const { identity, registrationCode } = c.get('json');
       const t = now();
       const account = await accountFromIdentity(identity, c.get('signer'), 'therapist', t);
@@ -33,7 +34,7 @@ export function accountRoutes(deps: AppDeps): Hono<RelayEnv> {
       if (result === 'code_invalid') throw new RelayError('forbidden', 'Registration code unknown, used or expired');
       return c.json({ kind: 'therapist' as const }, 201);
     })
-    .post('/v1/accounts/client', bodyLimit(LIMITS.small), jsonBody(ClientRegistrationJson), signed, async (c) => {
+    .post('/v1/accounts/client', bodyLimit(BODY_LIMITS.small), jsonBody(ClientRegistrationJson), signed, async (c) => {
       const { identity, invite } = c.get('json');
       const t = now();
       const account = await accountFromIdentity(identity, c.get('signer'), 'client', t);

@@ -4,7 +4,7 @@ import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { openEnvelope } from '../../shared/sealed.ts';
 import { appFixture, FIXTURE_NOW, type AppFixture } from '../testing/app-fixture.ts';
 import { deliver, mailboxWithCapability, seal } from '../testing/mailbox-helpers.ts';
-import { DEFAULT_MESSAGE_TTL_MS } from './messages.ts';
+import { DEFAULT_MESSAGE_TTL_MS } from '../limits.ts';
 
 let fx: AppFixture;
 beforeEach(async () => {
