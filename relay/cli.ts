@@ -14,12 +14,13 @@
  * Does not: list or recover codes (the relay never holds them), or print anything else on stdout.
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { toBase64url } from '../shared/encoding.ts';
 import { dataDirFromEnv } from './data-dir.ts';
 import { REGISTRATION_CODE_DEFAULT_DAYS, REGISTRATION_CODE_MAX_DAYS } from './limits.ts';
+import { sha256 } from './secret-hash.ts';
 import { openStore } from './storage/index.ts';
 import { SQLITE_FILE } from './storage/sqlite/index.ts';
 
@@ -43,7 +44,7 @@ function parseDays(args: readonly string[]): number {
 async function mintCode(args: readonly string[]): Promise<void> {
   const days = parseDays(args);
   const code = randomBytes(32);
-  const hash = new Uint8Array(createHash('sha256').update(code).digest());
+  const hash = sha256(code);
   const databaseUrl = process.env.DATABASE_URL || undefined;
   const dataDir = dataDirFromEnv();
   if (databaseUrl === undefined && !existsSync(join(dataDir, SQLITE_FILE))) {

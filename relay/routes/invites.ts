@@ -25,7 +25,7 @@ import { BODY_LIMITS, INVITE_TTL_MS } from '../limits.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { sha256 } from './_util.ts';
+import { sha256 } from '../secret-hash.ts';
 
 export function inviteRoutes(deps: AppDeps): Hono<RelayEnv> {
   const now = deps.now ?? Date.now;

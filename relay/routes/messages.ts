@@ -30,8 +30,9 @@ import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { BODY_LIMITS, DEFAULT_MAILBOX_QUOTA, DEFAULT_MESSAGE_PAGE, DEFAULT_MESSAGE_TTL_MS } from '../limits.ts';
 import { requireAuth } from '../middleware/auth.ts';
+import { boundedBody } from '../middleware/bounded-body.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { boundedBody, sha256 } from './_util.ts';
+import { sha256 } from '../secret-hash.ts';
 import { ownedMailbox } from './mailboxes.ts';
 
 const CapabilitySecret = b64(SHA256_LEN);
