@@ -26,7 +26,7 @@ export interface AppDeps {
   readonly rateLimit?: Pick<RateLimitOptions, 'capacity' | 'refillPerSecond' | 'account' | 'key'>;
   /** How long a stored message lives after receipt (default 30 days). */
   readonly messageTtlMs?: number;
-  /** Per-mailbox limits (default 10,000 messages / 100 MB). */
+  /** Per-mailbox limits (default 10,000 messages / 100 MiB). */
   readonly mailboxQuota?: MailboxQuota;
   /** Largest blob upload in bytes (default 250 MiB, 262,144,000 bytes). */
   readonly blobMaxBytes?: number;
