@@ -61,7 +61,10 @@ export const BODY_LIMITS = {
  */
 export const DEFAULT_RATE_LIMIT = { capacity: 120, refillPerSecond: 20 } as const;
 
-/** Buckets a limiter keeps at most (least recently used evicted): ~10k small objects, well under a megabyte. */
+/**
+ * Buckets a limiter keeps of each kind at most (least recently used evicted beyond): ~10k small
+ * objects, well under a megabyte.
+ */
 export const DEFAULT_MAX_KEYS = 10_000;
 
 // --- Messages and mailboxes (routes/messages.ts) ------------------------------------------
@@ -112,10 +115,13 @@ export const SWEEP_INTERVAL_MS = HOUR_MS;
 
 // --- Invites and registration codes (routes/invites.ts, cli.ts) ---------------------------
 
-/** How long an invite is valid, in ms: seven days, long enough to pass a secret on at the next session, short enough to go stale. */
+/**
+ * How long an invite is valid, in ms: seven days, long enough to pass a secret on at the next
+ * session, short enough to go stale.
+ */
 export const INVITE_TTL_MS = 7 * DAY_MS;
 
-/** Days a minted registration code is valid unless `--days` says otherwise: a week to hand it on to the therapist. */
+/** Days a minted registration code is valid without `--days`: a week to hand it on to the therapist. */
 export const REGISTRATION_CODE_DEFAULT_DAYS = 7;
 
 /** Most days `--days` accepts: a year; an unused code should not be valid for longer. */
@@ -135,7 +141,10 @@ export const ONE_TIME_PREKEY_WINDOW_MS = DAY_MS;
 
 // --- Live socket (routes/live.ts) ---------------------------------------------------------
 
-/** Largest frame the live route accepts, in bytes (16 KiB); larger ones close with 4413. A subscribe frame for 50 mailboxes is ~1.3 KB. */
+/**
+ * Largest frame the live route accepts, in bytes (16 KiB); larger ones close with 4413. The
+ * largest frame a client needs, a subscribe for 50 mailboxes, is ~1.3 KB.
+ */
 export const LIVE_MAX_FRAME_BYTES = 16 * KiB;
 
 /**

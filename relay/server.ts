@@ -3,9 +3,9 @@
  * below the app, where Hono never sees the request (issue 9). start.ts uses it; tests use it to
  * talk to a real listening relay over real sockets.
  *
- * - Request headers: at most `MAX_HEADER_BYTES` (relay/limits.ts: 16 KiB, request line included,
- *   Node's `maxHeaderSize`), set here rather than left to Node's default so the documented number is
- *   this one (docs/API.md).
+ * - Request headers: at most `MAX_HEADER_BYTES` (relay/limits.ts: 16 KiB, request line
+ *   included, Node's `maxHeaderSize`), set here rather than left to Node's default so the
+ *   documented number is this one (docs/API.md).
  * - Requests Node's parser refuses before a request exists (headers over that limit, a
  *   malformed request line, a request that took too long to arrive) get the relay's one error
  *   shape (`{ error: { code, message } }`, relay/errors.ts) from the `clientError` hook, with
