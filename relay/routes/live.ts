@@ -28,6 +28,8 @@
  * attacker nothing. Clients must not reconnect automatically after 4429 (two tabs over the cap
  * would take turns closing each other).
  *
+ * The numbers (frame sizes, mailboxes, auth timeout, sockets per account) are in relay/limits.ts.
+ *
  * Does not: deliver envelopes, acknowledge, or replay pushes missed while disconnected.
  * @module
  */
@@ -42,24 +44,17 @@ import { AUTH_HEADERS, verifyRequest } from '../../shared/request-auth.ts';
 import { MailboxId, b64 } from '../../shared/schemas.ts';
 import type { RelayEnv } from '../context.ts';
 import { isStoreUnavailable, RelayError } from '../errors.ts';
+import {
+  LIVE_DEFAULT_AUTH_TIMEOUT_MS,
+  LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT,
+  LIVE_MAX_FRAME_BYTES,
+  LIVE_MAX_MAILBOXES,
+  LIVE_WS_MAX_PAYLOAD,
+} from '../limits.ts';
 import type { Store } from '../storage/types.ts';
 
 export const LIVE_PATH = '/v1/live';
-/** Largest frame the route accepts; larger ones close with `too_large`. */
-export const LIVE_MAX_FRAME_BYTES = 16 * 1024;
-/**
- * Backstop for the `ws` server (`maxPayload`): frames over this are refused by `ws` itself
- * (close 1009) before being buffered further; frames between the two limits get 4413.
- */
-export const LIVE_WS_MAX_PAYLOAD = 64 * 1024;
 export const LIVE_CHALLENGE_LEN = 32;
-export const LIVE_MAX_MAILBOXES = 50;
-const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
-/**
- * Default cap on authenticated sockets per account (per process): a few devices' tabs and a
- * reconnect in flight, while one account cannot hold thousands of sockets and subscriptions.
- */
-export const LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT = 5;
 
 /** Close codes (4000 + the HTTP status they mirror); reasons stay generic. */
 export const LIVE_CLOSE = {
@@ -190,7 +185,7 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: 
     subscriptions.clear();
     if (code !== undefined) ws.close(LIVE_CLOSE[code], CLOSE_REASON[code]);
   };
-  const timer = setTimeout(() => close('timeout'), deps.live?.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS);
+  const timer = setTimeout(() => close('timeout'), deps.live?.authTimeoutMs ?? LIVE_DEFAULT_AUTH_TIMEOUT_MS);
 
   const auth = async (frame: unknown): Promise<void> => {
     if (!v.is(AuthFrame, frame)) return close('bad_request');
