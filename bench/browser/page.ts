@@ -15,7 +15,8 @@
  * @module
  */
 import { Records, type Conversation, type Profile } from '../../client/data/records.ts';
-import { newMessageId, type Outbox } from '../../client/outbox/outbox.ts';
+import { newMessageId } from '../../client/messages/ids.ts';
+import type { Outbox } from '../../client/outbox/outbox.ts';
 import type { RelayApi, StoredEnvelope } from '../../client/api/relay.ts';
 import { Receiver } from '../../client/sync/receive.ts';
 import { DEFAULT_KDF } from '../../client/vault/kdf.ts';

@@ -9,7 +9,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { decodePayload } from '../../shared/payload.ts';
 import type { Conversation, StoredMessage } from '../data/records.ts';
 import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type JoinedClient, type Relay } from '../testing/devices.ts';
-import { newMessageId, rank } from './outbox.ts';
+import { newMessageId } from '../messages/ids.ts';
+import { rank } from '../messages/status.ts';
 
 let relay: Relay;
 let therapist: Device;

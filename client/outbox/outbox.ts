@@ -20,12 +20,12 @@
  *   its own relay message id (`relayId`; delivery.ts, sync/retry.ts).
  * @module
  */
-import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import { fromBase64url } from '../../shared/encoding.ts';
 import { encodePayload, type Payload } from '../../shared/payload.ts';
-import { randomBytes } from '../../shared/provider.ts';
 import { sealMessage } from '../../shared/session.ts';
 import { OfflineError, RelayApiError, type RelayApi } from '../api/relay.ts';
 import { addressOf, outboxKey, type Conversation, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
+import { rank } from '../messages/status.ts';
 import { withLock } from '../vault/locks.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { markDisconnected, rememberSent } from './delivery.ts';
@@ -38,8 +38,6 @@ export interface OutboxDeps {
   /** Told after each change (a message's status, the queue length). */
   readonly onChange?: (conversationId: string) => void;
 }
-
-export const newMessageId = (): string => toBase64url(randomBytes(16));
 
 export class Outbox {
   private running: Promise<void> | undefined;
@@ -162,7 +160,3 @@ export class Outbox {
     this.deps.onChange?.(conversationId);
   }
 }
-
-/** Status only moves forward (a late "sent" never overwrites "read"); `failed` sits apart. */
-const ORDER: Record<StoredMessage['status'], number> = { queued: 0, failed: 1, sent: 2, delivered: 3, read: 4 };
-export const rank = (s: StoredMessage['status']): number => ORDER[s];

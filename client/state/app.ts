@@ -9,10 +9,8 @@
  */
 import { batch, signal } from '@preact/signals';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toBase64url } from '../../shared/encoding.ts';
 import { decodeInvite, isInviteExpired, type Invite } from '../../shared/invite.ts';
 import { deriveIdentity, identityId, type Identity } from '../../shared/keys.ts';
-import type { Payload } from '../../shared/payload.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { startSession } from '../../shared/session.ts';
@@ -21,7 +19,11 @@ import { OfflineError, RelayApi } from '../api/relay.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { Drafts } from '../data/drafts.ts';
-import { newMessageId, Outbox } from '../outbox/outbox.ts';
+import { buildConsent } from '../messages/consent.ts';
+import { buildHello } from '../messages/hello.ts';
+import { newMessage } from '../messages/message.ts';
+import { buildReceipt, MAX_RECEIPT_IDS } from '../messages/receipt.ts';
+import { Outbox } from '../outbox/outbox.ts';
 import { resend } from '../outbox/delivery.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
 import { pruneRetryRecords } from '../sync/retry.ts';
@@ -148,24 +150,7 @@ export class Session {
 
   /** Writes a message (queued in the vault first), then tries to send it. */
   async send(conversation: Conversation, draft: { text: string; urgent?: boolean; replyTo?: string; attachments?: StoredMessage['attachments'] }): Promise<void> {
-    const id = newMessageId();
-    const sentAt = Date.now();
-    // What the payload and the stored copy share; attachments differ only in encoding.
-    const shared = {
-      id,
-      sentAt,
-      ...(draft.text ? { text: draft.text } : {}),
-      ...(draft.urgent ? { urgent: true } : {}),
-      ...(draft.replyTo ? { replyTo: draft.replyTo } : {}),
-    };
-    const attachments = draft.attachments?.length ? draft.attachments : undefined;
-    const payload: Payload = {
-      v: 1,
-      type: 'message',
-      ...shared,
-      ...(attachments ? { attachments: attachments.map((a) => ({ ...a, key: toBase64url(a.key), digest: toBase64url(a.digest) })) } : {}),
-    };
-    const message: StoredMessage = { ...shared, mine: true, status: 'queued', ...(attachments ? { attachments } : {}) };
+    const { payload, message } = newMessage(draft, Date.now());
     await this.outbox.enqueue(conversation, payload, message);
     messagesVersion.value++;
     await refreshLists(this);
@@ -183,7 +168,7 @@ export class Session {
       ...unreadTheirs.flatMap((m) => this.records.messageOps(conversation.id, { ...m, readSent: true })),
     ]);
     if (unreadTheirs.length > 0) {
-      await this.outbox.enqueue(updated, { v: 1, type: 'receipt', id: newMessageId(), sentAt: Date.now(), status: 'read', messageIds: unreadTheirs.map((m) => m.id).slice(-500) });
+      await this.outbox.enqueue(updated, buildReceipt({ status: 'read', messageIds: unreadTheirs.map((m) => m.id).slice(-MAX_RECEIPT_IDS) }, Date.now()));
       void this.outbox.flush().then(() => refreshLists(this));
     }
     await refreshLists(this);
@@ -390,8 +375,8 @@ export async function joinFromInvite(input: { invite: Invite; rootSecret: Uint8A
 
   const outbox = new Outbox({ records, store, api });
   const now = Date.now();
-  await outbox.enqueue(conversation, { v: 1, type: 'hello', id: newMessageId(), sentAt: now, mailboxId: toBase64url(p.mailboxId), capability: toBase64url(issued), inviteHash: conversation.inviteHash! });
-  await outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', ...consent });
+  await outbox.enqueue(conversation, buildHello({ mailboxId: p.mailboxId, capability: issued, inviteHash: conversation.inviteHash! }, now));
+  await outbox.enqueue(conversation, buildConsent({ action: 'accept', ...consent }, now));
   await keepProvisioned(api, identity, store, records, p).catch((e) => {
     if (!(e instanceof OfflineError)) throw e;
   });

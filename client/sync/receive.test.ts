@@ -15,7 +15,7 @@ import { MESSAGE_TYPE_RATCHET } from '../../shared/ratchet.ts';
 import { ENVELOPE_HEADER_LEN, sealEnvelope } from '../../shared/sealed.ts';
 import { OfflineError } from '../api/relay.ts';
 import type { Conversation } from '../data/records.ts';
-import { newMessageId } from '../outbox/outbox.ts';
+import { newMessageId } from '../messages/ids.ts';
 import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
 
 let relay: Relay;
