@@ -35,8 +35,11 @@ export interface OutboxDeps {
   readonly store: VaultProtocolStore;
   readonly api: RelayApi;
   readonly now?: () => number;
-  /** Told after each change (a message's status, the queue length). */
-  readonly onChange?: (conversationId: string) => void;
+  /**
+   * Told which conversation changed after each change (a message queued, its status, the queue
+   * length); awaited, so `enqueue` resolves once the listener (the app's list refresh) is done.
+   */
+  readonly onChange?: (conversationId: string) => void | Promise<void>;
 }
 
 export class Outbox {
@@ -71,7 +74,7 @@ export class Outbox {
       ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...current, lastAt: message.sentAt }));
     }
     await records.putJSONMany(ops);
-    this.deps.onChange?.(conversation.id);
+    await this.deps.onChange?.(conversation.id);
   }
 
   /** Items still waiting (the UI's "will send when back online"). */
@@ -157,6 +160,6 @@ export class Outbox {
     const { records } = this.deps;
     const message = await records.message(conversationId, messageId);
     if (message && rank(status) > rank(message.status)) await records.saveMessage(conversationId, { ...message, status });
-    this.deps.onChange?.(conversationId);
+    await this.deps.onChange?.(conversationId);
   }
 }

@@ -72,9 +72,9 @@ export class Session {
   ) {
     this.records = new Records(vault);
     this.drafts = new Drafts(this.records);
-    const onChange = () => void refreshLists(this);
-    this.outbox = new Outbox({ records: this.records, store: this.store, api, onChange });
-    this.receiver = new Receiver({ records: this.records, store: this.store, api, identity, profile, outbox: this.outbox, onChange });
+    // Each reports the conversations it changed; only those are read again.
+    this.outbox = new Outbox({ records: this.records, store: this.store, api, onChange: (id) => refreshLists(this, [id]) });
+    this.receiver = new Receiver({ records: this.records, store: this.store, api, identity, profile, outbox: this.outbox, onChange: (ids) => void refreshLists(this, ids) });
   }
 
   start(): void {
@@ -129,8 +129,8 @@ export class Session {
   /** The person's retry of a message shown as "Not delivered" (client/outbox/delivery.ts). */
   async resend(conversationId: string, messageId: string): Promise<void> {
     if (await resend(this.records, conversationId, messageId, Date.now())) {
-      await refreshLists(this);
-      void this.outbox.flush().then(() => refreshLists(this));
+      await refreshLists(this, [conversationId]);
+      void this.outbox.flush(); // reports what it changes
     }
   }
 
@@ -151,10 +151,8 @@ export class Session {
   /** Writes a message (queued in the vault first), then tries to send it. */
   async send(conversation: Conversation, draft: { text: string; urgent?: boolean; replyTo?: string; attachments?: StoredMessage['attachments'] }): Promise<void> {
     const { payload, message } = newMessage(draft, Date.now());
-    await this.outbox.enqueue(conversation, payload, message);
-    messagesVersion.value++;
-    await refreshLists(this);
-    void this.outbox.flush().then(() => refreshLists(this));
+    await this.outbox.enqueue(conversation, payload, message); // refreshes this conversation
+    void this.outbox.flush(); // and again once it is sent
   }
 
   /** Marks a conversation read here and tells the peer which of their messages were read. */
@@ -168,10 +166,9 @@ export class Session {
       ...unreadTheirs.flatMap((m) => this.records.messageOps(conversation.id, { ...m, readSent: true })),
     ]);
     if (unreadTheirs.length > 0) {
-      await this.outbox.enqueue(updated, buildReceipt({ status: 'read', messageIds: unreadTheirs.map((m) => m.id).slice(-MAX_RECEIPT_IDS) }, Date.now()));
-      void this.outbox.flush().then(() => refreshLists(this));
-    }
-    await refreshLists(this);
+      await this.outbox.enqueue(updated, buildReceipt({ status: 'read', messageIds: unreadTheirs.map((m) => m.id).slice(-MAX_RECEIPT_IDS) }, Date.now())); // refreshes this conversation
+      void this.outbox.flush();
+    } else await refreshLists(this, [conversation.id]);
   }
 
   async createInvite(label: string, replaces?: string): Promise<LocalInvite> {
@@ -187,8 +184,8 @@ export class Session {
    */
   async acceptNewIdentity(conversation: Conversation): Promise<void> {
     if (!(await confirmNewIdentity(this, conversation))) return;
-    await refreshLists(this);
-    void this.outbox.flush().then(() => refreshLists(this));
+    await refreshLists(this, [conversation.id]);
+    void this.outbox.flush();
   }
 
   async saveProfile(next: Profile): Promise<void> {
@@ -200,8 +197,25 @@ export class Session {
 let current: Session | undefined;
 export const session = (): Session | undefined => current;
 
-async function refreshLists(s: Session): Promise<void> {
+/**
+ * Reads the lists again: with `only`, just those conversations and the queue length (what the
+ * outbox and receiver report changing); without, every conversation and invite too.
+ */
+async function refreshLists(s: Session, only?: Iterable<string>): Promise<void> {
   if (current !== s) return;
+  if (only) {
+    const ids = [...only];
+    const [changed, pending] = await Promise.all([Promise.all(ids.map((id) => s.records.conversation(id))), s.outbox.pending()]);
+    if (current !== s) return;
+    const byId = new Map(conversations.value.map((c) => [c.id, c]));
+    ids.forEach((id, i) => (changed[i] ? byId.set(id, changed[i]) : byId.delete(id)));
+    batch(() => {
+      conversations.value = [...byId.values()].sort((a, b) => b.lastAt - a.lastAt);
+      outboxPending.value = pending;
+      messagesVersion.value++;
+    });
+    return;
+  }
   const [list, inv, pending] = await Promise.all([s.records.conversations(), s.records.invites(), s.outbox.pending()]);
   if (current !== s) return;
   batch(() => {

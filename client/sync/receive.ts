@@ -19,6 +19,9 @@
  *   (client/messages/retry.ts).
  * - Work yields to the browser between slices (`scheduler.yield` where there is one: a nested
  *   `setTimeout(0)` is clamped to 4 ms) so a backlog opens without freezing the page.
+ * - What each payload does is its kind's handler (client/messages/kinds.ts). The receipts and
+ *   retry requests a pull queues wait in the outbox for the caller's flush (`Session.sync` flushes
+ *   once after pulling); the receiver reports the conversations each page changed (`onChange`).
  * @module
  */
 import { toBase64url } from '../../shared/encoding.ts';
@@ -42,6 +45,7 @@ export interface ReceiveDeps {
   readonly api: RelayApi;
   readonly identity: Identity;
   readonly profile: Profile;
+  /** Where receipts and retry requests are queued; sending them is the caller's flush. */
   readonly outbox: Outbox;
   readonly now?: () => number;
   /** Told which conversations changed (new message, status, new conversation). */
@@ -167,7 +171,6 @@ export class Receiver {
     const mailbox = toBase64url(profile.mailboxId);
     let received = 0;
     let rejected = 0;
-    let asked = false;
     for (;;) {
       const after = await records.syncCursor(mailbox);
       const page = await api.fetchMessages(identity, profile.mailboxId, after, PAGE);
@@ -195,13 +198,11 @@ export class Receiver {
         const conversation = await records.conversation(conversationId);
         if (conversation) await this.deps.outbox.enqueue(conversation, payload);
       }
-      if (retries.length > 0) asked = true;
       await api.ack(identity, profile.mailboxId, page.messages.map((m) => m.messageId));
       await records.saveSyncCursor(mailbox, page.messages.reduce((top, m) => Math.max(top, m.seq), after));
       if (changed.size > 0) this.deps.onChange?.(changed);
       if (!page.more) break;
     }
-    if (received > 0 || asked) void this.deps.outbox.flush();
     return { received, rejected };
   }
 

@@ -138,7 +138,7 @@ function wire(role: Profile['role'], identity: Identity, vault: Vault, store: Va
     outbox,
     receiver,
     async close() {
-      // The receiver starts a flush without awaiting it; flush() joins the running one.
+      // A flush a test started without awaiting it: flush() joins the running one.
       await outbox.flush().catch(() => undefined);
       store.close();
       vault.close();
