@@ -18,14 +18,10 @@ let toTherapist: Conversation;
 beforeEach(async () => {
   relay = await startRelay();
   therapist = await therapistDevice(relay);
-  const joined = await joinClient(relay, therapist, 'Robin');
-  client = joined.device;
-  toTherapist = joined.conversation;
+  ({ device: client, conversation: toTherapist } = await joinClient(relay, therapist, 'Robin'));
 });
-
 afterEach(async () => {
-  await client.close();
-  await therapist.close();
+  for (const d of [client, therapist]) await d.close();
   await relay.close();
 });
 
