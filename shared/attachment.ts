@@ -104,7 +104,8 @@ import {
   KEY_LEN,
   LABEL,
 } from './consts.ts';
-import { abytes, concat, equalBytes, utf8, wipe } from './_bytes.ts';
+import { abytes, concat, utf8, wipe } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
 import { padme } from './padding.ts';
 import { getProvider, randomBytes, type AeadKey, type CryptoProvider } from './provider.ts';

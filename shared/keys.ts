@@ -17,7 +17,8 @@ import { entropyToMnemonic, mnemonicToEntropy, validateMnemonic } from '@scure/b
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { base64urlnopad } from '@scure/base';
 import { ED25519_PUBLIC_LEN, ED25519_SIGNATURE_LEN, LABEL, ROOT_SECRET_LEN, WIRE_VERSION, X25519_LEN } from './consts.ts';
-import { abytes, concat, equalBytes, Reader, utf8, wipe, Writer } from './_bytes.ts';
+import { abytes, concat, Reader, utf8, wipe, Writer } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { hkdf } from './_kdf.ts';
 import { fail } from './errors.ts';
 import { getProvider, randomBytes, type CryptoProvider, type KeyPair } from './provider.ts';

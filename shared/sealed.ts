@@ -21,7 +21,8 @@
  */
 import { LABEL, MAILBOX_ID_LEN, WIRE_VERSION, X25519_LEN } from './consts.ts';
 import { AEAD_TAG_LEN, aeadOpen, aeadSeal } from './_aead.ts';
-import { abytes, concat, equalBytes, Reader, wipe } from './_bytes.ts';
+import { abytes, concat, Reader, wipe } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { hkdf } from './_kdf.ts';
 import { fail } from './errors.ts';
 import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN, verifyPublicIdentity, type Identity, type PublicIdentity } from './keys.ts';

@@ -12,7 +12,8 @@
  * @module
  */
 import { MAILBOX_ID_LEN, X25519_LEN } from './consts.ts';
-import { abytes, equalBytes, Reader, Writer } from './_bytes.ts';
+import { abytes, Reader, Writer } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
 import {
   decodePreKeyHeader,

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
+import { equalBytes } from '../../shared/bytes.ts';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { decodePublicIdentity, encodePublicIdentity, verifyPublicIdentity } from '../../shared/keys.ts';
 import type { RelayEnv } from '../context.ts';
@@ -77,7 +78,7 @@ export async function accountFromIdentity(identityB64: string, signer: Uint8Arra
   } catch {
     throw new RelayError('bad_request', 'Identity does not parse or its certificate does not verify');
   }
-  if (!equal(identity.signingKey, signer)) {
+  if (!equalBytes(identity.signingKey, signer)) {
     throw new RelayError('unauthorized', 'Request is not signed by the identity being registered');
   }
   return {
@@ -88,6 +89,3 @@ export async function accountFromIdentity(identityB64: string, signer: Uint8Arra
     createdAt: now,
   };
 }
-
-const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-
