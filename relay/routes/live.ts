@@ -37,6 +37,7 @@ import type { WSContext } from 'hono/ws';
 import * as v from 'valibot';
 import { WebSocketServer } from 'ws';
 import { REQUEST_MAX_SKEW_MS, ED25519_PUBLIC_LEN, ED25519_SIGNATURE_LEN, REQUEST_NONCE_LEN } from '../../shared/consts.ts';
+import { equalBytes } from '../../shared/bytes.ts';
 import { fromBase64url, toBase64url, toHex } from '../../shared/encoding.ts';
 import { AUTH_HEADERS, verifyRequest } from '../../shared/request-auth.ts';
 import { MailboxId, b64 } from '../../shared/schemas.ts';
@@ -118,8 +119,6 @@ const SubscribeFrame = v.object({
   type: v.literal('subscribe'),
   mailboxIds: v.pipe(v.array(MailboxId), v.minLength(1), v.maxLength(LIVE_MAX_MAILBOXES)),
 });
-
-const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Origin rule, applied before the upgrade (a browser enforces nothing for WebSockets). */
 function checkOrigin(allowed: ReadonlySet<string>): MiddlewareHandler<RelayEnv> {
@@ -219,7 +218,7 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: 
     if (subscriptions.size + fresh.length > LIVE_MAX_MAILBOXES) return close('bad_request');
     for (const idB64 of fresh) {
       const owner = await deps.store.mailboxOwner(fromBase64url(idB64));
-      if (owner === undefined || !equal(owner, key)) return close('forbidden');
+      if (owner === undefined || !equalBytes(owner, key)) return close('forbidden');
     }
     for (const idB64 of fresh) {
       if (state !== 'authed') return;
