@@ -26,6 +26,8 @@ export const ROOT_SECRET_LEN = 32;
 export const MAILBOX_ID_LEN = 16;
 /** Client-chosen message ids: 128 random bits so retries are idempotent without coordination. */
 export const MESSAGE_ID_LEN = 16;
+/** Latest time any schema accepts: 8.64e15 ms, the largest a JavaScript Date can hold (ECMA-262 §21.4.1.1). */
+export const MAX_TIMESTAMP = 8.64e15;
 
 /**
  * Domain-separation labels. Every HKDF `info`, every signature context and every KDF in the
@@ -136,3 +138,15 @@ export const SHA256_LEN = 32;
  * device refills its stock in one or two requests.
  */
 export const MAX_ONE_TIME_PREKEYS_PER_UPLOAD = 100;
+
+/**
+ * Random bytes the relay sends each new live socket to sign (docs/API.md `GET /v1/live`): 256
+ * bits, fresh per socket, so a signed auth frame is worth nothing on any other socket.
+ */
+export const LIVE_CHALLENGE_LEN = 32;
+/**
+ * Most mailboxes one live socket may subscribe to, over all its subscribe frames. A device
+ * listens on its own mailbox; 50 leaves room for more while bounding the notifier subscriptions
+ * (and the `subscribed` echo) one authenticated socket can make the relay hold.
+ */
+export const LIVE_MAX_MAILBOXES = 50;
