@@ -86,16 +86,8 @@ export {
   type Payload,
   type ReceiptPayload,
 } from './payload.ts';
-export {
-  CAPABILITY_LEN,
-  decodeInvite,
-  encodeInvite,
-  isInviteExpired,
-  MAX_CONSENT_TEXT,
-  MAX_EMERGENCY_NOTICE,
-  MAX_PRACTICE_NAME,
-  type Invite,
-} from './invite.ts';
+export { decodeInvite, encodeInvite, isInviteExpired, type Invite } from './invite.ts';
+export { CAPABILITY_LEN, MAX_CONSENT_TEXT, MAX_EMERGENCY_NOTICE, MAX_PRACTICE_NAME } from './consts.ts';
 export * as schemas from './schemas.ts';
 export {
   AUTH_HEADERS,

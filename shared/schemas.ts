@@ -12,6 +12,7 @@ import {
   ED25519_SIGNATURE_LEN,
   INVITE_SECRET_LEN,
   MAILBOX_ID_LEN,
+  MAX_MESSAGES_PER_PAGE,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
   MAX_TIMESTAMP,
   MESSAGE_ID_LEN,
@@ -96,8 +97,6 @@ export const OneTimePreKeysUploadJson = v.object({
 export const MailboxCreateJson = v.object({ mailboxId: MailboxId });
 /** `POST /v1/mailboxes/:id/capabilities`: SHA-256 of a 32-byte delivery capability secret. */
 export const CapabilityJson = v.object({ capabilityHash: b64(SHA256_LEN) });
-/** Most message ids one ack may name (and most messages one fetch returns). */
-export const MAX_MESSAGES_PER_PAGE = 500;
 /** `POST /v1/mailboxes/:id/ack`: 1..MAX_MESSAGES_PER_PAGE message ids. */
 export const AckJson = v.object({
   messageIds: v.pipe(v.array(MessageId), v.minLength(1), v.maxLength(MAX_MESSAGES_PER_PAGE)),
