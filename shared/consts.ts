@@ -179,11 +179,11 @@ export const MAX_RECEIPT_IDS = MAX_MESSAGES_PER_PAGE;
 
 /** Longest practice name in an invite, in UTF-16 code units: a name, not a paragraph. */
 export const MAX_PRACTICE_NAME = 80;
-/** Longest consent text in an invite (about two pages): it must still fit a scannable QR code once deflated. */
+/** Longest consent text in an invite: about two pages of prose, carried deflated in the link and QR code. */
 export const MAX_CONSENT_TEXT = 8_000;
 /** Longest emergency notice in an invite: a few sentences and phone numbers. */
 export const MAX_EMERGENCY_NOTICE = 600;
-/** Largest decompressed invite accepted (16 KiB): room for the fields above, a stop for a deflate bomb. */
+/** Largest invite JSON encoded or decoded (16 KiB): decoding stops there, so a deflate bomb costs nothing. */
 export const MAX_INVITE_JSON = 16 * 1024;
 
 // Sizes inside the attachment stream (attachment.ts, PROTOCOL.md §10).
@@ -209,7 +209,7 @@ export const ATTACHMENT_MAX_IN_FLIGHT = 2;
 
 /** How many replaced sessions' base keys a record remembers to refuse replayed prekey messages (session.ts). */
 export const MAX_PREVIOUS_BASE_KEYS = 16;
-/** Most DH(IK_S, IK_R) secrets sealed.ts keeps (one per peer identity pair): far above a practice's caseload. */
+/** Most DH(IK_S, IK_R) secrets sealed.ts keeps (one per peer identity pair): above a practice's caseload. */
 export const SEALED_STATIC_CACHE_MAX = 512;
 /** Most identities keys.ts remembers as verified before it forgets them all and verifies again. */
 export const VERIFIED_IDENTITIES_MAX = 4096;
