@@ -49,11 +49,6 @@ export const ServerFrame = v.variant('type', [ChallengeFrame, SubscribedFrame, M
 /** Every frame a device sends. */
 export const ClientFrame = v.variant('type', [AuthFrame, SubscribeFrame]);
 
-export type ChallengeFrame = v.InferOutput<typeof ChallengeFrame>;
-export type AuthFrame = v.InferOutput<typeof AuthFrame>;
-export type SubscribeFrame = v.InferOutput<typeof SubscribeFrame>;
-export type SubscribedFrame = v.InferOutput<typeof SubscribedFrame>;
-export type MessageFrame = v.InferOutput<typeof MessageFrame>;
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
 export type ClientFrame = v.InferOutput<typeof ClientFrame>;
 
