@@ -126,6 +126,11 @@ export const ATTACHMENT_PAD_MIN = 4096;
 export const REQUEST_MAX_SKEW_MS = 5 * 60 * 1000;
 /** Random request nonces: 128 bits, never reused by an honest client. */
 export const REQUEST_NONCE_LEN = 16;
+/**
+ * Most decimal digits in a signed request's time (milliseconds): 16 holds every time until long
+ * after any clock we meet (13 digits until the year 2286), and bounds what a header may carry.
+ */
+export const REQUEST_TIME_MAX_DIGITS = 16;
 
 /** Operator-minted therapist registration codes: 256 random bits; the relay stores only SHA-256. */
 export const REGISTRATION_CODE_LEN = 32;

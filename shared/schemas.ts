@@ -18,6 +18,7 @@ import {
   MESSAGE_ID_LEN,
   MLKEM768_PUBLIC_LEN,
   REGISTRATION_CODE_LEN,
+  REQUEST_TIME_MAX_DIGITS,
   SHA256_LEN,
   X25519_LEN,
 } from './consts.ts';
@@ -50,8 +51,8 @@ export const Count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(N
 export const Seq = Count;
 /** Milliseconds since the epoch, within what a JavaScript Date can hold. */
 export const Timestamp = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_TIMESTAMP));
-/** A signed request's time (request-auth.ts) as header text: decimal milliseconds, at most 16 digits. */
-export const RequestTime = v.pipe(v.string(), v.regex(/^\d{1,16}$/));
+/** A signed request's time (request-auth.ts) as header text: decimal milliseconds, REQUEST_TIME_MAX_DIGITS at most. */
+export const RequestTime = v.pipe(v.string(), v.regex(new RegExp(`^\\d{1,${REQUEST_TIME_MAX_DIGITS}}$`)));
 /** Unpadded base64url of any length (an envelope); its content is checked where it is opened. */
 export const Base64url = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]*$/, 'expected unpadded base64url'));
 
