@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_TEXT_LENGTH } from '../shared/payload.ts';
+import { MAX_TEXT_LENGTH } from '../shared/consts.ts';
 import { expectAccessible } from './harness/axe.ts';
 import { DESKTOP, launchPerson, PHONE, type Person } from './harness/browser.ts';
 import { expectNoLeaks, filesUnder, scanForLeaks } from './harness/leaks.ts';

@@ -153,8 +153,8 @@ export const LIVE_MAX_FRAME_BYTES = 16 * KiB;
  */
 export const LIVE_WS_MAX_PAYLOAD = 64 * KiB;
 
-/** Mailboxes one socket may subscribe to, in all: bounds the notifier subscriptions one socket holds. */
-export const LIVE_MAX_MAILBOXES = 50;
+/** Mailboxes one socket may subscribe to: part of the wire format, so it lives in shared/consts.ts. */
+export { LIVE_MAX_MAILBOXES } from '../shared/consts.ts';
 
 /** How long a socket may stay unauthenticated, in ms (`AppDeps.live.authTimeoutMs`): 10 s. */
 export const LIVE_DEFAULT_AUTH_TIMEOUT_MS = 10 * SECOND_MS;

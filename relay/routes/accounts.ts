@@ -10,6 +10,7 @@
  * @module
  */
 import { Hono } from 'hono';
+import { equalBytes } from '../../shared/bytes.ts';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { decodePublicIdentity, encodePublicIdentity, verifyPublicIdentity } from '../../shared/keys.ts';
 import { ClientRegistrationJson, TherapistRegistrationJson } from '../../shared/schemas.ts';
@@ -35,7 +36,7 @@ async function accountFromIdentity(identityB64: string, signer: Uint8Array, kind
   } catch {
     throw new RelayError('bad_request', 'Identity does not parse or its certificate does not verify');
   }
-  if (!equal(identity.signingKey, signer)) {
+  if (!equalBytes(identity.signingKey, signer)) {
     throw new RelayError('unauthorized', 'Request is not signed by the identity being registered');
   }
   return {
@@ -47,7 +48,6 @@ async function accountFromIdentity(identityB64: string, signer: Uint8Array, kind
   };
 }
 
-const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export function accountRoutes(deps: AppDeps): Hono<RelayEnv> {
   const now = deps.now ?? Date.now;

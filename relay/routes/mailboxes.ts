@@ -14,6 +14,7 @@
  */
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { equalBytes } from '../../shared/bytes.ts';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { CapabilityJson, MailboxCreateJson, MailboxId, b64 } from '../../shared/schemas.ts';
 import { SHA256_LEN } from '../../shared/consts.ts';
@@ -28,8 +29,6 @@ import type { Account, Store } from '../storage/types.ts';
 
 const CapabilityHash = b64(SHA256_LEN);
 
-const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-
 /**
  * The mailbox named by a path parameter, when `account` owns it. Malformed id: 400. Absent or
  * owned by someone else: the same 404, so ids cannot be probed.
@@ -38,7 +37,7 @@ export async function ownedMailbox(store: Store, idParam: string, account: Accou
   if (!v.is(MailboxId, idParam)) throw new RelayError('bad_request', 'Malformed mailbox id');
   const mailboxId = fromBase64url(idParam);
   const owner = await store.mailboxOwner(mailboxId);
-  if (owner === undefined || !equal(owner, account.signingKey)) throw new RelayError('not_found', 'No such mailbox');
+  if (owner === undefined || !equalBytes(owner, account.signingKey)) throw new RelayError('not_found', 'No such mailbox');
   return mailboxId;
 }
 
