@@ -20,6 +20,7 @@ import {
   sealedSenderDecryptMessage,
   sealedSenderEncryptMessage,
 } from '@signalapp/libsignal-client';
+import { equalBytes } from '../shared/bytes.ts';
 import { MemoryProtocolStore } from '../shared/memory-store.ts';
 import { decodeBundle, encodeBundle } from '../shared/prekeys.ts';
 import { randomBytes } from '../shared/provider.ts';
@@ -30,7 +31,7 @@ import { makeTrust, Party, type Trust } from './_libsignal.ts';
 const LIBSIGNAL = '@signalapp/libsignal-client';
 
 function assertEqual(a: Uint8Array, b: Uint8Array, what: string): void {
-  if (a.length !== b.length || !a.every((x, i) => x === b[i])) throw new Error(`${what}: plaintext mismatch`);
+  if (!equalBytes(a, b)) throw new Error(`${what}: plaintext mismatch`);
 }
 
 /** Measure `count` timed ops after an untimed `prepare` (key generation) and a GC. */

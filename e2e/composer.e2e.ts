@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
-import { MAX_TEXT_LENGTH } from '../shared/payload.ts';
+import { MAX_TEXT_LENGTH } from '../shared/consts.ts';
 import { expectAccessible } from './harness/axe.ts';
 import { expectNoLeaks, filesUnder, scanForLeaks } from './harness/leaks.ts';
 import { bubble, castTest as it, composer, inviteClient, joinFromLink, openConversation, send, setUpPractice, unlockWith } from './harness/onboarding.ts';

@@ -5,7 +5,7 @@
  * Every envelope the therapist's tabs send is captured on the way out and opened in Node with
  * the client's keys (re-derived from the recovery phrase the client was shown): no (ratchet
  * key, counter) may carry two envelopes, the relay refuses nothing (no 409), no message reads
- * "Not sent", and every message shows once on the other side.
+ * "Not delivered", and every message shows once on the other side.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
@@ -14,7 +14,7 @@ import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../shared/handshake.ts
 import type { Identity } from '../shared/keys.ts';
 import { decodeRatchetMessage } from '../shared/ratchet.ts';
 import { openEnvelope } from '../shared/sealed.ts';
-import { bubble, castTest as it, identityOf, inviteClient, joinFromLink, openConversation, send, setUpPractice, unlockWith } from './harness/onboarding.ts';
+import { bubble, castTest as it, composer, identityOf, inviteClient, joinFromLink, openConversation, send, setUpPractice, unlockWith } from './harness/onboarding.ts';
 
 const PASS_THERAPIST = 'two tabs open all afternoon therapist';
 const PASS_CLIENT = 'lantern harbour evening walk client';
@@ -90,7 +90,7 @@ describe('a therapist working in two tabs at once', () => {
     expect(positions.length).toBeGreaterThanOrEqual(mine.length);
     expect(new Set(positions).size).toBe(positions.length);
     expect(statuses.filter((s) => s !== 201 && s !== 200)).toEqual([]);
-    for (const page of [tab1, tab2]) expect(await page.locator('li.message', { hasText: 'Not sent' }).count()).toBe(0);
+    for (const page of [tab1, tab2]) expect(await page.locator('li.message', { hasText: 'Not delivered' }).count()).toBe(0);
     for (const text of mine) expect(await bubble(cp, text).count()).toBe(1);
     for (const text of theirs) {
       expect(await bubble(tab1, text).count()).toBe(1);
@@ -98,5 +98,40 @@ describe('a therapist working in two tabs at once', () => {
     }
     therapist.expectNoErrors([/Failed to load resource/, /WebSocket/]);
     client.expectNoErrors([/Failed to load resource/, /WebSocket/]);
+  });
+
+  it('typing on while the other tab keeps the vault busy: the new text stays once the first message is saved', async ({ tp: tab1, cp }) => {
+    // The second tab holds the vault's records in a write transaction for 1.5 s, as another
+    // tab's write can; the first tab's send waits for it while the person types on.
+    const busy = tab2.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('confidant-vault');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const tx = open.result.transaction('records', 'readwrite');
+            const records = tx.objectStore('records');
+            const until = Date.now() + 1500;
+            const spin = (): void => {
+              if (Date.now() < until) records.count().onsuccess = spin;
+            };
+            spin();
+            tx.oncomplete = () => {
+              open.result.close();
+              resolve();
+            };
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+    );
+    await send(tab1, 'Sent while the vault was busy');
+    await composer(tab1).fill('Typed on meanwhile');
+    await busy;
+    // "Delivered" comes back from the client well after the send finished in this tab.
+    await bubble(tab1, 'Sent while the vault was busy').filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: 30_000 });
+    expect(await composer(tab1).inputValue()).toBe('Typed on meanwhile');
+    await tab1.getByRole('button', { name: 'Send' }).click();
+    await bubble(cp, 'Typed on meanwhile').waitFor({ timeout: 30_000 });
+    expect(await composer(tab1).inputValue()).toBe('');
   });
 });

@@ -14,17 +14,17 @@
  * Does not: list or recover codes (the relay never holds them), or print anything else on stdout.
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { toBase64url } from '../shared/encoding.ts';
 import { dataDirFromEnv } from './data-dir.ts';
+import { REGISTRATION_CODE_DEFAULT_DAYS, REGISTRATION_CODE_MAX_DAYS } from './limits.ts';
+import { sha256 } from './secret-hash.ts';
 import { openStore } from './storage/index.ts';
 import { SQLITE_FILE } from './storage/sqlite/index.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const DEFAULT_DAYS = 7;
-const MAX_DAYS = 365;
 const USAGE = 'usage: npm run relay -- mint-code [--days N]';
 
 const die = (message: string): never => {
@@ -33,18 +33,18 @@ const die = (message: string): never => {
 };
 
 function parseDays(args: readonly string[]): number {
-  if (args.length === 0) return DEFAULT_DAYS;
+  if (args.length === 0) return REGISTRATION_CODE_DEFAULT_DAYS;
   if (args.length !== 2 || args[0] !== '--days') return die(`unexpected arguments: ${args.join(' ')}`);
   const raw = args[1] ?? '';
   const days = Number(raw);
-  if (!/^\d+$/.test(raw) || days < 1 || days > MAX_DAYS) return die(`--days must be an integer 1..${MAX_DAYS}`);
+  if (!/^\d+$/.test(raw) || days < 1 || days > REGISTRATION_CODE_MAX_DAYS) return die(`--days must be an integer 1..${REGISTRATION_CODE_MAX_DAYS}`);
   return days;
 }
 
 async function mintCode(args: readonly string[]): Promise<void> {
   const days = parseDays(args);
   const code = randomBytes(32);
-  const hash = new Uint8Array(createHash('sha256').update(code).digest());
+  const hash = sha256(code);
   const databaseUrl = process.env.DATABASE_URL || undefined;
   const dataDir = dataDirFromEnv();
   if (databaseUrl === undefined && !existsSync(join(dataDir, SQLITE_FILE))) {

@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64url } from '../shared/encoding.ts';
 import type { Identity } from '../shared/keys.ts';
 import { signRequest } from '../shared/request-auth.ts';
-import { DEFAULT_BLOB_MAX_BYTES } from './routes/blobs.ts';
-import { MAX_HEADER_BYTES } from './server.ts';
+import { DEFAULT_BLOB_MAX_BYTES, MAX_HEADER_BYTES } from './limits.ts';
 import { appFixture, type AppFixture } from './testing/app-fixture.ts';
 import { listenRelay, rawExchange, type ListeningRelay, type RawResponse } from './testing/raw-http.ts';
 

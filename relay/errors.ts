@@ -25,7 +25,7 @@ export const RELAY_ERROR_STATUS = {
   too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
-  /** The request head is over `MAX_HEADER_BYTES` (relay/server.ts). */
+  /** The request head is over `MAX_HEADER_BYTES` (relay/limits.ts). */
   headers_too_large: 431,
   /** A mailbox is full: the sender may retry later. */
   quota: 429,

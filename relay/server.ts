@@ -3,9 +3,9 @@
  * below the app, where Hono never sees the request (issue 9). start.ts uses it; tests use it to
  * talk to a real listening relay over real sockets.
  *
- * - Request headers: at most `MAX_HEADER_BYTES` (16 KiB, request line included, Node's
- *   `maxHeaderSize`), set here rather than left to Node's default so the documented number is
- *   this one (docs/API.md).
+ * - Request headers: at most `MAX_HEADER_BYTES` (relay/limits.ts: 16 KiB, request line
+ *   included, Node's `maxHeaderSize`), set here rather than left to Node's default so the
+ *   documented number is this one (docs/API.md).
  * - Requests Node's parser refuses before a request exists (headers over that limit, a
  *   malformed request line, a request that took too long to arrive) get the relay's one error
  *   shape (`{ error: { code, message } }`, relay/errors.ts) from the `clientError` hook, with
@@ -22,11 +22,7 @@ import type { Socket } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { WebSocketServer } from 'ws';
 import { errorBody, RELAY_ERROR_STATUS, type RelayErrorCode } from './errors.ts';
-
-/** Largest request head (request line and headers) in bytes: Node's `maxHeaderSize`. */
-export const MAX_HEADER_BYTES = 16 * 1024;
-/** How long a refused connection keeps draining the client's bytes before it is destroyed. */
-const LINGER_MS = 2_000;
+import { MAX_HEADER_BYTES, REFUSAL_LINGER_MS } from './limits.ts';
 
 const REASON: Partial<Record<number, string>> = {
   400: 'Bad Request',
@@ -76,7 +72,7 @@ const onClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {
   socket.on('data', () => {});
   socket.on('error', () => socket.destroy());
   socket.resume();
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
 };
 
 export interface RelayServerOptions {

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { createApp } from './app.ts';
 import { dataDirFromEnv } from './data-dir.ts';
+import { SWEEP_INTERVAL_MS } from './limits.ts';
 import { isClientBuilt } from './static.ts';
 import { liveSocketServer } from './routes/live.ts';
 import { serveRelay } from './server.ts';
@@ -45,8 +46,7 @@ const clientDir = resolve(process.env.CLIENT_DIR || 'dist');
 const serveClient = isClientBuilt(clientDir);
 if (!serveClient) console.warn(`relay: no built client in ${clientDir} (run npm run build); serving the API only`);
 
-/** Retention: expired messages, blobs, nonces, codes and invites go every hour (and at start). */
-const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** Retention: expired messages, blobs, nonces, codes and invites go every SWEEP_INTERVAL_MS (and at start). */
 const sweeper = startSweeper({ store, blobs, intervalMs: SWEEP_INTERVAL_MS });
 
 const logSink = (line: string): void => {

@@ -128,6 +128,8 @@ describe('startSweeper with a real SQLite store', () => {
 
     t = T0 + 2 * HOUR;
     await vi.waitFor(async () => expect(await opened.store.getBlob(s.expiredBlob)).toBeUndefined(), { timeout: 5000 });
+    // The row goes first, the file just after, in the same run: wait for that run to end.
+    await sweeper.sweepNow();
     expect(existsSync(blobFile(s.expiredBlob))).toBe(false);
 
     await sweeper.stop();

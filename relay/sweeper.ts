@@ -16,6 +16,7 @@
  *   never keeps the process alive.
  * @module
  */
+import { DEFAULT_INCOMPLETE_BLOB_MAX_AGE_MS } from './limits.ts';
 import type { BlobStore, Store } from './storage/types.ts';
 
 export interface SweeperOptions {
@@ -25,7 +26,8 @@ export interface SweeperOptions {
   readonly intervalMs: number;
   /**
    * An upload still incomplete after this long is abandoned: its row and bytes are swept.
-   * Default 24 h (a 250 MB upload at a slow 100 kB/s takes about 42 minutes).
+   * Default `DEFAULT_INCOMPLETE_BLOB_MAX_AGE_MS` (relay/limits.ts): 24 h, where a 250 MiB upload
+   * at a slow 100 kB/s takes about 44 minutes.
    */
   readonly incompleteBlobMaxAgeMs?: number;
   /** Wall clock in ms; default `Date.now`. */
@@ -41,7 +43,6 @@ export interface Sweeper {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_INCOMPLETE_BLOB_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 /** setTimeout's limit: longer delays fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

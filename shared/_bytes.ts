@@ -1,7 +1,7 @@
 /**
  * Byte helpers shared by every wire format: argument checks in noble's style (name the
- * argument, say expected vs got), big-endian integers, constant-time equality, and a
- * bounds-checked reader/writer. Internal: not part of the public API.
+ * argument, say expected vs got), big-endian integers and a bounds-checked
+ * reader/writer (constant-time equality is public: bytes.ts). Internal: not part of the public API.
  * @module
  */
 import { fail } from './errors.ts';
@@ -35,14 +35,6 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
     offset += p.length;
   }
   return out;
-}
-
-/** Constant-time equality for equal-length inputs; length itself is not secret. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }
 
 export function isAllZero(a: Uint8Array): boolean {

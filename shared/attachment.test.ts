@@ -966,7 +966,7 @@ describe('streaming behaviour', () => {
     for (let reads = 1; reads <= 12; reads++) {
       await reader.read();
       await settle();
-      // Each read lets one more chunk in; at most 2 are being encrypted (MAX_IN_FLIGHT), plus
+      // Each read lets one more chunk in; at most 2 are being encrypted (ATTACHMENT_MAX_IN_FLIGHT), plus
       // the one held back and one in each stream queue.
       expect(pulled - reads).toBeLessThanOrEqual(6);
     }

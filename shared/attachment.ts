@@ -77,9 +77,9 @@
  *
  * Speed and memory: each chunk costs one AES-GCM call, through a key handle set up once per
  * stream (`CryptoProvider.aesGcmKey`), and one SHA-256 call; WebCrypto runs both off the main
- * thread, so up to MAX_IN_FLIGHT chunks are in flight at once. A chunk lying whole inside one
- * write goes to the provider as a view of it (no copy); only the piece held back at the end of
- * a write is copied. Output order is preserved, and `transform` waits for the oldest chunk
+ * thread, so up to ATTACHMENT_MAX_IN_FLIGHT (consts.ts) chunks are in flight at once. A chunk
+ * lying whole inside one write goes to the provider as a view of it (no copy); only the piece
+ * held back at the end of a write is copied. Output order is preserved, and `transform` waits for the oldest chunk
  * before taking more input, so memory stays at a few chunks whatever the file size and the
  * stream's backpressure passes through. The padding-only chunks after the file (up to
  * 1/2^(⌊log2 E⌋+1) of it, E = ⌊log2 size⌋: 4 MiB for 200 MiB) are sealed one per read of the
@@ -96,31 +96,30 @@ import {
   AES_GCM_NONCE_LEN,
   AES_GCM_TAG_LEN,
   ATTACHMENT_CHUNK_SIZE,
+  ATTACHMENT_COMMITMENT_LEN,
+  ATTACHMENT_DIGEST_LEN,
   ATTACHMENT_MAX_CHUNKS,
   ATTACHMENT_MAX_CHUNK_SIZE,
+  ATTACHMENT_MAX_IN_FLIGHT,
   ATTACHMENT_MIN_CHUNK_SIZE,
   ATTACHMENT_PAD_MIN,
+  ATTACHMENT_SALT_LEN,
   ATTACHMENT_VERSION,
   KEY_LEN,
   LABEL,
 } from './consts.ts';
-import { abytes, concat, equalBytes, utf8, wipe } from './_bytes.ts';
+import { abytes, concat, utf8, wipe } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
 import { padme } from './padding.ts';
 import { getProvider, randomBytes, type AeadKey, type CryptoProvider } from './provider.ts';
 
-/** Random salt in every stream header. 128 bits: salts never repeat under one file key. */
-export const ATTACHMENT_SALT_LEN = 16;
-/** Key commitment in every stream header: a full SHA-256 output, so 128-bit collision security. */
-export const ATTACHMENT_COMMITMENT_LEN = 32;
 /** The file's byte count as a u64 (8) under its own AES-GCM tag (16). */
 export const ATTACHMENT_SEALED_LENGTH_LEN = 8 + AES_GCM_TAG_LEN;
 /** version (1) + chunk size (4) + salt (16) + commitment (32): the whole v1 header, the first part of v2's. */
 const FIXED_HEADER_LEN = 1 + 4 + ATTACHMENT_SALT_LEN + ATTACHMENT_COMMITMENT_LEN;
 /** The v2 header: the fixed part (53) and the sealed length (24). */
 export const ATTACHMENT_HEADER_LEN = FIXED_HEADER_LEN + ATTACHMENT_SEALED_LENGTH_LEN;
-/** The attachment digest is a SHA-256 output. */
-export const ATTACHMENT_DIGEST_LEN = 32;
 
 /** The unpadded format from before ATTACHMENT_VERSION 2: still read, never written. */
 const VERSION_1 = 1;
@@ -130,16 +129,6 @@ const NONCE_PREFIX_LEN = AES_GCM_NONCE_LEN - 4 - 1;
 const FLAG_MIDDLE = 0;
 const FLAG_LAST = 1;
 const FLAG_LENGTH = 2;
-/**
- * Most chunks in flight at once. WebCrypto runs each call on a worker thread (Node: the libuv
- * pool), so with two the AES-GCM of one chunk overlaps the SHA-256 (and the emitting) of the
- * one before: both cores of a small machine busy. More did not help throughput at 256 KiB
- * (measured 2 to 7, within noise) and each extra chunk holds ~3 chunk-sized buffers (WebCrypto's
- * copy of the input, the output, the digest's copy): 3 in flight measured 33 MB of peak RSS in
- * the 200 MB encrypt->decrypt bench, 2 measured 29 MB, and 1 was slower and no smaller (33 MB;
- * most of that memory is garbage awaiting collection). consts.ts, ATTACHMENT_CHUNK_SIZE.
- */
-const MAX_IN_FLIGHT = 2;
 
 const DIGEST_PREFIX = utf8.encode(LABEL.attachmentDigest);
 const INFO_KEY = utf8.encode(LABEL.attachmentKey);
@@ -343,9 +332,9 @@ class InFlight {
     job.ciphertextHash.catch(() => {});
     this.queue.push(job);
   }
-  /** MAX_IN_FLIGHT reached: the oldest must be taken before another chunk starts. */
+  /** ATTACHMENT_MAX_IN_FLIGHT reached: the oldest must be taken before another chunk starts. */
   get full(): boolean {
-    return this.queue.length >= MAX_IN_FLIGHT;
+    return this.queue.length >= ATTACHMENT_MAX_IN_FLIGHT;
   }
   get size(): number {
     return this.queue.length;
@@ -435,7 +424,6 @@ class Slicer {
     this.heldBuf?.fill(0);
   }
 }
-
 
 const u64 = (n: number): Uint8Array => {
   const b = new Uint8Array(8);

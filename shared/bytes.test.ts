@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { abytes, au32, concat, equalBytes, Reader, Writer } from './_bytes.ts';
+import { abytes, au32, concat, Reader, Writer } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { fromBase64url, fromHex, toBase64url, toHex } from './encoding.ts';
 
 describe('binary reader and writer', () => {
@@ -45,6 +46,36 @@ describe('byte helpers', () => {
         expect(equalBytes(a, a.slice())).toBe(true);
       }),
     );
+  });
+
+  it('equalBytes reads every byte whatever the content (constant time), and only a length difference ends it early', () => {
+    /** `bytes` behind a proxy that counts reads of its elements. */
+    const counted = (bytes: Uint8Array) => {
+      const reads = { n: 0 };
+      const proxy = new Proxy(bytes, {
+        get(target, key) {
+          if (typeof key === 'string' && /^\d+$/.test(key)) reads.n++;
+          const value: unknown = Reflect.get(target, key);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return { proxy, reads };
+    };
+    for (const differAt of [0, 1, 31]) {
+      const other = new Uint8Array(32);
+      other[differAt] = 1;
+      const a = counted(new Uint8Array(32));
+      expect(equalBytes(a.proxy, other)).toBe(false);
+      expect(a.reads.n, `differing at ${differAt}`).toBe(32);
+    }
+    const short = counted(new Uint8Array(31));
+    expect(equalBytes(short.proxy, new Uint8Array(32))).toBe(false);
+    expect(short.reads.n).toBe(0);
+  });
+
+  it('equalBytes refuses anything but two Uint8Arrays', () => {
+    expect(() => equalBytes('ab' as unknown as Uint8Array, Uint8Array.of(1))).toThrow('invalid_argument: a must be a Uint8Array, got string');
+    expect(() => equalBytes(Uint8Array.of(1), [1] as unknown as Uint8Array)).toThrow('invalid_argument: b must be a Uint8Array, got object');
   });
 
   it('concat joins in order', () => {

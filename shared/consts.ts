@@ -26,6 +26,8 @@ export const ROOT_SECRET_LEN = 32;
 export const MAILBOX_ID_LEN = 16;
 /** Client-chosen message ids: 128 random bits so retries are idempotent without coordination. */
 export const MESSAGE_ID_LEN = 16;
+/** Latest time any schema accepts: 8.64e15 ms, the largest a JavaScript Date can hold (ECMA-262 §21.4.1.1). */
+export const MAX_TIMESTAMP = 8.64e15;
 
 /**
  * Domain-separation labels. Every HKDF `info`, every signature context and every KDF in the
@@ -85,7 +87,7 @@ export const MAX_PLAINTEXT = 64 * 1024;
  * 64 KiB chunk (~40 µs).
  * Measured with `npx tsx bench/run.ts attachment` on a noisy 2-core machine (ratio to
  * node:crypto AES-256-GCM at the same chunk size; peak RSS growth streaming 200 MB through
- * encrypt->decrypt; attachment.ts MAX_IN_FLIGHT = 2 unless noted):
+ * encrypt->decrypt; ATTACHMENT_MAX_IN_FLIGHT = 2 unless noted):
  *   64 KiB:  encrypt 0.22-0.24x, decrypt 0.08-0.12x, 22-26 MB (2 to 5 in flight)
  *   256 KiB: encrypt 0.31-0.46x, decrypt 0.16-0.21x, 28-32 MB, typically 29-30 (33-34 MB with
  *            1 or with 3 or more in flight: memory here is mostly garbage awaiting collection)
@@ -124,6 +126,11 @@ export const ATTACHMENT_PAD_MIN = 4096;
 export const REQUEST_MAX_SKEW_MS = 5 * 60 * 1000;
 /** Random request nonces: 128 bits, never reused by an honest client. */
 export const REQUEST_NONCE_LEN = 16;
+/**
+ * Most decimal digits in a signed request's time (milliseconds): 16 holds every time until long
+ * after any clock we meet (13 digits until the year 2286), and bounds what a header may carry.
+ */
+export const REQUEST_TIME_MAX_DIGITS = 16;
 
 /** Operator-minted therapist registration codes: 256 random bits; the relay stores only SHA-256. */
 export const REGISTRATION_CODE_LEN = 32;
@@ -136,3 +143,78 @@ export const SHA256_LEN = 32;
  * device refills its stock in one or two requests.
  */
 export const MAX_ONE_TIME_PREKEYS_PER_UPLOAD = 100;
+
+/**
+ * Random bytes the relay sends each new live socket to sign (docs/API.md `GET /v1/live`): 256
+ * bits, fresh per socket, so a signed auth frame is worth nothing on any other socket.
+ */
+export const LIVE_CHALLENGE_LEN = 32;
+/**
+ * Most mailboxes one live socket may subscribe to, over all its subscribe frames. A device
+ * listens on its own mailbox; 50 leaves room for more while bounding the notifier subscriptions
+ * (and the `subscribed` echo) one authenticated socket can make the relay hold.
+ */
+export const LIVE_MAX_MAILBOXES = 50;
+
+/** Delivery capability secrets (PROTOCOL.md §14): 256 random bits; the relay stores only SHA-256. */
+export const CAPABILITY_LEN = 32;
+/** Most message ids one ack may name (and most messages one fetch returns): about 12 KB of ids. */
+export const MAX_MESSAGES_PER_PAGE = 500;
+
+// Message payload limits (payload.ts, PROTOCOL.md §9). They bound what a peer can make the other
+// device parse, store and show; the padded plaintext itself is bounded by MAX_PLAINTEXT.
+
+/** Longest text message, in UTF-16 code units (about 10 pages): keeps a payload under MAX_PLAINTEXT. */
+export const MAX_TEXT_LENGTH = 16_000;
+/** Most attachments one message carries: each pointer is a few hundred bytes of the payload. */
+export const MAX_ATTACHMENTS = 10;
+/** Largest attachment a payload may describe: 2 GiB (the relay's limit is lower and its own). */
+export const MAX_ATTACHMENT_SIZE = 2 ** 31;
+/** Longest attachment file name, in UTF-16 code units: 255, what common file systems allow. */
+export const MAX_FILE_NAME = 255;
+/** Longest MIME type: 127, the most RFC 6838 §4.2 allows for a type or subtype name. */
+export const MAX_MIME_TYPE = 127;
+/** Largest image width or height a pointer may state: past any real image, bounds a viewer's layout. */
+export const MAX_IMAGE_DIMENSION = 100_000;
+/** Most message ids one receipt names: one fetched page's worth (MAX_MESSAGES_PER_PAGE). */
+export const MAX_RECEIPT_IDS = MAX_MESSAGES_PER_PAGE;
+
+// Invite limits (invite.ts, PROTOCOL.md §14). The invite travels deflated in a link and a QR
+// code, so everything in it is bounded, and decoding stops at MAX_INVITE_JSON.
+
+/** Longest practice name in an invite, in UTF-16 code units: a name, not a paragraph. */
+export const MAX_PRACTICE_NAME = 80;
+/** Longest consent text in an invite: about two pages of prose, carried deflated in the link and QR code. */
+export const MAX_CONSENT_TEXT = 8_000;
+/** Longest emergency notice in an invite: a few sentences and phone numbers. */
+export const MAX_EMERGENCY_NOTICE = 600;
+/** Largest invite JSON encoded or decoded (16 KiB): decoding stops there, so a deflate bomb costs nothing. */
+export const MAX_INVITE_JSON = 16 * 1024;
+
+// Sizes inside the attachment stream (attachment.ts, PROTOCOL.md §10).
+
+/** Random salt in every stream header. 128 bits: salts never repeat under one file key. */
+export const ATTACHMENT_SALT_LEN = 16;
+/** Key commitment in every stream header: a full SHA-256 output, so 128-bit collision security. */
+export const ATTACHMENT_COMMITMENT_LEN = 32;
+/** The attachment digest is a SHA-256 output. */
+export const ATTACHMENT_DIGEST_LEN = 32;
+/**
+ * Most chunks in flight at once. WebCrypto runs each call on a worker thread (Node: the libuv
+ * pool), so with two the AES-GCM of one chunk overlaps the SHA-256 (and the emitting) of the
+ * one before: both cores of a small machine busy. More did not help throughput at 256 KiB
+ * (measured 2 to 7, within noise) and each extra chunk holds ~3 chunk-sized buffers (WebCrypto's
+ * copy of the input, the output, the digest's copy): 3 in flight measured 33 MB of peak RSS in
+ * the 200 MB encrypt->decrypt bench, 2 measured 29 MB, and 1 was slower and no smaller (33 MB;
+ * most of that memory is garbage awaiting collection). See ATTACHMENT_CHUNK_SIZE.
+ */
+export const ATTACHMENT_MAX_IN_FLIGHT = 2;
+
+// Bounds on what one device keeps in memory or in a session record.
+
+/** How many replaced sessions' base keys a record remembers to refuse replayed prekey messages (session.ts). */
+export const MAX_PREVIOUS_BASE_KEYS = 16;
+/** Most DH(IK_S, IK_R) secrets sealed.ts keeps (one per peer identity pair): above a practice's caseload. */
+export const SEALED_STATIC_CACHE_MAX = 512;
+/** Most identities keys.ts remembers as verified before it forgets them all and verifies again. */
+export const VERIFIED_IDENTITIES_MAX = 4096;

@@ -14,7 +14,8 @@
  * @module
  */
 import { sha512 } from '@noble/hashes/sha2.js';
-import { concat, equalBytes, utf8 } from './_bytes.ts';
+import { concat, utf8 } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { fail } from './errors.ts';
 import { encodePublicIdentity, type PublicIdentity } from './keys.ts';
 

@@ -1,6 +1,11 @@
 /**
- * The public API of `shared/`, listed by hand: what the client and the relay may use.
- * Internals (`_bytes`, `_kdf`) and test support (`vectors/`) are deliberately absent.
+ * A convenience re-export of `shared/`'s most used names. It is not the way in.
+ *
+ * The way in (issue 10): import the file that owns the concept (`shared/keys.ts`,
+ * `shared/schemas.ts`, ...), like noble's named submodules. Every file whose name does not start
+ * with `_` is public and its exports are its API; `_*.ts` and `vectors/` are internal, and
+ * nothing outside `shared/` imports them (index.test.ts checks). `memory-store.ts` is test and
+ * bench support. This index only repeats names those files export; new code imports the file.
  * @module
  */
 export * as consts from './consts.ts';
@@ -81,16 +86,8 @@ export {
   type Payload,
   type ReceiptPayload,
 } from './payload.ts';
-export {
-  CAPABILITY_LEN,
-  decodeInvite,
-  encodeInvite,
-  isInviteExpired,
-  MAX_CONSENT_TEXT,
-  MAX_EMERGENCY_NOTICE,
-  MAX_PRACTICE_NAME,
-  type Invite,
-} from './invite.ts';
+export { decodeInvite, encodeInvite, isInviteExpired, type Invite } from './invite.ts';
+export { CAPABILITY_LEN, MAX_CONSENT_TEXT, MAX_EMERGENCY_NOTICE, MAX_PRACTICE_NAME } from './consts.ts';
 export * as schemas from './schemas.ts';
 export {
   AUTH_HEADERS,

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { utf8 } from './_bytes.ts';
 import { fromBase64url, toBase64url } from './encoding.ts';
 import { ConfidantError } from './errors.ts';
-import { decodeInvite, encodeInvite, isInviteExpired, MAX_CONSENT_TEXT, MAX_INVITE_JSON, type Invite } from './invite.ts';
+import { MAX_CONSENT_TEXT, MAX_INVITE_JSON } from './consts.ts';
+import { decodeInvite, encodeInvite, isInviteExpired, type Invite } from './invite.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret } from './keys.ts';
 import { randomBytes } from './provider.ts';
 

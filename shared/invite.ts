@@ -20,21 +20,14 @@
  */
 import * as v from 'valibot';
 import { utf8 } from './_bytes.ts';
-import { INVITE_SECRET_LEN, MAILBOX_ID_LEN } from './consts.ts';
+import { CAPABILITY_LEN, INVITE_SECRET_LEN, MAILBOX_ID_LEN, MAX_CONSENT_TEXT, MAX_EMERGENCY_NOTICE, MAX_INVITE_JSON, MAX_PRACTICE_NAME } from './consts.ts';
 import { fromBase64url, toBase64url } from './encoding.ts';
 import { ConfidantError, fail } from './errors.ts';
 import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN, verifyPublicIdentity, type PublicIdentity } from './keys.ts';
-import { b64, parse } from './schemas.ts';
+import { b64, parse, Timestamp } from './schemas.ts';
 
 /** Prefix of the encoded invite: format version 1. */
 export const INVITE_PREFIX = '1';
-/** Length of a delivery capability secret. */
-export const CAPABILITY_LEN = 32;
-export const MAX_PRACTICE_NAME = 80;
-export const MAX_CONSENT_TEXT = 8_000;
-export const MAX_EMERGENCY_NOTICE = 600;
-/** Largest decompressed invite accepted. */
-export const MAX_INVITE_JSON = 16 * 1024;
 
 export interface Invite {
   readonly therapist: PublicIdentity;
@@ -58,7 +51,7 @@ const InviteJson = v.strictObject({
   practiceName: text(MAX_PRACTICE_NAME),
   consentText: text(MAX_CONSENT_TEXT),
   emergencyNotice: text(MAX_EMERGENCY_NOTICE),
-  expiresAt: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15)),
+  expiresAt: Timestamp,
 });
 
 async function pipeBytes(bytes: Uint8Array, transform: CompressionStream | DecompressionStream, limit: number): Promise<Uint8Array> {

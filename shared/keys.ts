@@ -16,8 +16,9 @@
 import { entropyToMnemonic, mnemonicToEntropy, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { base64urlnopad } from '@scure/base';
-import { ED25519_PUBLIC_LEN, ED25519_SIGNATURE_LEN, LABEL, ROOT_SECRET_LEN, WIRE_VERSION, X25519_LEN } from './consts.ts';
-import { abytes, concat, equalBytes, Reader, utf8, wipe, Writer } from './_bytes.ts';
+import { ED25519_PUBLIC_LEN, ED25519_SIGNATURE_LEN, LABEL, ROOT_SECRET_LEN, VERIFIED_IDENTITIES_MAX, WIRE_VERSION, X25519_LEN } from './consts.ts';
+import { abytes, concat, Reader, utf8, wipe, Writer } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { hkdf } from './_kdf.ts';
 import { fail } from './errors.ts';
 import { getProvider, randomBytes, type CryptoProvider, type KeyPair } from './provider.ts';
@@ -117,7 +118,7 @@ export async function verifyPublicIdentity(id: PublicIdentity, provider?: Crypto
   const p = provider ?? (await getProvider());
   const ok = await p.ed25519Verify(id.signingKey, certificateMessage(id.signingKey, id.agreementKey), id.certificate);
   if (!ok) throw fail('bad_signature', 'identity certificate does not verify');
-  if (verifiedIdentities.size > 4096) verifiedIdentities.clear();
+  if (verifiedIdentities.size > VERIFIED_IDENTITIES_MAX) verifiedIdentities.clear();
   verifiedIdentities.add(cacheKey);
 }
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toBase64url } from './encoding.ts';
-import { decodePayload, encodePayload, MAX_TEXT_LENGTH, type Payload } from './payload.ts';
+import { MAX_TEXT_LENGTH } from './consts.ts';
+import { decodePayload, encodePayload, type Payload } from './payload.ts';
 
 const id = toBase64url(new Uint8Array(16).fill(1));
 const key = toBase64url(new Uint8Array(32).fill(2));

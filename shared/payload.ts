@@ -10,37 +10,44 @@
  * @module
  */
 import * as v from 'valibot';
-import { MAX_PLAINTEXT } from './consts.ts';
+import {
+  ATTACHMENT_DIGEST_LEN,
+  CAPABILITY_LEN,
+  ED25519_SIGNATURE_LEN,
+  KEY_LEN,
+  MAX_ATTACHMENT_SIZE,
+  MAX_ATTACHMENTS,
+  MAX_FILE_NAME,
+  MAX_IMAGE_DIMENSION,
+  MAX_MIME_TYPE,
+  MAX_PLAINTEXT,
+  MAX_RECEIPT_IDS,
+  MAX_TEXT_LENGTH,
+  SHA256_LEN,
+} from './consts.ts';
 import { utf8 } from './_bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
-import { b64, MailboxId, MessageId, parse } from './schemas.ts';
+import { b64, BlobId, MailboxId, MessageId, parse, Timestamp } from './schemas.ts';
 
 export const PAYLOAD_VERSION = 1;
-/** Longest text message, in UTF-16 code units (about 10 pages): keeps a payload under MAX_PLAINTEXT. */
-export const MAX_TEXT_LENGTH = 16_000;
-export const MAX_ATTACHMENTS = 10;
-/** Largest attachment a payload may describe: 2 GiB (the relay's limit is lower and its own). */
-export const MAX_ATTACHMENT_SIZE = 2 ** 31;
-
-const timestamp = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(8.64e15));
 const size = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_ATTACHMENT_SIZE));
 
 export const AttachmentPointer = v.object({
   /** Relay blob id. */
-  blobId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,64}$/)),
+  blobId: BlobId,
   /** STREAM file key (attachment.ts). */
-  key: b64(32),
+  key: b64(KEY_LEN),
   /** Digest of the encrypted stream, checked before anything is shown. */
-  digest: b64(32),
+  digest: b64(ATTACHMENT_DIGEST_LEN),
   /** Plaintext size in bytes. */
   size,
-  name: v.pipe(v.string(), v.minLength(1), v.maxLength(255)),
-  mime: v.pipe(v.string(), v.maxLength(127), v.regex(/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i)),
-  width: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
-  height: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_FILE_NAME)),
+  mime: v.pipe(v.string(), v.maxLength(MAX_MIME_TYPE), v.regex(/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i)),
+  width: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_IMAGE_DIMENSION))),
+  height: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_IMAGE_DIMENSION))),
 });
 
-const base = { v: v.literal(PAYLOAD_VERSION), id: MessageId, sentAt: timestamp };
+const base = { v: v.literal(PAYLOAD_VERSION), id: MessageId, sentAt: Timestamp };
 
 export const MessagePayload = v.pipe(
   v.object({
@@ -58,7 +65,7 @@ export const ReceiptPayload = v.object({
   ...base,
   type: v.literal('receipt'),
   status: v.picklist(['delivered', 'read']),
-  messageIds: v.pipe(v.array(MessageId), v.minLength(1), v.maxLength(500)),
+  messageIds: v.pipe(v.array(MessageId), v.minLength(1), v.maxLength(MAX_RECEIPT_IDS)),
 });
 
 /** Consent control message; the consent workflow issue deepens it. `signature` is by the sender's identity key. */
@@ -67,9 +74,9 @@ export const ConsentPayload = v.object({
   type: v.literal('consent'),
   action: v.picklist(['offer', 'accept', 'revoke']),
   /** SHA-256 of the consent document the action refers to. */
-  documentDigest: b64(32),
+  documentDigest: b64(SHA256_LEN),
   document: v.optional(v.pipe(v.string(), v.maxLength(MAX_TEXT_LENGTH))),
-  signature: v.optional(b64(64)),
+  signature: v.optional(b64(ED25519_SIGNATURE_LEN)),
 });
 
 /**
@@ -81,8 +88,8 @@ export const HelloPayload = v.object({
   ...base,
   type: v.literal('hello'),
   mailboxId: MailboxId,
-  capability: b64(32),
-  inviteHash: b64(32),
+  capability: b64(CAPABILITY_LEN),
+  inviteHash: b64(SHA256_LEN),
 });
 
 /**
@@ -97,7 +104,7 @@ export const RetryPayload = v.object({
   ...base,
   type: v.literal('retry'),
   messageId: MessageId,
-  receivedAt: timestamp,
+  receivedAt: Timestamp,
 });
 
 export const Payload = v.variant('type', [MessagePayload, ReceiptPayload, ConsentPayload, HelloPayload, RetryPayload]);

@@ -23,7 +23,8 @@ import {
   WIRE_VERSION,
   X25519_LEN,
 } from './consts.ts';
-import { abytes, equalBytes, Reader, wipe, Writer } from './_bytes.ts';
+import { abytes, Reader, wipe, Writer } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { AEAD_TAG_LEN, aeadOpen, aeadSeal } from './_aead.ts';
 import { hkdf, hmacSha256 } from './_kdf.ts';
 import { fail } from './errors.ts';

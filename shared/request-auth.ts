@@ -19,7 +19,7 @@
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { ED25519_PUBLIC_LEN, ED25519_SIGNATURE_LEN, LABEL, REQUEST_MAX_SKEW_MS, REQUEST_NONCE_LEN } from './consts.ts';
+import { ED25519_PUBLIC_LEN, ED25519_SIGNATURE_LEN, LABEL, REQUEST_MAX_SKEW_MS, REQUEST_NONCE_LEN, REQUEST_TIME_MAX_DIGITS } from './consts.ts';
 import { abytes, concat, utf8 } from './_bytes.ts';
 import { fromBase64url, toBase64url } from './encoding.ts';
 import { ConfidantError, fail } from './errors.ts';
@@ -42,6 +42,8 @@ export interface RequestToSign {
 }
 
 const SEP = Uint8Array.of(0);
+/** A time header: decimal milliseconds, no sign, no exponent. */
+const REQUEST_TIME = new RegExp(`^\\d{1,${REQUEST_TIME_MAX_DIGITS}}$`);
 
 /** The exact bytes that are signed for a request (PROTOCOL.md §13). */
 export function requestSigningMessage(request: RequestToSign, time: number, nonce: string): Uint8Array {
@@ -117,7 +119,7 @@ export async function verifyRequest(
     if (ConfidantError.is(e)) return { failure: 'malformed' };
     throw e;
   }
-  if (!/^\d{1,16}$/.test(time)) return { failure: 'malformed' };
+  if (!REQUEST_TIME.test(time)) return { failure: 'malformed' };
   const t = Number(time);
   if (Math.abs(now - t) > REQUEST_MAX_SKEW_MS) return { failure: 'stale' };
   let message: Uint8Array;

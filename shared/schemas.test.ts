@@ -7,8 +7,12 @@ import {
   b64,
   bundleFromJson,
   bundleToJson,
+  BlobStoredJson,
   ClientRegistrationJson,
+  ErrorResponseJson,
+  InviteCheckedJson,
   InviteJson,
+  MessagesPageJson,
   OneTimePreKeysUploadJson,
   parse,
   TherapistRegistrationJson,
@@ -66,5 +70,27 @@ describe('relay request body schemas', () => {
     expect(ok(OneTimePreKeysUploadJson, { preKeys: Array.from({ length: 100 }, (_, i) => preKey(i)) })).toBe(true);
     expect(ok(OneTimePreKeysUploadJson, { preKeys: Array.from({ length: 101 }, (_, i) => preKey(i)) })).toBe(false);
     expect(ok(OneTimePreKeysUploadJson, { preKeys: [preKey(-1)] })).toBe(false);
+  });
+});
+
+describe('relay response schemas', () => {
+  const b = (n: number, fill = 1) => toBase64url(new Uint8Array(n).fill(fill));
+  const ok = (s: v.GenericSchema, x: unknown) => v.safeParse(s, x).success;
+  it("accept the relay's answers as docs/API.md gives them and refuse other shapes", () => {
+    const stored = { seq: 3, messageId: b(16), envelope: b(300), receivedAt: 1_800_000_000_000 };
+    expect(ok(MessagesPageJson, { messages: [stored], more: false })).toBe(true);
+    expect(ok(MessagesPageJson, { messages: [], more: true })).toBe(true);
+    expect(ok(MessagesPageJson, { messages: [{ ...stored, seq: -1 }], more: false })).toBe(false);
+    expect(ok(MessagesPageJson, { messages: [{ ...stored, messageId: b(15) }], more: false })).toBe(false);
+    expect(ok(MessagesPageJson, { messages: [{ ...stored, envelope: 'a+b=' }], more: false })).toBe(false);
+    expect(ok(MessagesPageJson, { messages: [stored] })).toBe(false);
+    expect(ok(InviteCheckedJson, { valid: true, expiresAt: 1 })).toBe(true);
+    expect(ok(InviteCheckedJson, { valid: false, expiresAt: 1 })).toBe(false);
+    expect(ok(InviteCheckedJson, { valid: true, expiresAt: 8.64e15 + 1 })).toBe(false);
+    expect(ok(BlobStoredJson, { blobId: b(16), size: 4096 })).toBe(true);
+    expect(ok(BlobStoredJson, { blobId: '../etc', size: 4096 })).toBe(false);
+    expect(ok(BlobStoredJson, { blobId: b(16), size: 1.5 })).toBe(false);
+    expect(ok(ErrorResponseJson, { error: { code: 'quota', message: 'Mailbox is full' } })).toBe(true);
+    expect(ok(ErrorResponseJson, { error: 'quota' })).toBe(false);
   });
 });

@@ -1,8 +1,9 @@
 /**
- * Schemas (valibot) for every JSON structure that crosses a trust boundary: what the relay
- * accepts, and what a device accepts from the relay. Bytes travel as unpadded base64url of an
- * exact length; numbers are bounded integers; unknown keys are dropped.
- * The relay validates each request body against these before any handler runs.
+ * Schemas (valibot) for every JSON structure that crosses a trust boundary over HTTP: what the
+ * relay accepts, and what a device accepts from the relay (the live socket's frames: live.ts).
+ * Bytes travel as unpadded base64url of an exact length; numbers are bounded integers; unknown
+ * keys are dropped. The relay validates each request body against these before any handler runs;
+ * the device validates each answer it reads (client/api/relay.ts).
  * @module
  */
 import * as v from 'valibot';
@@ -11,10 +12,13 @@ import {
   ED25519_SIGNATURE_LEN,
   INVITE_SECRET_LEN,
   MAILBOX_ID_LEN,
+  MAX_MESSAGES_PER_PAGE,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
+  MAX_TIMESTAMP,
   MESSAGE_ID_LEN,
   MLKEM768_PUBLIC_LEN,
   REGISTRATION_CODE_LEN,
+  REQUEST_TIME_MAX_DIGITS,
   SHA256_LEN,
   X25519_LEN,
 } from './consts.ts';
@@ -41,8 +45,20 @@ export function b64(n: number) {
 }
 
 export const uint32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffff_ffff));
+/** A count the relay reports (messages deleted, prekeys held, bytes stored). */
+export const Count = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+/** A mailbox's message sequence number, as the relay assigns it. */
+export const Seq = Count;
+/** Milliseconds since the epoch, within what a JavaScript Date can hold. */
+export const Timestamp = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_TIMESTAMP));
+/** A signed request's time (request-auth.ts) as header text: decimal milliseconds, REQUEST_TIME_MAX_DIGITS at most. */
+export const RequestTime = v.pipe(v.string(), v.regex(new RegExp(`^\\d{1,${REQUEST_TIME_MAX_DIGITS}}$`)));
+/** Unpadded base64url of any length (an envelope); its content is checked where it is opened. */
+export const Base64url = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]*$/, 'expected unpadded base64url'));
 
 export const MailboxId = b64(MAILBOX_ID_LEN);
+/** A relay blob id as the relay writes it (base64url; 16 random bytes today, room for longer). */
+export const BlobId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,64}$/));
 export const MessageId = b64(MESSAGE_ID_LEN);
 export const PublicIdentityJson = b64(PUBLIC_IDENTITY_LEN);
 
@@ -82,8 +98,6 @@ export const OneTimePreKeysUploadJson = v.object({
 export const MailboxCreateJson = v.object({ mailboxId: MailboxId });
 /** `POST /v1/mailboxes/:id/capabilities`: SHA-256 of a 32-byte delivery capability secret. */
 export const CapabilityJson = v.object({ capabilityHash: b64(SHA256_LEN) });
-/** Most message ids one ack may name (and most messages one fetch returns). */
-export const MAX_MESSAGES_PER_PAGE = 500;
 /** `POST /v1/mailboxes/:id/ack`: 1..MAX_MESSAGES_PER_PAGE message ids. */
 export const AckJson = v.object({
   messageIds: v.pipe(v.array(MessageId), v.minLength(1), v.maxLength(MAX_MESSAGES_PER_PAGE)),
@@ -91,6 +105,30 @@ export const AckJson = v.object({
 /** `GET /v1/bundles/:key` answer: a bundle plus how many one-time prekeys the device has left. */
 export const BundleResponseJson = v.object({ ...PreKeyBundleJson.entries, oneTimePreKeysLeft: v.pipe(v.number(), v.integer(), v.minValue(0)) });
 export type BundleResponseJson = v.InferOutput<typeof BundleResponseJson>;
+
+// Relay response bodies (docs/API.md): what a device accepts from the relay. Only the answers
+// a device reads have a schema; the others (`{"kind"}`, `{"id"}`, `{}`) are ignored.
+
+/** Every 4xx/5xx answer (relay/errors.ts). */
+export const ErrorResponseJson = v.object({ error: v.object({ code: v.string(), message: v.string() }) });
+/** `POST /v1/invites` 201: when the invite expires. */
+export const InviteCreatedJson = v.object({ expiresAt: Timestamp });
+/** `POST /v1/invites/check` 200: the invite can be used until `expiresAt`. */
+export const InviteCheckedJson = v.object({ valid: v.literal(true), expiresAt: Timestamp });
+/** `POST /v1/prekeys/one-time` 200: one-time prekeys the account now holds. */
+export const OneTimePreKeysStoredJson = v.object({ count: Count });
+/** `GET /v1/prekeys/count` 200. */
+export const PreKeyCountJson = v.object({ oneTime: Count });
+/** `POST /v1/messages` 201 (stored) or 200 (the same message again). */
+export const MessageStoredJson = v.object({ seq: Seq });
+/** One stored message in a `GET /v1/mailboxes/:id/messages` page. */
+export const StoredMessageJson = v.object({ seq: Seq, messageId: MessageId, envelope: Base64url, receivedAt: Timestamp });
+/** `GET /v1/mailboxes/:id/messages` 200: oldest first; `more` when a further page exists. */
+export const MessagesPageJson = v.object({ messages: v.pipe(v.array(StoredMessageJson), v.maxLength(MAX_MESSAGES_PER_PAGE)), more: v.boolean() });
+/** `POST /v1/mailboxes/:id/ack` 200. */
+export const AckedJson = v.object({ deleted: Count });
+/** `POST /v1/blobs` 201: the id the relay chose and the bytes it stored. */
+export const BlobStoredJson = v.object({ blobId: BlobId, size: Count });
 
 /** Validate `input` against `schema`, or throw ConfidantError('schema') naming the first bad path. */
 export function parse<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {

@@ -19,9 +19,10 @@
  * delivery capability does, outside the envelope).
  * @module
  */
-import { LABEL, MAILBOX_ID_LEN, WIRE_VERSION, X25519_LEN } from './consts.ts';
+import { LABEL, MAILBOX_ID_LEN, SEALED_STATIC_CACHE_MAX, WIRE_VERSION, X25519_LEN } from './consts.ts';
 import { AEAD_TAG_LEN, aeadOpen, aeadSeal } from './_aead.ts';
-import { abytes, concat, equalBytes, Reader, wipe } from './_bytes.ts';
+import { abytes, concat, Reader, wipe } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { hkdf } from './_kdf.ts';
 import { fail } from './errors.ts';
 import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN, verifyPublicIdentity, type Identity, type PublicIdentity } from './keys.ts';
@@ -47,7 +48,6 @@ export interface SealedContent {
  * both public keys; bounded; dropped with `clearSealedSenderCache()` when the vault locks.
  */
 const staticSecrets = new Map<string, Uint8Array>();
-const STATIC_CACHE_MAX = 512;
 
 export function clearSealedSenderCache(): void {
   for (const v of staticSecrets.values()) v.fill(0);
@@ -59,7 +59,7 @@ async function staticSecret(p: CryptoProvider, ours: Identity, theirs: Uint8Arra
   let secret = staticSecrets.get(id);
   if (!secret) {
     secret = await p.x25519(ours.agreement.secretKey, theirs);
-    if (staticSecrets.size >= STATIC_CACHE_MAX) clearSealedSenderCache();
+    if (staticSecrets.size >= SEALED_STATIC_CACHE_MAX) clearSealedSenderCache();
     staticSecrets.set(id, secret);
   }
   return secret.slice();

@@ -11,8 +11,9 @@
  * anything itself: `ProtocolStore` is implemented by the client's encrypted vault.
  * @module
  */
-import { MAILBOX_ID_LEN, X25519_LEN } from './consts.ts';
-import { abytes, equalBytes, Reader, Writer } from './_bytes.ts';
+import { MAILBOX_ID_LEN, MAX_PREVIOUS_BASE_KEYS, X25519_LEN } from './consts.ts';
+import { abytes, Reader, Writer } from './_bytes.ts';
+import { equalBytes } from './bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
 import {
   decodePreKeyHeader,
@@ -31,8 +32,6 @@ import { getProvider, type CryptoProvider } from './provider.ts';
 import { encodeRatchetState, initAlice, initBob, MESSAGE_TYPE_RATCHET, ratchetDecrypt, ratchetEncrypt, readRatchetState, type RatchetState } from './ratchet.ts';
 import { openEnvelope, sealEnvelope } from './sealed.ts';
 
-/** How many replaced sessions' base keys a record remembers to refuse replayed prekey messages. */
-const MAX_PREVIOUS_BASE_KEYS = 16;
 
 export interface SessionRecord {
   readonly remoteIdentity: PublicIdentity;

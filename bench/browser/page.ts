@@ -15,7 +15,9 @@
  * @module
  */
 import { Records, type Conversation, type Profile } from '../../client/data/records.ts';
-import { newMessageId, type Outbox } from '../../client/outbox/outbox.ts';
+import { newMessageId } from '../../client/messages/ids.ts';
+import { buildMessage } from '../../client/messages/message.ts';
+import type { Outbox } from '../../client/outbox/outbox.ts';
 import type { RelayApi, StoredEnvelope } from '../../client/api/relay.ts';
 import { Receiver } from '../../client/sync/receive.ts';
 import { DEFAULT_KDF } from '../../client/vault/kdf.ts';
@@ -89,7 +91,7 @@ const need = (): State => {
 };
 
 function messagePayload(i: number): Uint8Array {
-  return encodePayload({ v: 1, type: 'message', id: newMessageId(), sentAt: Date.now(), text: `${i} ${TEXT}` });
+  return encodePayload(buildMessage({ id: newMessageId(), sentAt: Date.now(), text: `${i} ${TEXT}` }));
 }
 
 async function seal(address: string, n: number): Promise<Uint8Array[]> {

@@ -1,7 +1,7 @@
 /**
  * The relay's HTTP API as the device uses it (docs/API.md): every call signed by the device's
  * identity where the route asks for it (shared/request-auth.ts), bodies and answers checked
- * against shared/schemas.ts, failures turned into two kinds of error the UI can explain:
+ * against shared/schemas.ts (requests and answers alike), failures turned into two kinds of error the UI can explain:
  *
  * - `OfflineError`: the request never got an answer (no network, relay down). Nothing is lost:
  *   callers keep the work (the outbox retries).
@@ -16,7 +16,18 @@ import type { Identity } from '../../shared/keys.ts';
 import { encodePublicIdentity } from '../../shared/keys.ts';
 import type { KemPreKeyRecord, OneTimePreKeyRecord, PreKeyBundle, SignedPreKeyRecord } from '../../shared/prekeys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import { bundleFromJson } from '../../shared/schemas.ts';
+import {
+  AckedJson,
+  BlobStoredJson,
+  bundleFromJson,
+  ErrorResponseJson,
+  InviteCheckedJson,
+  InviteCreatedJson,
+  MessagesPageJson,
+  MessageStoredJson,
+  OneTimePreKeysStoredJson,
+  PreKeyCountJson,
+} from '../../shared/schemas.ts';
 
 export class OfflineError extends Error {
   override readonly name = 'OfflineError';
@@ -32,13 +43,6 @@ export class RelayApiError extends Error {
     super(message);
   }
 }
-
-const ErrorJson = v.object({ error: v.object({ code: v.string(), message: v.string() }) });
-
-const MessagesJson = v.object({
-  messages: v.array(v.object({ seq: v.number(), messageId: v.string(), envelope: v.string(), receivedAt: v.number() })),
-  more: v.boolean(),
-});
 
 export interface StoredEnvelope {
   readonly seq: number;
@@ -120,7 +124,7 @@ export class RelayApi {
   /** Registers SHA-256(invite secret); returns when it expires. */
   async createInvite(identity: Identity, inviteHash: Uint8Array): Promise<number> {
     const res = await this.request('POST', '/v1/invites', { signer: identity, json: { inviteHash: toBase64url(inviteHash) } });
-    return (await this.json(res, v.object({ expiresAt: v.number() }))).expiresAt;
+    return (await this.json(res, InviteCreatedJson)).expiresAt;
   }
 
   /**
@@ -129,7 +133,7 @@ export class RelayApi {
    */
   async checkInvite(inviteSecret: Uint8Array): Promise<number> {
     const res = await this.request('POST', '/v1/invites/check', { json: { invite: toBase64url(inviteSecret) } });
-    return (await this.json(res, v.object({ valid: v.literal(true), expiresAt: v.number() }))).expiresAt;
+    return (await this.json(res, InviteCheckedJson)).expiresAt;
   }
 
   async putSignedPreKey(identity: Identity, spk: SignedPreKeyRecord): Promise<void> {
@@ -152,12 +156,12 @@ export class RelayApi {
       signer: identity,
       json: { preKeys: keys.map((k) => ({ id: k.id, publicKey: toBase64url(k.keyPair.publicKey) })) },
     });
-    return (await this.json(res, v.object({ count: v.number() }))).count;
+    return (await this.json(res, OneTimePreKeysStoredJson)).count;
   }
 
   async oneTimePreKeyCount(identity: Identity): Promise<number> {
     const res = await this.request('GET', '/v1/prekeys/count', { signer: identity });
-    return (await this.json(res, v.object({ oneTime: v.number() }))).oneTime;
+    return (await this.json(res, PreKeyCountJson)).oneTime;
   }
 
   /** The peer's prekey bundle (consumes one of its one-time prekeys). Verify it against the pinned identity. */
@@ -194,12 +198,12 @@ export class RelayApi {
         'confidant-message-id': toBase64url(messageId),
       },
     });
-    return (await this.json(res, v.object({ seq: v.number() }))).seq;
+    return (await this.json(res, MessageStoredJson)).seq;
   }
 
   async fetchMessages(identity: Identity, mailboxId: Uint8Array, after: number, limit = 200): Promise<{ messages: StoredEnvelope[]; more: boolean }> {
     const res = await this.request('GET', `/v1/mailboxes/${toBase64url(mailboxId)}/messages?after=${after}&limit=${limit}`, { signer: identity });
-    const page = await this.json(res, MessagesJson);
+    const page = await this.json(res, MessagesPageJson);
     return {
       more: page.more,
       messages: page.messages.map((m) => ({ seq: m.seq, messageId: m.messageId, envelope: fromBase64url(m.envelope), receivedAt: m.receivedAt })),
@@ -208,7 +212,7 @@ export class RelayApi {
 
   async ack(identity: Identity, mailboxId: Uint8Array, messageIds: readonly string[]): Promise<number> {
     const res = await this.request('POST', `/v1/mailboxes/${toBase64url(mailboxId)}/ack`, { signer: identity, json: { messageIds } });
-    return (await this.json(res, v.object({ deleted: v.number() }))).deleted;
+    return (await this.json(res, AckedJson)).deleted;
   }
 
   /**
@@ -239,10 +243,10 @@ export class RelayApi {
       }
     })();
     if (status < 200 || status >= 300) {
-      const err = v.safeParse(ErrorJson, body);
+      const err = v.safeParse(ErrorResponseJson, body);
       throw new RelayApiError(status, err.success ? err.output.error.code : 'http_error', err.success ? err.output.error.message : `HTTP ${status}`);
     }
-    const ok = v.safeParse(v.object({ blobId: v.string(), size: v.number() }), body);
+    const ok = v.safeParse(BlobStoredJson, body);
     if (!ok.success) throw new RelayApiError(status, 'bad_response', 'The relay answered something unexpected');
     return ok.output;
   }
@@ -262,7 +266,7 @@ export class RelayApi {
 }
 
 async function toApiError(res: Response): Promise<RelayApiError> {
-  const parsed = v.safeParse(ErrorJson, await res.json().catch(() => undefined));
+  const parsed = v.safeParse(ErrorResponseJson, await res.json().catch(() => undefined));
   return parsed.success
     ? new RelayApiError(res.status, parsed.output.error.code, parsed.output.error.message)
     : new RelayApiError(res.status, 'http_error', `HTTP ${res.status}`);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptedSize, paddedAttachmentSize } from '../../shared/attachment.ts';
 import type { Identity } from '../../shared/keys.ts';
-import { DEFAULT_BLOB_MAX_BYTES } from '../../relay/routes/blobs.ts';
+import { DEFAULT_BLOB_MAX_BYTES } from '../../relay/limits.ts';
 import { upload } from '../../relay/testing/blob-helpers.ts';
 import { RelayApi } from '../api/relay.ts';
 import { Net, ORIGIN, startRelay, type Relay } from '../testing/devices.ts';

@@ -11,7 +11,7 @@
  * @module
  */
 import { createAttachmentDecryptor, createAttachmentEncryptor, encryptedSize } from '../../shared/attachment.ts';
-import { MAX_ATTACHMENT_SIZE } from '../../shared/payload.ts';
+import { MAX_ATTACHMENT_SIZE } from '../../shared/consts.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { RelayApi } from '../api/relay.ts';
 import type { AttachmentMeta } from '../data/records.ts';

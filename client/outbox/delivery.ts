@@ -15,8 +15,9 @@
  * @module
  */
 import { toBase64url } from '../../shared/encoding.ts';
-import { encodePayload, type Payload } from '../../shared/payload.ts';
+import { encodePayload } from '../../shared/payload.ts';
 import { outboxKey, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
+import { buildMessage } from '../messages/message.ts';
 import { randomBytes } from '../../shared/provider.ts';
 
 /**
@@ -78,16 +79,7 @@ export async function resend(records: Records, conversationId: string, messageId
   const m = await records.message(conversationId, messageId);
   const conversation = await records.conversation(conversationId);
   if (!m || !conversation || !notDelivered(m, now)) return false;
-  const payload: Payload = {
-    v: 1,
-    type: 'message',
-    id: m.id,
-    sentAt: m.sentAt,
-    ...(m.text !== undefined ? { text: m.text } : {}),
-    ...(m.urgent ? { urgent: true } : {}),
-    ...(m.replyTo ? { replyTo: m.replyTo } : {}),
-    ...(m.attachments?.length ? { attachments: m.attachments.map((a) => ({ blobId: a.blobId, key: toBase64url(a.key), digest: toBase64url(a.digest), size: a.size, name: a.name, mime: a.mime })) } : {}),
-  };
+  const payload = buildMessage(m);
   const { relayAt: _relayAt, ...rest } = m;
   const stale = (await records.outbox()).filter((i) => i.conversationId === conversationId && i.messageId === messageId);
   const item: OutboxItem = { key: outboxKey(now), conversationId, messageId, payload: encodePayload(payload), createdAt: now, attempts: 0, relayId: toBase64url(randomBytes(16)) };

@@ -9,7 +9,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { decodePayload } from '../../shared/payload.ts';
 import type { Conversation, StoredMessage } from '../data/records.ts';
 import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type JoinedClient, type Relay } from '../testing/devices.ts';
-import { newMessageId, rank } from './outbox.ts';
+import { newMessageId } from '../messages/ids.ts';
+import { newMessage } from '../messages/message.ts';
+import { rank } from '../messages/status.ts';
+import { Outbox } from './outbox.ts';
 
 let relay: Relay;
 let therapist: Device;
@@ -96,6 +99,28 @@ describe('enqueue', () => {
     await expect(client.outbox.enqueue(toTherapist, { v: 1, type: 'message', id, sentAt: 1 }, { id, mine: true, sentAt: 1, status: 'queued' })).rejects.toThrow();
     expect(await client.records.outbox()).toEqual([]);
     expect(await client.records.message(toTherapist.id, id)).toBeUndefined();
+  });
+});
+
+describe('reporting changes', () => {
+  it('reports the conversation it changed, and waits for the report: once when a message is queued, once when it is sent', async () => {
+    const reported: string[] = [];
+    // The client's own queue and stores, with a listener that takes its time (as the app's list refresh does).
+    const outbox = new Outbox({
+      records: client.records,
+      store: client.store,
+      api: client.api,
+      onChange: async (id) => {
+        await new Promise((r) => setTimeout(r, 5));
+        reported.push(id);
+      },
+    });
+    const m = newMessage({ text: 'reported' }, Date.now());
+    await outbox.enqueue(toTherapist, m.payload, m.message);
+    expect(reported).toEqual([toTherapist.id]);
+    await outbox.flush();
+    expect(reported).toEqual([toTherapist.id, toTherapist.id]);
+    expect(await statusOf(client, toTherapist.id, m.message.id)).toBe('sent');
   });
 });
 

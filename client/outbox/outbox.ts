@@ -20,12 +20,12 @@
  *   its own relay message id (`relayId`; delivery.ts, sync/retry.ts).
  * @module
  */
-import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import { fromBase64url } from '../../shared/encoding.ts';
 import { encodePayload, type Payload } from '../../shared/payload.ts';
-import { randomBytes } from '../../shared/provider.ts';
 import { sealMessage } from '../../shared/session.ts';
 import { OfflineError, RelayApiError, type RelayApi } from '../api/relay.ts';
 import { addressOf, outboxKey, type Conversation, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
+import { rank } from '../messages/status.ts';
 import { withLock } from '../vault/locks.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { markDisconnected, rememberSent } from './delivery.ts';
@@ -35,11 +35,12 @@ export interface OutboxDeps {
   readonly store: VaultProtocolStore;
   readonly api: RelayApi;
   readonly now?: () => number;
-  /** Told after each change (a message's status, the queue length). */
-  readonly onChange?: (conversationId: string) => void;
+  /**
+   * Told which conversation changed after each change (a message queued, its status, the queue
+   * length); awaited, so `enqueue` resolves once the listener (the app's list refresh) is done.
+   */
+  readonly onChange?: (conversationId: string) => void | Promise<void>;
 }
-
-export const newMessageId = (): string => toBase64url(randomBytes(16));
 
 export class Outbox {
   private running: Promise<void> | undefined;
@@ -73,7 +74,7 @@ export class Outbox {
       ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...current, lastAt: message.sentAt }));
     }
     await records.putJSONMany(ops);
-    this.deps.onChange?.(conversation.id);
+    await this.deps.onChange?.(conversation.id);
   }
 
   /** Items still waiting (the UI's "will send when back online"). */
@@ -159,10 +160,6 @@ export class Outbox {
     const { records } = this.deps;
     const message = await records.message(conversationId, messageId);
     if (message && rank(status) > rank(message.status)) await records.saveMessage(conversationId, { ...message, status });
-    this.deps.onChange?.(conversationId);
+    await this.deps.onChange?.(conversationId);
   }
 }
-
-/** Status only moves forward (a late "sent" never overwrites "read"); `failed` sits apart. */
-const ORDER: Record<StoredMessage['status'], number> = { queued: 0, failed: 1, sent: 2, delivered: 3, read: 4 };
-export const rank = (s: StoredMessage['status']): number => ORDER[s];

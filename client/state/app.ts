@@ -9,10 +9,8 @@
  */
 import { batch, signal } from '@preact/signals';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toBase64url } from '../../shared/encoding.ts';
 import { decodeInvite, isInviteExpired, type Invite } from '../../shared/invite.ts';
 import { deriveIdentity, identityId, type Identity } from '../../shared/keys.ts';
-import type { Payload } from '../../shared/payload.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { startSession } from '../../shared/session.ts';
@@ -21,7 +19,11 @@ import { OfflineError, RelayApi } from '../api/relay.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { Drafts } from '../data/drafts.ts';
-import { newMessageId, Outbox } from '../outbox/outbox.ts';
+import { buildConsent } from '../messages/consent.ts';
+import { buildHello } from '../messages/hello.ts';
+import { newMessage } from '../messages/message.ts';
+import { buildReceipt, MAX_RECEIPT_IDS } from '../messages/receipt.ts';
+import { Outbox } from '../outbox/outbox.ts';
 import { resend } from '../outbox/delivery.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
 import { pruneRetryRecords } from '../sync/retry.ts';
@@ -70,9 +72,9 @@ export class Session {
   ) {
     this.records = new Records(vault);
     this.drafts = new Drafts(this.records);
-    const onChange = () => void refreshLists(this);
-    this.outbox = new Outbox({ records: this.records, store: this.store, api, onChange });
-    this.receiver = new Receiver({ records: this.records, store: this.store, api, identity, profile, outbox: this.outbox, onChange });
+    // Each reports the conversations it changed; only those are read again.
+    this.outbox = new Outbox({ records: this.records, store: this.store, api, onChange: (id) => refreshLists(this, [id]) });
+    this.receiver = new Receiver({ records: this.records, store: this.store, api, identity, profile, outbox: this.outbox, onChange: (ids) => void refreshLists(this, ids) });
   }
 
   start(): void {
@@ -127,8 +129,8 @@ export class Session {
   /** The person's retry of a message shown as "Not delivered" (client/outbox/delivery.ts). */
   async resend(conversationId: string, messageId: string): Promise<void> {
     if (await resend(this.records, conversationId, messageId, Date.now())) {
-      await refreshLists(this);
-      void this.outbox.flush().then(() => refreshLists(this));
+      await refreshLists(this, [conversationId]);
+      void this.outbox.flush(); // reports what it changes
     }
   }
 
@@ -148,28 +150,9 @@ export class Session {
 
   /** Writes a message (queued in the vault first), then tries to send it. */
   async send(conversation: Conversation, draft: { text: string; urgent?: boolean; replyTo?: string; attachments?: StoredMessage['attachments'] }): Promise<void> {
-    const id = newMessageId();
-    const sentAt = Date.now();
-    // What the payload and the stored copy share; attachments differ only in encoding.
-    const shared = {
-      id,
-      sentAt,
-      ...(draft.text ? { text: draft.text } : {}),
-      ...(draft.urgent ? { urgent: true } : {}),
-      ...(draft.replyTo ? { replyTo: draft.replyTo } : {}),
-    };
-    const attachments = draft.attachments?.length ? draft.attachments : undefined;
-    const payload: Payload = {
-      v: 1,
-      type: 'message',
-      ...shared,
-      ...(attachments ? { attachments: attachments.map((a) => ({ ...a, key: toBase64url(a.key), digest: toBase64url(a.digest) })) } : {}),
-    };
-    const message: StoredMessage = { ...shared, mine: true, status: 'queued', ...(attachments ? { attachments } : {}) };
-    await this.outbox.enqueue(conversation, payload, message);
-    messagesVersion.value++;
-    await refreshLists(this);
-    void this.outbox.flush().then(() => refreshLists(this));
+    const { payload, message } = newMessage(draft, Date.now());
+    await this.outbox.enqueue(conversation, payload, message); // refreshes this conversation
+    void this.outbox.flush(); // and again once it is sent
   }
 
   /** Marks a conversation read here and tells the peer which of their messages were read. */
@@ -183,10 +166,9 @@ export class Session {
       ...unreadTheirs.flatMap((m) => this.records.messageOps(conversation.id, { ...m, readSent: true })),
     ]);
     if (unreadTheirs.length > 0) {
-      await this.outbox.enqueue(updated, { v: 1, type: 'receipt', id: newMessageId(), sentAt: Date.now(), status: 'read', messageIds: unreadTheirs.map((m) => m.id).slice(-500) });
-      void this.outbox.flush().then(() => refreshLists(this));
-    }
-    await refreshLists(this);
+      await this.outbox.enqueue(updated, buildReceipt({ status: 'read', messageIds: unreadTheirs.map((m) => m.id).slice(-MAX_RECEIPT_IDS) }, Date.now())); // refreshes this conversation
+      void this.outbox.flush();
+    } else await refreshLists(this, [conversation.id]);
   }
 
   async createInvite(label: string, replaces?: string): Promise<LocalInvite> {
@@ -202,8 +184,8 @@ export class Session {
    */
   async acceptNewIdentity(conversation: Conversation): Promise<void> {
     if (!(await confirmNewIdentity(this, conversation))) return;
-    await refreshLists(this);
-    void this.outbox.flush().then(() => refreshLists(this));
+    await refreshLists(this, [conversation.id]);
+    void this.outbox.flush();
   }
 
   async saveProfile(next: Profile): Promise<void> {
@@ -215,8 +197,25 @@ export class Session {
 let current: Session | undefined;
 export const session = (): Session | undefined => current;
 
-async function refreshLists(s: Session): Promise<void> {
+/**
+ * Reads the lists again: with `only`, just those conversations and the queue length (what the
+ * outbox and receiver report changing); without, every conversation and invite too.
+ */
+async function refreshLists(s: Session, only?: Iterable<string>): Promise<void> {
   if (current !== s) return;
+  if (only) {
+    const ids = [...only];
+    const [changed, pending] = await Promise.all([Promise.all(ids.map((id) => s.records.conversation(id))), s.outbox.pending()]);
+    if (current !== s) return;
+    const byId = new Map(conversations.value.map((c) => [c.id, c]));
+    ids.forEach((id, i) => (changed[i] ? byId.set(id, changed[i]) : byId.delete(id)));
+    batch(() => {
+      conversations.value = [...byId.values()].sort((a, b) => b.lastAt - a.lastAt);
+      outboxPending.value = pending;
+      messagesVersion.value++;
+    });
+    return;
+  }
   const [list, inv, pending] = await Promise.all([s.records.conversations(), s.records.invites(), s.outbox.pending()]);
   if (current !== s) return;
   batch(() => {
@@ -390,8 +389,8 @@ export async function joinFromInvite(input: { invite: Invite; rootSecret: Uint8A
 
   const outbox = new Outbox({ records, store, api });
   const now = Date.now();
-  await outbox.enqueue(conversation, { v: 1, type: 'hello', id: newMessageId(), sentAt: now, mailboxId: toBase64url(p.mailboxId), capability: toBase64url(issued), inviteHash: conversation.inviteHash! });
-  await outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', ...consent });
+  await outbox.enqueue(conversation, buildHello({ mailboxId: p.mailboxId, capability: issued, inviteHash: conversation.inviteHash! }, now));
+  await outbox.enqueue(conversation, buildConsent({ action: 'accept', ...consent }, now));
   await keepProvisioned(api, identity, store, records, p).catch((e) => {
     if (!(e instanceof OfflineError)) throw e;
   });

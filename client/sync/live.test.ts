@@ -7,10 +7,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { ConfidantError } from '../../shared/errors.ts';
+import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
-import { LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT, liveSocketServer } from '../../relay/routes/live.ts';
+import { LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT } from '../../relay/limits.ts';
+import { liveSocketServer } from '../../relay/routes/live.ts';
 import { appFixture, type AppFixture } from '../../relay/testing/app-fixture.ts';
 import { deliver, mailboxWithCapability, seal, type TestMailbox } from '../../relay/testing/mailbox-helpers.ts';
 import { LiveChannel, type LiveState } from './live.ts';
@@ -122,5 +125,40 @@ describe('LiveChannel', () => {
     for (const socket of wss.clients) socket.terminate();
     await c.when(() => c.states.at(-1) === 'offline');
     expect(c.live.retryPending).toBe(true);
+  });
+
+  it('a bad frame from the relay is reported as a typed error and ignored; the channel goes on', async () => {
+    const therapist = await fx.therapist();
+    const box = await mailboxWithCapability(fx, therapist);
+    // A relay that answers the socket with broken frames, then a good one.
+    const bad = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => bad.once('listening', () => resolve()));
+    bad.on('connection', (socket) => {
+      socket.send('{"type":');
+      socket.send(Buffer.from('binary'));
+      socket.send(JSON.stringify({ type: 'challenge', nonce: 5 }));
+      socket.send(JSON.stringify({ type: 'challenge', nonce: toBase64url(new Uint8Array(31)) }));
+      socket.send(JSON.stringify({ type: 'news' }));
+      socket.send(JSON.stringify({ type: 'message', mailboxId: toBase64url(box.id), seq: 1 }));
+    });
+    const errors: unknown[] = [];
+    let notices = 0;
+    const live = new LiveChannel({
+      url: `ws://127.0.0.1:${(bad.address() as AddressInfo).port}/v1/live`,
+      identity: therapist,
+      mailboxId: box.id,
+      WebSocket: WebSocket as unknown as new (url: string) => globalThis.WebSocket,
+      onNotice: () => notices++,
+      onError: (e) => errors.push(e),
+    });
+    channels.push(live);
+    try {
+      live.start();
+      await vi.waitUntil(() => notices === 1);
+      expect(errors.map((e) => e instanceof ConfidantError && e.code)).toEqual(['malformed', 'malformed', 'schema', 'schema', 'schema']);
+    } finally {
+      live.stop();
+      await new Promise<void>((resolve) => bad.close(() => resolve()));
+    }
   });
 });

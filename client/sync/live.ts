@@ -4,15 +4,19 @@
  * pulls (client/sync/receive.ts), so a missed notice costs nothing but latency.
  *
  * Reconnects with capped, jittered backoff, and at once when the network comes back or the page
- * is looked at again. Closed for "too many sockets" (4429: this account's other tabs and
- * devices took the places), it waits for one of those instead of pushing another socket out.
+ * is looked at again. Closed for "too many sockets" (`LIVE_CLOSE.too_many`, 4429: this
+ * account's other tabs and devices took the places), it waits for one of those instead of
+ * pushing another socket out. Every frame is checked against shared/live.ts's schemas; a bad
+ * one is reported (`onError`) and ignored.
  * `onState` tells the UI whether the channel is up; pulling every 30 s (state/app.ts) covers a
  * tab without a socket.
  * @module
  */
-import { fromBase64url } from '../../shared/encoding.ts';
-import { toBase64url } from '../../shared/encoding.ts';
+import { LIVE_CHALLENGE_LEN } from '../../shared/consts.ts';
+import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import { ConfidantError } from '../../shared/errors.ts';
 import type { Identity } from '../../shared/keys.ts';
+import { frameText, LIVE_CLOSE, LIVE_PATH, parseServerFrame, type ServerFrame } from '../../shared/live.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { AUTH_HEADERS, signRequest } from '../../shared/request-auth.ts';
 
@@ -25,17 +29,16 @@ export interface LiveOptions {
   /** Something may be waiting: pull now. */
   readonly onNotice: () => void;
   readonly onState?: (state: LiveState) => void;
+  /**
+   * A frame from the relay that failed shared/live.ts's schemas: ConfidantError `malformed` (not
+   * JSON text) or `schema` (another shape, an unknown type included). The frame is ignored.
+   */
+  readonly onError?: (error: ConfidantError) => void;
   /** The WebSocket class (default: the browser's); Node tests pass `ws`'s. */
   readonly WebSocket?: new (url: string) => WebSocket;
 }
 
 const MAX_BACKOFF_MS = 30_000;
-/**
- * The relay closed this socket because the account opened too many (another tab or device took
- * its place: docs/API.md). Reconnecting at once would push that one out in turn; this tab waits
- * until it is looked at again, or the network comes back.
- */
-const CLOSE_TOO_MANY_SOCKETS = 4429;
 
 export class LiveChannel {
   private socket: WebSocket | undefined;
@@ -95,11 +98,13 @@ export class LiveChannel {
       return;
     }
     this.socket = ws;
-    ws.onmessage = (event) => void this.onFrame(ws, event.data);
+    ws.onmessage = (event) => this.onFrame(ws, event.data);
     ws.onclose = (event) => {
       if (this.socket === ws) this.socket = undefined;
       this.setState('offline');
-      if (event.code === CLOSE_TOO_MANY_SOCKETS) return;
+      // Another tab or device took this socket's place (LIVE_CLOSE.too_many): reconnecting at
+      // once would push that one out in turn, so wait until looked at again or back online.
+      if (event.code === LIVE_CLOSE.too_many) return;
       this.retry();
     };
   }
@@ -116,23 +121,22 @@ export class LiveChannel {
     }, base - jitter);
   }
 
-  private async onFrame(ws: WebSocket, data: unknown): Promise<void> {
-    if (typeof data !== 'string') return;
-    let frame: { type?: unknown; nonce?: unknown };
+  private onFrame(ws: WebSocket, data: unknown): void {
+    let frame: ServerFrame;
     try {
-      frame = JSON.parse(data) as typeof frame;
-    } catch {
+      frame = parseServerFrame(data);
+    } catch (e) {
+      if (!ConfidantError.is(e)) throw e;
+      this.options.onError?.(e);
       return;
     }
     switch (frame.type) {
-      case 'challenge': {
-        if (typeof frame.nonce !== 'string') return;
-        const challenge = fromBase64url(frame.nonce, 32);
-        const h = await signRequest(this.options.identity, { method: 'GET', path: '/v1/live', body: challenge });
-        ws.send(JSON.stringify({ type: 'auth', key: h[AUTH_HEADERS.key], time: h[AUTH_HEADERS.time], nonce: h[AUTH_HEADERS.nonce], signature: h[AUTH_HEADERS.signature] }));
-        ws.send(JSON.stringify({ type: 'subscribe', mailboxIds: [toBase64url(this.options.mailboxId)] }));
+      case 'challenge':
+        this.authenticate(ws, fromBase64url(frame.nonce, LIVE_CHALLENGE_LEN)).catch(() => {
+          // Could not sign (the identity was wiped): give this socket up; onclose schedules a retry.
+          ws.close();
+        });
         return;
-      }
       case 'subscribed':
         this.failures = 0;
         this.setState('live');
@@ -142,7 +146,14 @@ export class LiveChannel {
         this.options.onNotice();
         return;
       default:
-        return;
+        frame satisfies never;
     }
+  }
+
+  /** Answers the relay's challenge (shared/live.ts AuthFrame) and subscribes to our mailbox. */
+  private async authenticate(ws: WebSocket, challenge: Uint8Array): Promise<void> {
+    const h = await signRequest(this.options.identity, { method: 'GET', path: LIVE_PATH, body: challenge });
+    ws.send(frameText({ type: 'auth', key: h[AUTH_HEADERS.key], time: h[AUTH_HEADERS.time], nonce: h[AUTH_HEADERS.nonce], signature: h[AUTH_HEADERS.signature] }));
+    ws.send(frameText({ type: 'subscribe', mailboxIds: [toBase64url(this.options.mailboxId)] }));
   }
 }

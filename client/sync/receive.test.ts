@@ -15,7 +15,9 @@ import { MESSAGE_TYPE_RATCHET } from '../../shared/ratchet.ts';
 import { ENVELOPE_HEADER_LEN, sealEnvelope } from '../../shared/sealed.ts';
 import { OfflineError } from '../api/relay.ts';
 import type { Conversation } from '../data/records.ts';
-import { newMessageId } from '../outbox/outbox.ts';
+import { newMessageId } from '../messages/ids.ts';
+import { Outbox } from '../outbox/outbox.ts';
+import { Receiver } from './receive.ts';
 import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
 
 let relay: Relay;
@@ -332,6 +334,33 @@ describe('what a payload does', () => {
     await client.receiver.pull();
     await client.outbox.flush();
     expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 0 });
+    expect(await therapist.records.outbox()).toEqual([]);
+  });
+
+  it('reports the conversations each page changed, and leaves sending what it queued to its caller: no flush of its own', async () => {
+    await therapist.receiver.pull();
+    await therapist.outbox.flush();
+    const ids = await sendTexts(client, toTherapist, ['one', 'two']);
+    // The therapist's own queue and stores, counting flushes; a receiver reporting its changes.
+    class CountingOutbox extends Outbox {
+      flushes = 0;
+      override flush(): Promise<void> {
+        this.flushes++;
+        return super.flush();
+      }
+    }
+    const outbox = new CountingOutbox({ records: therapist.records, store: therapist.store, api: therapist.api });
+    const reported: string[][] = [];
+    const receiver = new Receiver({ ...therapist, outbox, onChange: (changed) => void reported.push([...changed]) });
+    const sendsBefore = therapist.net.handled.filter(SEND).length;
+
+    expect(await receiver.pull()).toEqual({ received: 2, rejected: 0 });
+    const withClient = await conversationWith(therapist, client);
+    expect(reported).toEqual([[withClient.id]]);
+    expect(outbox.flushes).toBe(0);
+    expect(await queuedPayloads(therapist)).toMatchObject([{ conversationId: withClient.id, payload: { type: 'receipt', status: 'delivered', messageIds: ids } }]);
+    await outbox.flush(); // the caller's one flush (Session.sync) sends it
+    expect(therapist.net.handled.filter(SEND).length - sendsBefore).toBe(1);
     expect(await therapist.records.outbox()).toEqual([]);
   });
 

@@ -15,21 +15,26 @@
  *   protocol refuses) is counted and acknowledged: it can never be opened, and the protocol
  *   leaves session state untouched when it refuses (shared/session.ts). When its sealed layer
  *   opened and names a peer, that peer is asked to re-send it, or the conversation shows that
- *   it could not be opened (sync/retry.ts); a retry request from a peer re-sends ours.
+ *   it could not be opened (sync/retry.ts); a retry request from a peer re-sends ours
+ *   (client/messages/retry.ts).
  * - Work yields to the browser between slices (`scheduler.yield` where there is one: a nested
  *   `setTimeout(0)` is clamped to 4 ms) so a backlog opens without freezing the page.
+ * - What each payload does is its kind's handler (client/messages/kinds.ts). The receipts and
+ *   retry requests a pull queues wait in the outbox for the caller's flush (`Session.sync` flushes
+ *   once after pulling); the receiver reports the conversations each page changed (`onChange`).
  * @module
  */
 import { toBase64url } from '../../shared/encoding.ts';
-import { encodePublicIdentity, type PublicIdentity } from '../../shared/keys.ts';
+import type { Identity, PublicIdentity } from '../../shared/keys.ts';
 import { decodePayload, type Payload } from '../../shared/payload.ts';
 import { isRejectedMessage, openMessage } from '../../shared/session.ts';
-import { fromBase64url } from '../../shared/encoding.ts';
-import type { Identity } from '../../shared/keys.ts';
 import type { RelayApi, StoredEnvelope } from '../api/relay.ts';
 import { addressOf, type Conversation, type LocalInvite, type Profile, type Records, type StoredMessage } from '../data/records.ts';
-import { newMessageId, rank, type Outbox } from '../outbox/outbox.ts';
-import { onRetryRequest, RetryRequests } from './retry.ts';
+import type { ReceiveWriter } from '../messages/context.ts';
+import { applyReceived } from '../messages/kinds.ts';
+import { buildReceipt, MAX_RECEIPT_IDS } from '../messages/receipt.ts';
+import type { Outbox } from '../outbox/outbox.ts';
+import { RetryRequests } from './retry.ts';
 import type { VaultValue } from '../vault/codec.ts';
 import type { ProtocolStoreBatch, VaultProtocolStore } from '../vault/protocol-store.ts';
 import type { VaultOp } from '../vault/vault.ts';
@@ -40,6 +45,7 @@ export interface ReceiveDeps {
   readonly api: RelayApi;
   readonly identity: Identity;
   readonly profile: Profile;
+  /** Where receipts and retry requests are queued; sending them is the caller's flush. */
   readonly outbox: Outbox;
   readonly now?: () => number;
   /** Told which conversations changed (new message, status, new conversation). */
@@ -67,7 +73,7 @@ type Outcome = 'stored' | 'rejected' | 'duplicate';
  * What one slice changes, held in memory until the slice commits: conversations (read once,
  * updated in place), my messages whose status moved, new messages, invites marked used.
  */
-class SliceWriter {
+class SliceWriter implements ReceiveWriter {
   private conversationList: Conversation[] | undefined;
   readonly conversations = new Map<string, Conversation>();
   readonly ops: { collection: string; partition: string; id: string; value: VaultValue }[] = [];
@@ -124,6 +130,11 @@ export class Receiver {
   private again = false;
   /** The current page's retry requests (sync/retry.ts). */
   private retries: RetryRequests | undefined;
+  /**
+   * Payloads opened and stored that changed nothing by design, by reason (a consent `revoke`,
+   * a receipt from no conversation...: client/messages/), since this receiver was made.
+   */
+  readonly ignored = new Map<string, number>();
 
   constructor(private readonly deps: ReceiveDeps) {}
 
@@ -160,7 +171,6 @@ export class Receiver {
     const mailbox = toBase64url(profile.mailboxId);
     let received = 0;
     let rejected = 0;
-    let asked = false;
     for (;;) {
       const after = await records.syncCursor(mailbox);
       const page = await api.fetchMessages(identity, profile.mailboxId, after, PAGE);
@@ -180,21 +190,19 @@ export class Receiver {
       // One "delivered" receipt per conversation per page, queued before the ack.
       for (const [conversationId, messageIds] of delivered) {
         const conversation = await records.conversation(conversationId);
-        for (let i = 0; conversation && i < messageIds.length; i += 500) {
-          await this.deps.outbox.enqueue(conversation, { v: 1, type: 'receipt', id: newMessageId(), sentAt: this.now(), status: 'delivered', messageIds: messageIds.slice(i, i + 500) });
+        for (let i = 0; conversation && i < messageIds.length; i += MAX_RECEIPT_IDS) {
+          await this.deps.outbox.enqueue(conversation, buildReceipt({ status: 'delivered', messageIds: messageIds.slice(i, i + MAX_RECEIPT_IDS) }, this.now()));
         }
       }
       for (const { conversationId, payload } of retries) {
         const conversation = await records.conversation(conversationId);
         if (conversation) await this.deps.outbox.enqueue(conversation, payload);
       }
-      if (retries.length > 0) asked = true;
       await api.ack(identity, profile.mailboxId, page.messages.map((m) => m.messageId));
       await records.saveSyncCursor(mailbox, page.messages.reduce((top, m) => Math.max(top, m.seq), after));
       if (changed.size > 0) this.deps.onChange?.(changed);
       if (!page.more) break;
     }
-    if (received > 0 || asked) void this.deps.outbox.flush();
     return { received, rejected };
   }
 
@@ -211,7 +219,7 @@ export class Receiver {
     delivered: Map<string, string[]>,
     retryRequests: RetryRequests['requests'][number][],
   ): Promise<Outcome[]> {
-    const { outcomes, newMessages, requests } = await this.deps.store.transact(async (session) => {
+    const { outcomes, newMessages, requests, ignored } = await this.deps.store.transact(async (session) => {
       // Built afresh on each attempt: a redone step starts from what the vault holds now
       // (retry requests included: one asked in a step that did not commit was never recorded).
       const writer = new SliceWriter(this.deps.records);
@@ -219,13 +227,15 @@ export class Receiver {
       const outcomes: Outcome[] = [];
       const began = Date.now();
       const newMessages: [string, string][] = [];
+      const ignored: string[] = [];
       for (let i = start; i < envelopes.length && outcomes.length < SLICE && (outcomes.length === 0 || Date.now() - began < SLICE_MS); i++) {
         const m = envelopes[i]!;
-        outcomes.push(await this.open(session, writer, m.envelope, m.receivedAt, changed, newMessages, m.messageId));
+        outcomes.push(await this.open(session, writer, m.envelope, m.receivedAt, changed, newMessages, ignored, m.messageId));
       }
       session.stage(writer.vaultOps());
-      return { outcomes, newMessages, requests: retries.requests };
+      return { outcomes, newMessages, requests: retries.requests, ignored };
     });
+    for (const reason of ignored) this.ignored.set(reason, (this.ignored.get(reason) ?? 0) + 1);
     retryRequests.push(...requests);
     for (const [conversationId, messageId] of newMessages) delivered.set(conversationId, [...(delivered.get(conversationId) ?? []), messageId]);
     return outcomes;
@@ -238,6 +248,7 @@ export class Receiver {
     receivedAt: number,
     changed: Set<string>,
     newMessages: [string, string][],
+    ignored: string[],
     relayId: string,
   ): Promise<Outcome> {
     // Could not be opened: tell its sender if the sealed layer names one (sync/retry.ts).
@@ -262,114 +273,35 @@ export class Receiver {
       if (isRejectedMessage(e)) return e.code === 'unsupported_version' ? 'rejected' : unopened();
       throw e;
     }
-    const id = await this.apply(writer, opened.sender, opened.address, payload, receivedAt);
-    if (id !== undefined && payload.type === 'message') newMessages.push([id, payload.id]);
+    const id = await this.apply(writer, opened.sender, opened.address, payload, receivedAt, newMessages, ignored);
     if (id !== undefined) changed.add(id);
     return 'stored';
   }
 
   /**
-   * Records what `payload` from the peer at session `address` says, in the slice. Returns the
-   * conversation it changed, if any.
+   * Records what `payload` from the peer at session `address` says, in the slice, through its
+   * kind's handler (client/messages/kinds.ts). Returns the conversation it changed, if any.
    */
-  private async apply(writer: SliceWriter, sender: PublicIdentity, address: string, payload: Payload, receivedAt: number): Promise<string | undefined> {
-    const { records } = this.deps;
-    const conversation = await writer.byAddress(address);
-    switch (payload.type) {
-      case 'hello': {
-        if (this.deps.profile.role !== 'therapist') return undefined;
-        const invite = await records.invite(payload.inviteHash);
-        const replaced = invite?.replaces ? await writer.byId(invite.replaces) : undefined;
-        const sendMailboxId = fromBase64url(payload.mailboxId, 16);
-        const sendCapability = fromBase64url(payload.capability, 32);
-        if (invite && replaced && addressOf(replaced) !== address && !conversation) {
-          // The person joined again from a re-invite (a new device): a new identity for an
-          // existing conversation. Sending stays blocked until the therapist acknowledges it.
-          writer.setConversation({
-            ...replaced,
-            pendingIdentity: encodePublicIdentity(sender),
-            pendingAddress: address,
-            sendMailboxId,
-            sendCapability,
-            // The old device keeps its capability until the new identity is confirmed (account/replaced-device.ts).
-            pendingIssuedCapability: invite.capability,
-            lastAt: Math.max(replaced.lastAt, receivedAt),
-          });
-          if (!invite.usedBy) writer.putInvite({ ...invite, usedBy: replaced.id });
-          return replaced.id;
-        }
-        const base: Conversation = conversation ?? {
-          id: address,
-          peer: encodePublicIdentity(sender),
-          label: invite?.label ?? 'New client',
-          unread: 0,
-          urgentUnread: 0,
-          lastAt: receivedAt,
-        };
-        const updated: Conversation = {
-          ...base,
-          sendMailboxId,
-          sendCapability,
-          ...(invite ? { inviteHash: invite.hash, issuedCapability: invite.capability } : {}),
-        };
-        writer.setConversation(updated);
-        if (invite && !invite.usedBy) writer.putInvite({ ...invite, usedBy: updated.id });
-        return updated.id;
-      }
-      case 'consent': {
-        if (!conversation) return undefined;
-        if (payload.action === 'accept') writer.setConversation({ ...conversation, consentDigest: payload.documentDigest, consentAt: payload.sentAt });
-        return conversation.id;
-      }
-      case 'receipt': {
-        if (!conversation) return undefined;
-        for (const messageId of payload.messageIds) {
-          const mine = await writer.message(conversation.id, messageId);
-          if (mine?.mine && rank(payload.status) > rank(mine.status)) writer.putMessage(conversation.id, { ...mine, status: payload.status });
-        }
-        return conversation.id;
-      }
-      case 'retry': {
-        if (!conversation) return undefined;
-        await onRetryRequest(records, writer, conversation, payload, this.now());
-        return conversation.id;
-      }
-      case 'message': {
-        if (!conversation) return undefined; // only peers we know (a hello or an invite came first)
-        // The ratchet refuses a message key used before, and the slice stores the message in the
-        // same transaction as that session step; but a re-send (sync/retry.ts, or the person's
-        // retry) is a new envelope with the same payload id: kept once, receipted again.
-        if (await writer.message(conversation.id, payload.id)) return conversation.id;
-        writer.putMessage(conversation.id, {
-          id: payload.id,
-          mine: false,
-          sentAt: payload.sentAt,
-          receivedAt,
-          status: 'delivered',
-          ...(payload.text !== undefined ? { text: payload.text } : {}),
-          ...(payload.urgent ? { urgent: true } : {}),
-          ...(payload.replyTo ? { replyTo: payload.replyTo } : {}),
-          ...(payload.attachments
-            ? {
-                attachments: payload.attachments.map((a) => ({
-                  blobId: a.blobId,
-                  key: fromBase64url(a.key, 32),
-                  digest: fromBase64url(a.digest, 32),
-                  size: a.size,
-                  name: a.name,
-                  mime: a.mime,
-                })),
-              }
-            : {}),
-        });
-        writer.setConversation({
-          ...conversation,
-          unread: conversation.unread + 1,
-          urgentUnread: conversation.urgentUnread + (payload.urgent ? 1 : 0),
-          lastAt: Math.max(conversation.lastAt, receivedAt),
-        });
-        return conversation.id;
-      }
-    }
+  private async apply(
+    writer: SliceWriter,
+    sender: PublicIdentity,
+    address: string,
+    payload: Payload,
+    receivedAt: number,
+    newMessages: [string, string][],
+    ignored: string[],
+  ): Promise<string | undefined> {
+    return applyReceived(payload, {
+      records: this.deps.records,
+      writer,
+      profile: this.deps.profile,
+      sender,
+      address,
+      conversation: await writer.byAddress(address),
+      receivedAt,
+      now: this.now(),
+      deliveredReceipt: (conversationId, messageId) => void newMessages.push([conversationId, messageId]),
+      ignore: (reason) => void ignored.push(reason),
+    });
   }
 }

@@ -16,7 +16,8 @@ import { openEnvelope, sealEnvelope } from '../../shared/sealed.ts';
 import type { Conversation, StoredMessage } from '../data/records.ts';
 import { DELIVERY_BOUND_MS, notDelivered, resend } from '../outbox/delivery.ts';
 import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay, type SeenRequest } from '../testing/devices.ts';
-import { MAX_RETRY_ASKS, retryRelayId } from './retry.ts';
+import { retryRelayId } from '../messages/retry.ts';
+import { MAX_RETRY_ASKS } from './retry.ts';
 
 let relay: Relay;
 let therapist: Device;

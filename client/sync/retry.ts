@@ -12,46 +12,25 @@
  * Sender: every payload sent is kept for `SENT_KEPT_MS` under its relay message id
  * (`SentRecord`). On a retry request from the conversation it was sent in, the payload is
  * re-sealed (a new message key) and sent once more under `retryRelayId(first)`; a retry request
- * for that re-send marks the message `failed` ("Not delivered").
+ * for that re-send marks the message `failed` ("Not delivered"). That side is the `retry` kind's
+ * handler (client/messages/retry.ts), as receiving dispatches every payload by kind.
  *
  * An envelope whose sealed layer does not open names no one we could tell: the sender's delivery
  * bound (client/outbox/delivery.ts) catches that case.
  * Does not: touch session state (shared/ leaves it as it was on any refusal).
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { identityId, type Identity } from '../../shared/keys.ts';
 import type { RetryPayload } from '../../shared/payload.ts';
 import { openEnvelope } from '../../shared/sealed.ts';
-import { outboxKey, type Conversation, type OutboxItem, type Records, type RetryAsk, type StoredMessage } from '../data/records.ts';
-import { newMessageId } from '../outbox/outbox.ts';
+import type { Records, RetryAsk } from '../data/records.ts';
+import type { ReceiveWriter } from '../messages/context.ts';
+import { buildRetry, retryRelayId } from '../messages/retry.ts';
 import { SENT_KEPT_MS } from '../outbox/delivery.ts';
-import type { VaultValue } from '../vault/codec.ts';
 
 /** At most this many retry requests to one peer per `RETRY_ASK_WINDOW_MS`: two broken sessions cannot ping-pong requests. */
 export const MAX_RETRY_ASKS = 20;
 export const RETRY_ASK_WINDOW_MS = 24 * 60 * 60 * 1000;
-
-const RETRY_LABEL = new TextEncoder().encode('Confidant v1 retry relay id\0');
-
-/** The relay message id of the one automatic re-send of what was sent under `relayId` (both sides compute it). */
-export function retryRelayId(relayId: string): string {
-  const input = new Uint8Array(RETRY_LABEL.length + 16);
-  input.set(RETRY_LABEL);
-  input.set(fromBase64url(relayId, 16), RETRY_LABEL.length);
-  return toBase64url(sha256(input).subarray(0, 16));
-}
-
-/** The part of receive.ts's slice writer this module writes through (same transaction as the session steps). */
-export interface RetryWriter {
-  readonly ops: { collection: string; partition: string; id: string; value: VaultValue }[];
-  byAddress(address: string): Promise<Conversation | undefined>;
-  byId(id: string): Promise<Conversation | undefined>;
-  setConversation(c: Conversation): void;
-  message(conversationId: string, id: string): Promise<StoredMessage | undefined>;
-  putMessage(conversationId: string, m: StoredMessage): void;
-}
 
 /**
  * The recipient's side, for one page of envelopes: decides, per envelope that failed to open,
@@ -78,7 +57,7 @@ export class RetryRequests {
    * `envelope` (relay id `relayId`) did not open. Returns the conversation of its sender (told,
    * or shown the failure); undefined when the sealed layer itself did not open or names no peer.
    */
-  async unopened(writer: RetryWriter, envelope: Uint8Array, relayId: string, receivedAt: number): Promise<string | undefined> {
+  async unopened(writer: ReceiveWriter, envelope: Uint8Array, relayId: string, receivedAt: number): Promise<string | undefined> {
     let sender;
     try {
       sender = (await openEnvelope(this.identity, envelope)).sender;
@@ -102,44 +81,9 @@ export class RetryRequests {
     const ask: RetryAsk = { relayId, askedAt: now };
     asks.push(ask);
     writer.ops.push(this.records.retryAskOp(conversation.id, ask));
-    this.requests.push({ conversationId: conversation.id, payload: { v: 1, type: 'retry', id: newMessageId(), sentAt: now, messageId: relayId, receivedAt } });
+    this.requests.push({ conversationId: conversation.id, payload: buildRetry({ messageId: relayId, receivedAt }, now) });
     return conversation.id;
   }
-}
-
-const resentInSlice = new WeakMap<RetryWriter, Set<string>>();
-
-/**
- * The sender's side: `payload` arrived from the peer of `conversation`. Re-sends the named
- * payload once (an outbox item written in the slice's transaction), or marks its message
- * `failed` when the named envelope was that re-send. Anything else (an id we never sent, sent
- * in another conversation, or re-sent already) is ignored.
- */
-export async function onRetryRequest(records: Records, writer: RetryWriter, conversation: Conversation, payload: RetryPayload, now: number): Promise<void> {
-  const sent = await records.sentRecord(payload.messageId);
-  if (!sent || sent.conversationId !== conversation.id) return;
-  // The slice's writes land at its end: remember re-sends made in it (the same request twice in one page).
-  let resentHere = resentInSlice.get(writer);
-  if (!resentHere) resentInSlice.set(writer, (resentHere = new Set()));
-  if (resentHere.has(sent.relayId)) return;
-  resentHere.add(sent.relayId);
-  if (sent.resendOf !== undefined) {
-    const mine = await writer.message(conversation.id, sent.messageId);
-    if (mine?.mine && (mine.status === 'queued' || mine.status === 'sent')) writer.putMessage(conversation.id, { ...mine, status: 'failed' });
-    return;
-  }
-  if (sent.resent) return;
-  const item: OutboxItem = {
-    key: outboxKey(now),
-    conversationId: conversation.id,
-    messageId: sent.messageId,
-    payload: sent.payload,
-    createdAt: now,
-    attempts: 0,
-    relayId: retryRelayId(sent.relayId),
-    resendOf: sent.relayId,
-  };
-  writer.ops.push(records.outboxOp(item), records.sentOp({ ...sent, resent: true }));
 }
 
 /** Forgets sent payloads and retry requests older than any envelope the relay still keeps. */

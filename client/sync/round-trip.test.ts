@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { identityId } from '../../shared/keys.ts';
-import { newMessageId } from '../outbox/outbox.ts';
+import { newMessageId } from '../messages/ids.ts';
 import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
 
 let relay: Relay;

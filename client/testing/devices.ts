@@ -14,7 +14,6 @@
  */
 import 'fake-indexeddb/auto';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toBase64url } from '../../shared/encoding.ts';
 import { decodeInvite, type Invite } from '../../shared/invite.ts';
 import { deriveIdentity, generateRootSecret, identityId, type Identity } from '../../shared/keys.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
@@ -26,7 +25,10 @@ import { appFixture, type AppFixture } from '../../relay/testing/app-fixture.ts'
 import { acceptConsent, conversationFromInvite, createInvite, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
 import { RelayApi } from '../api/relay.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
-import { newMessageId, Outbox } from '../outbox/outbox.ts';
+import { buildConsent } from '../messages/consent.ts';
+import { buildHello } from '../messages/hello.ts';
+import { newMessage } from '../messages/message.ts';
+import { Outbox } from '../outbox/outbox.ts';
 import { Receiver } from '../sync/receive.ts';
 import type { KdfCost } from '../vault/kdf.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
@@ -136,7 +138,7 @@ function wire(role: Profile['role'], identity: Identity, vault: Vault, store: Va
     outbox,
     receiver,
     async close() {
-      // The receiver starts a flush without awaiting it; flush() joins the running one.
+      // A flush a test started without awaiting it: flush() joins the running one.
       await outbox.flush().catch(() => undefined);
       store.close();
       vault.close();
@@ -216,8 +218,8 @@ export async function joinClient(relay: Relay, therapist: Device, label: string,
 
   const device = wire('client', identity, vault, store, profile, api, net);
   const now = Date.now();
-  await device.outbox.enqueue(conversation, { v: 1, type: 'hello', id: newMessageId(), sentAt: now, mailboxId: toBase64url(profile.mailboxId), capability: toBase64url(issued), inviteHash: conversation.inviteHash! });
-  await device.outbox.enqueue(conversation, { v: 1, type: 'consent', id: newMessageId(), sentAt: now, action: 'accept', ...consent });
+  await device.outbox.enqueue(conversation, buildHello({ mailboxId: profile.mailboxId, capability: issued, inviteHash: conversation.inviteHash! }, now));
+  await device.outbox.enqueue(conversation, buildConsent({ action: 'accept', ...consent }, now));
   if (options.flush ?? true) await device.outbox.flush();
   return { device, invite, localInvite, conversation };
 }
@@ -228,9 +230,8 @@ const nextSentAt = (): number => (lastSentAt = Math.max(Date.now(), lastSentAt +
 
 /** Queues a text message as `Session.send` does (message stored `queued` with its outbox item). */
 export async function queueText(device: Device, conversation: Conversation, text: string, sentAt = nextSentAt()): Promise<StoredMessage> {
-  const id = newMessageId();
-  const message: StoredMessage = { id, mine: true, sentAt, status: 'queued', text };
-  await device.outbox.enqueue(conversation, { v: 1, type: 'message', id, sentAt, text }, message);
+  const { payload, message } = newMessage({ text }, sentAt);
+  await device.outbox.enqueue(conversation, payload, message);
   return message;
 }
 

@@ -15,6 +15,7 @@
  * (those belong in the message record).
  * @module
  */
+import { equalBytes } from '../../shared/bytes.ts';
 import { vaultFail } from './errors.ts';
 import type { Vault, VaultOp } from './vault.ts';
 
@@ -158,7 +159,7 @@ export async function readBlob(vault: Vault, blobId: string): Promise<AsyncGener
       if (page.length === 0) throw vaultFail('malformed', `blob ends after ${seen} of ${manifest.chunks} chunks`);
       for (const { id: index, value } of page) {
         if (index !== seen) throw vaultFail('malformed', `blob chunk ${seen} is missing`);
-        if (value.length < GENERATION_LEN || !sameBytes(value.subarray(0, GENERATION_LEN), manifest.generation)) {
+        if (value.length < GENERATION_LEN || !equalBytes(value.subarray(0, GENERATION_LEN), manifest.generation)) {
           throw vaultFail('bad_mac', `blob chunk ${seen} belongs to another version`);
         }
         const data = value.subarray(GENERATION_LEN);
@@ -200,9 +201,3 @@ export async function deleteBlob(vault: Vault, blobId: string): Promise<void> {
   await vault.deletePartition(BLOB_COLLECTION, aBlobId(blobId));
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
-}

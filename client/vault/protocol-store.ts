@@ -20,6 +20,7 @@
  * whom to trust (session.ts pins identities; the app shows changes).
  * @module
  */
+import { equalBytes } from '../../shared/bytes.ts';
 import { deriveIdentity, generateRootSecret, wipeIdentity, type Identity } from '../../shared/keys.ts';
 import {
   decodeKemPreKeyRecord,
@@ -72,13 +73,6 @@ interface Counters {
   oneTime: number;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
-}
-
 function aAddress(address: unknown): string {
   if (typeof address !== 'string' || address.length === 0) throw vaultFail('invalid_argument', 'address must be a non-empty string');
   return address;
@@ -111,7 +105,7 @@ export class VaultProtocolStore implements ProtocolStore {
       throw vaultFail('invalid_argument', `rootSecret must be ${ROOT_SECRET_LEN} bytes`);
     }
     const stored = await vault.get(COLLECTION.protocol, '', ROOT_SECRET_ID);
-    if (stored && !sameBytes(stored, rootSecret)) throw vaultFail('exists', 'this vault already holds a different identity');
+    if (stored && !equalBytes(stored, rootSecret)) throw vaultFail('exists', 'this vault already holds a different identity');
     if (!stored) await vault.put(COLLECTION.protocol, '', ROOT_SECRET_ID, rootSecret);
     return new VaultProtocolStore(vault, options.provider);
   }

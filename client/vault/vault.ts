@@ -25,6 +25,7 @@
  * inactivity; background sync must not count as activity), or know what collections mean.
  * @module
  */
+import { equalBytes } from '../../shared/bytes.ts';
 import { toBase64url } from '../../shared/encoding.ts';
 import { decodeValue, encodeValue, type VaultValue } from './codec.ts';
 import { DEFAULT_DB_NAME, deleteVaultDB, openVaultDB, partitionRange, type RecordId, type RecordKey, type StoredHeader, type StoredRecord, type VaultDatabase } from './db.ts';
@@ -386,7 +387,7 @@ export class Vault {
     const tx = this.db.transaction('meta', 'readwrite');
     const now = await tx.store.get('header');
     // Another tab changed it meanwhile: refuse rather than overwrite its change.
-    if (!now || !sameBytes(now.wrappedKey, header.wrappedKey)) {
+    if (!now || !equalBytes(now.wrappedKey, header.wrappedKey)) {
       tx.abort();
       await tx.done.catch(() => undefined);
       throw vaultFail('wrong_passphrase', 'the vault passphrase changed meanwhile; unlock again');
@@ -532,7 +533,7 @@ export class Vault {
       }
       const stale = expected.some((e, i) => {
         const now = current[i];
-        return e.version === undefined ? now !== undefined : now === undefined || !sameBytes(now.v, e.version);
+        return e.version === undefined ? now !== undefined : now === undefined || !equalBytes(now.v, e.version);
       });
       if (stale) {
         tx.abort();
@@ -617,14 +618,6 @@ export class Vault {
   async listJSON<T extends VaultValue = VaultValue>(collection: string, partition: string, options: ListOptions = {}): Promise<VaultEntry<T>[]> {
     return (await this.list(collection, partition, options)).map((e) => ({ id: e.id, value: decodeValue<T>(e.value) }));
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  // Public values (the wrapped key), but compare in constant time anyway: cheap and habit.
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
 }
 
 /**

@@ -36,6 +36,9 @@ export function Composer({ conversation }: { conversation: Conversation }) {
   // A new identity waits for confirmation, or this device was replaced (client/outbox/delivery.ts).
   const blocked = conversation.pendingIdentity !== undefined || conversation.disconnectedAt !== undefined;
   const limit = textLimit(text);
+  /** The text as typed now, for a send that finishes after the person typed on. */
+  const latest = useRef(text);
+  latest.current = text;
   const canSend = !blocked && !upload && !limit.over && (text.trim().length > 0 || files.length > 0);
   const id = conversation.id;
 
@@ -100,12 +103,16 @@ export function Composer({ conversation }: { conversation: Conversation }) {
         attachments.push(await uploadAttachment(s.api, s.identity, file, (phase, fraction) => setUpload({ phase, fraction })));
       }
       setUpload(undefined);
+      const sentText = text;
       await s.send(conversation, { text: text.trim(), urgent, ...(reply ? { replyTo: reply.id } : {}), attachments });
-      await s.drafts.discard(id);
+      setFiles([]);
+      // Saving can take a moment (another tab may be writing): whatever was typed meanwhile is
+      // a new draft, never cleared with the message that went.
+      if (latest.current !== sentText) return;
       setText('');
       setUrgent(false);
-      setFiles([]);
       setReply(id, undefined);
+      await s.drafts.discard(id);
     } catch (err) {
       setUpload(undefined);
       setError(

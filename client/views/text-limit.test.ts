@@ -1,7 +1,7 @@
 // @vitest-environment node
 /** The composer's length limit and the list's collapse of long messages (issue 9 items 13, 19). */
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_LENGTH } from '../../shared/payload.ts';
+import { MAX_TEXT_LENGTH } from '../../shared/consts.ts';
 import { COLLAPSE_CHARS, COLLAPSE_LINES, COUNTER_FROM, limitMessage, preview, shortened, textLimit } from './text-limit.ts';
 
 describe('textLimit', () => {

@@ -1,6 +1,6 @@
 /**
  * How long a message may be, as the composer and the list show it (issue 9 items 13 and 19).
- * The limit is the protocol's (`MAX_TEXT_LENGTH`, shared/payload.ts, in UTF-16 code units as
+ * The limit is the protocol's (`MAX_TEXT_LENGTH`, shared/consts.ts, in UTF-16 code units as
  * the payload schema counts them): the composer never cuts text to fit, it counts down from
  * `COUNTER_FROM` of the limit and refuses to send, saying by how much, when the text is over.
  * What counts is what would be sent: the text without surrounding blank space.
@@ -9,7 +9,7 @@
  * beginning (`preview`) and a "Show all" button.
  * @module
  */
-import { MAX_TEXT_LENGTH } from '../../shared/payload.ts';
+import { MAX_TEXT_LENGTH } from '../../shared/consts.ts';
 
 /** The counter appears at 90 % of the limit (14,400 characters). */
 export const COUNTER_FROM = 0.9;

@@ -42,6 +42,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { toHex } from '../../shared/encoding.ts';
 import { errorBody } from '../errors.ts';
+import { DEFAULT_MAX_KEYS } from '../limits.ts';
 
 /** A bucket's numbers. */
 export interface BucketRate {
@@ -87,9 +88,6 @@ declare module 'hono' {
     rateLimit: AccountRateLimit | undefined;
   }
 }
-
-/** Default `maxKeys`: ~10k small objects, well under a megabyte. */
-export const DEFAULT_MAX_KEYS = 10_000;
 
 /** The 429 body, in the relay's one error shape. */
 export const rateLimitedBody = errorBody('rate_limited', 'Too many requests; retry after the Retry-After delay');

@@ -10,21 +10,50 @@
  * @module
  */
 import { Hono } from 'hono';
+import { equalBytes } from '../../shared/bytes.ts';
 import { fromBase64url } from '../../shared/encoding.ts';
+import { decodePublicIdentity, encodePublicIdentity, verifyPublicIdentity } from '../../shared/keys.ts';
 import { ClientRegistrationJson, TherapistRegistrationJson } from '../../shared/schemas.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
+import { BODY_LIMITS } from '../limits.ts';
 import { requireSignature } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { accountFromIdentity, LIMITS, sha256 } from './_util.ts';
+import { sha256 } from '../secret-hash.ts';
+import type { Account, AccountKind } from '../storage/types.ts';
+
+/**
+ * The account a registration creates: the identity must parse and its certificate verify
+ * (400 otherwise), and the request must be signed by that identity's signing key (401).
+ */
+async function accountFromIdentity(identityB64: string, signer: Uint8Array, kind: AccountKind, now: number): Promise<Account> {
+  let identity;
+  try {
+    identity = decodePublicIdentity(fromBase64url(identityB64));
+    await verifyPublicIdentity(identity);
+  } catch {
+    throw new RelayError('bad_request', 'Identity does not parse or its certificate does not verify');
+  }
+  if (!equalBytes(identity.signingKey, signer)) {
+    throw new RelayError('unauthorized', 'Request is not signed by the identity being registered');
+  }
+  return {
+    signingKey: identity.signingKey,
+    agreementKey: identity.agreementKey,
+    identity: encodePublicIdentity(identity),
+    kind,
+    createdAt: now,
+  };
+}
+
 
 export function accountRoutes(deps: AppDeps): Hono<RelayEnv> {
   const now = deps.now ?? Date.now;
   const signed = requireSignature(deps);
   return new Hono<RelayEnv>()
-    .post('/v1/accounts/therapist', bodyLimit(LIMITS.small), jsonBody(TherapistRegistrationJson), signed, async (c) => {
+    .post('/v1/accounts/therapist', bodyLimit(BODY_LIMITS.small), jsonBody(TherapistRegistrationJson), signed, async (c) => {
       const { identity, registrationCode } = c.get('json');
       const t = now();
       const account = await accountFromIdentity(identity, c.get('signer'), 'therapist', t);
@@ -33,7 +62,7 @@ export function accountRoutes(deps: AppDeps): Hono<RelayEnv> {
       if (result === 'code_invalid') throw new RelayError('forbidden', 'Registration code unknown, used or expired');
       return c.json({ kind: 'therapist' as const }, 201);
     })
-    .post('/v1/accounts/client', bodyLimit(LIMITS.small), jsonBody(ClientRegistrationJson), signed, async (c) => {
+    .post('/v1/accounts/client', bodyLimit(BODY_LIMITS.small), jsonBody(ClientRegistrationJson), signed, async (c) => {
       const { identity, invite } = c.get('json');
       const t = now();
       const account = await accountFromIdentity(identity, c.get('signer'), 'client', t);

@@ -20,18 +20,13 @@ import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { ConfidantError } from '../../shared/errors.ts';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
+import { BODY_LIMITS, DEFAULT_BLOB_MAX_BYTES, DEFAULT_BLOB_TTL_MS } from '../limits.ts';
 import { requireAuth, requireStreamingAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { BLOB_ID_LEN } from '../storage/types.ts';
-import { LIMITS } from './_util.ts';
-
-/** Largest blob accepted (issue 4): a long voice note or a document, encrypted. 250 MiB (262,144,000 bytes), as docs/API.md and THREAT-MODEL.md say. */
-export const DEFAULT_BLOB_MAX_BYTES = 250 * 1024 * 1024;
-/** How long a blob lives after upload, like an undelivered message. */
-export const DEFAULT_BLOB_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** b64url of exactly BLOB_ID_LEN bytes: 22 characters of the URL-safe alphabet, nothing else. */
 const BLOB_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -133,7 +128,7 @@ export function blobRoutes(deps: AppDeps): Hono<RelayEnv> {
         return c.json({ blobId: toBase64url(blobId), size }, 201);
       },
     )
-    .get('/v1/blobs/:id', bodyLimit(LIMITS.none), async (c) => {
+    .get('/v1/blobs/:id', bodyLimit(BODY_LIMITS.none), async (c) => {
       const blobId = blobIdParam(c.req.param('id'));
       const info = await deps.store.getBlob(blobId);
       if (info === undefined || !info.complete || info.expiresAt <= now()) throw noSuchBlob();
@@ -145,7 +140,7 @@ export function blobRoutes(deps: AppDeps): Hono<RelayEnv> {
         'cache-control': 'no-store',
       });
     })
-    .delete('/v1/blobs/:id', bodyLimit(LIMITS.none), auth, async (c) => {
+    .delete('/v1/blobs/:id', bodyLimit(BODY_LIMITS.none), auth, async (c) => {
       const blobId = blobIdParam(c.req.param('id'));
       // Absent and someone else's answer alike: no oracle for blob ids. The store keeps only a
       // hash of (blob, uploader) and deletes the row when the caller's key matches it.

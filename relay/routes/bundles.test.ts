@@ -5,7 +5,7 @@ import { verifyBundle } from '../../shared/prekeys.ts';
 import { bundleFromJson } from '../../shared/schemas.ts';
 import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
 import { publish } from '../testing/prekey-bodies.ts';
-import { ONE_TIME_PREKEY_WINDOW_MS, ONE_TIME_PREKEYS_PER_REQUESTER } from './bundles.ts';
+import { ONE_TIME_PREKEY_WINDOW_MS, ONE_TIME_PREKEYS_PER_REQUESTER } from '../limits.ts';
 
 let fx: AppFixture;
 beforeEach(async () => {

@@ -5,8 +5,8 @@
  * signal. The relay does not vouch for the bundle: the fetching device runs `verifyBundle`.
  *
  * Draining: one requester gets at most `ONE_TIME_PREKEYS_PER_REQUESTER` one-time prekeys of one
- * target per `ONE_TIME_PREKEY_WINDOW_MS` (kept in the store, so it holds across restarts and
- * instances); beyond that the bundle comes without one. PQXDH runs without a one-time prekey
+ * target per `ONE_TIME_PREKEY_WINDOW_MS` (relay/limits.ts; kept in the store, so it holds
+ * across restarts and instances); beyond that the bundle comes without one. PQXDH runs without a one-time prekey
  * (DH4 is left out; THREAT-MODEL.md, "Last-resort prekeys"), so a session can still start,
  * while one account can no longer empty another's supply. Accounts exist only through an
  * operator code or a therapist's invite, so many requesters are costly to come by.
@@ -18,13 +18,13 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { SigningKeyJson, type BundleResponseJson } from '../../shared/schemas.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
+import { BODY_LIMITS, ONE_TIME_PREKEY_WINDOW_MS, ONE_TIME_PREKEYS_PER_REQUESTER } from '../limits.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import type { BundleRow } from '../storage/types.ts';
-import { LIMITS } from './_util.ts';
 
 export const bundleToResponse = (b: BundleRow): BundleResponseJson => ({
   identity: toBase64url(b.identity),
@@ -34,18 +34,9 @@ export const bundleToResponse = (b: BundleRow): BundleResponseJson => ({
   oneTimePreKeysLeft: b.oneTimePreKeysLeft,
 });
 
-/**
- * One-time prekeys one requester gets from one target per window. Starting a session takes
- * one; 3 leaves room for a reinstall or a session reset on the same day, and caps what one
- * account can drain from another at 3 a day (a device uploads 100 at a time).
- */
-export const ONE_TIME_PREKEYS_PER_REQUESTER = 3;
-/** The window: a day from the first key handed out to the pair. */
-export const ONE_TIME_PREKEY_WINDOW_MS = 24 * 60 * 60 * 1000;
-
 export function bundleRoutes(deps: AppDeps): Hono<RelayEnv> {
   const now = deps.now ?? Date.now;
-  return new Hono<RelayEnv>().get('/v1/bundles/:key', bodyLimit(LIMITS.none), requireAuth(deps), async (c) => {
+  return new Hono<RelayEnv>().get('/v1/bundles/:key', bodyLimit(BODY_LIMITS.none), requireAuth(deps), async (c) => {
     const key = c.req.param('key');
     if (!v.is(SigningKeyJson, key)) throw new RelayError('bad_request', 'Key must be base64url of 32 bytes');
     const bundle = await deps.store.takeBundle(fromBase64url(key), {

@@ -5,7 +5,7 @@ import { toBase64url } from '../../shared/encoding.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret } from '../../shared/keys.ts';
 import { createApp } from '../app.ts';
 import { appFixture, FIXTURE_NOW, type AppFixture } from '../testing/app-fixture.ts';
-import { INVITE_TTL_MS } from './invites.ts';
+import { INVITE_TTL_MS } from '../limits.ts';
 
 let fx: AppFixture;
 beforeEach(async () => {

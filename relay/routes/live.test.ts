@@ -7,10 +7,12 @@ import WebSocket from 'ws';
 import { fromBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { AUTH_HEADERS, signRequest } from '../../shared/request-auth.ts';
+import { LIVE_CLOSE } from '../../shared/live.ts';
 import { createApp } from '../app.ts';
 import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
 import { deliver, mailboxWithCapability, seal } from '../testing/mailbox-helpers.ts';
-import { LIVE_CLOSE, LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT, LIVE_MAX_FRAME_BYTES, liveSocketServer } from './live.ts';
+import { LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT, LIVE_MAX_FRAME_BYTES } from '../limits.ts';
+import { liveSocketServer } from './live.ts';
 
 const ALLOWED_ORIGIN = 'https://app.confidant.example';
 

@@ -4,6 +4,8 @@
  * the client then fetches over HTTP, which stays the source of truth (a missed push costs
  * latency, never a message).
  *
+ * The frames and close codes are shared/live.ts's (built with `frameText`, checked with its schemas).
+ *
  *   1. Before upgrading: `Origin` must be absent (native clients), same-origin (its host equals
  *      the `Host` header, as browsers send it) or listed in `live.origins`; else 403, no upgrade.
  *   2. server -> { type: "challenge", nonce: b64(32) }            fresh random bytes per socket
@@ -18,7 +20,7 @@
  *
  * Anything else (a message before auth, bad JSON or shape, a binary frame, a frame over 16 KiB,
  * a bad signature, a foreign mailbox, the timeout) closes the socket with a 4xxx code from
- * `LIVE_CLOSE` and a generic reason. Closing unsubscribes everything.
+ * `LIVE_CLOSE` and its generic reason (`LIVE_CLOSE_REASON`). Closing unsubscribes everything.
  *
  * At most `live.maxSocketsPerAccount` (5) authenticated sockets per account and process: the
  * one that authenticates beyond that is kept and the account's oldest is closed with 4429
@@ -28,6 +30,8 @@
  * attacker nothing. Clients must not reconnect automatically after 4429 (two tabs over the cap
  * would take turns closing each other).
  *
+ * The numbers (frame sizes, mailboxes, auth timeout, sockets per account) are in relay/limits.ts.
+ *
  * Does not: deliver envelopes, acknowledge, or replay pushes missed while disconnected.
  * @module
  */
@@ -36,50 +40,21 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import type { WSContext } from 'hono/ws';
 import * as v from 'valibot';
 import { WebSocketServer } from 'ws';
-import { REQUEST_MAX_SKEW_MS, ED25519_PUBLIC_LEN, ED25519_SIGNATURE_LEN, REQUEST_NONCE_LEN } from '../../shared/consts.ts';
+import { LIVE_CHALLENGE_LEN, LIVE_MAX_MAILBOXES, REQUEST_MAX_SKEW_MS } from '../../shared/consts.ts';
+import { equalBytes } from '../../shared/bytes.ts';
 import { fromBase64url, toBase64url, toHex } from '../../shared/encoding.ts';
+import { AuthFrame, frameText, LIVE_CLOSE, LIVE_CLOSE_REASON, LIVE_PATH, SubscribeFrame, type LiveCloseName } from '../../shared/live.ts';
 import { AUTH_HEADERS, verifyRequest } from '../../shared/request-auth.ts';
-import { MailboxId, b64 } from '../../shared/schemas.ts';
 import type { RelayEnv } from '../context.ts';
 import { isStoreUnavailable, RelayError } from '../errors.ts';
+import {
+  LIVE_DEFAULT_AUTH_TIMEOUT_MS,
+  LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT,
+  LIVE_MAX_FRAME_BYTES,
+  LIVE_WS_MAX_PAYLOAD,
+} from '../limits.ts';
 import type { Store } from '../storage/types.ts';
 
-export const LIVE_PATH = '/v1/live';
-/** Largest frame the route accepts; larger ones close with `too_large`. */
-export const LIVE_MAX_FRAME_BYTES = 16 * 1024;
-/**
- * Backstop for the `ws` server (`maxPayload`): frames over this are refused by `ws` itself
- * (close 1009) before being buffered further; frames between the two limits get 4413.
- */
-export const LIVE_WS_MAX_PAYLOAD = 64 * 1024;
-export const LIVE_CHALLENGE_LEN = 32;
-export const LIVE_MAX_MAILBOXES = 50;
-const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
-/**
- * Default cap on authenticated sockets per account (per process): a few devices' tabs and a
- * reconnect in flight, while one account cannot hold thousands of sockets and subscriptions.
- */
-export const LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT = 5;
-
-/** Close codes (4000 + the HTTP status they mirror); reasons stay generic. */
-export const LIVE_CLOSE = {
-  bad_request: 4400,
-  unauthorized: 4401,
-  forbidden: 4403,
-  timeout: 4408,
-  too_large: 4413,
-  /** Closed because the account opened more than `maxSocketsPerAccount` (this was its oldest). */
-  too_many: 4429,
-} as const;
-type CloseCode = keyof typeof LIVE_CLOSE;
-const CLOSE_REASON: Record<CloseCode, string> = {
-  bad_request: 'bad request',
-  unauthorized: 'unauthorized',
-  forbidden: 'forbidden',
-  timeout: 'timeout',
-  too_large: 'too large',
-  too_many: 'too many sockets',
-};
 
 export interface LiveOptions {
   /**
@@ -107,20 +82,6 @@ export const liveSocketServer = (): WebSocketServer => {
   return wss;
 };
 
-const AuthFrame = v.object({
-  type: v.literal('auth'),
-  key: b64(ED25519_PUBLIC_LEN),
-  time: v.pipe(v.string(), v.regex(/^\d{1,16}$/)),
-  nonce: b64(REQUEST_NONCE_LEN),
-  signature: b64(ED25519_SIGNATURE_LEN),
-});
-const SubscribeFrame = v.object({
-  type: v.literal('subscribe'),
-  mailboxIds: v.pipe(v.array(MailboxId), v.minLength(1), v.maxLength(LIVE_MAX_MAILBOXES)),
-});
-
-const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-
 /** Origin rule, applied before the upgrade (a browser enforces nothing for WebSockets). */
 function checkOrigin(allowed: ReadonlySet<string>): MiddlewareHandler<RelayEnv> {
   return async (c, next) => {
@@ -142,7 +103,7 @@ function checkOrigin(allowed: ReadonlySet<string>): MiddlewareHandler<RelayEnv> 
 interface Session {
   onFrame(data: unknown): void;
   /** Close (with `code`, or silently when the peer is gone) and unsubscribe. */
-  close(code?: CloseCode): void;
+  close(code?: LiveCloseName): void;
 }
 
 /**
@@ -181,16 +142,16 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: 
   const subscriptions = new Map<string, () => void>();
   let queue = Promise.resolve();
 
-  const close = (code?: CloseCode): void => {
+  const close = (code?: LiveCloseName): void => {
     if (state === 'closed') return;
     state = 'closed';
     clearTimeout(timer);
     if (signingKey !== undefined) sockets.remove(toHex(signingKey), self);
     for (const unsubscribe of subscriptions.values()) unsubscribe();
     subscriptions.clear();
-    if (code !== undefined) ws.close(LIVE_CLOSE[code], CLOSE_REASON[code]);
+    if (code !== undefined) ws.close(LIVE_CLOSE[code], LIVE_CLOSE_REASON[code]);
   };
-  const timer = setTimeout(() => close('timeout'), deps.live?.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS);
+  const timer = setTimeout(() => close('timeout'), deps.live?.authTimeoutMs ?? LIVE_DEFAULT_AUTH_TIMEOUT_MS);
 
   const auth = async (frame: unknown): Promise<void> => {
     if (!v.is(AuthFrame, frame)) return close('bad_request');
@@ -219,18 +180,18 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: 
     if (subscriptions.size + fresh.length > LIVE_MAX_MAILBOXES) return close('bad_request');
     for (const idB64 of fresh) {
       const owner = await deps.store.mailboxOwner(fromBase64url(idB64));
-      if (owner === undefined || !equal(owner, key)) return close('forbidden');
+      if (owner === undefined || !equalBytes(owner, key)) return close('forbidden');
     }
     for (const idB64 of fresh) {
       if (state !== 'authed') return;
       subscriptions.set(
         idB64,
         deps.store.notifier.subscribe(fromBase64url(idB64), (seq) => {
-          if (state === 'authed' && ws.readyState === 1) ws.send(JSON.stringify({ type: 'message', mailboxId: idB64, seq }));
+          if (state === 'authed' && ws.readyState === 1) ws.send(frameText({ type: 'message', mailboxId: idB64, seq }));
         }),
       );
     }
-    if (state === 'authed') ws.send(JSON.stringify({ type: 'subscribed', mailboxIds: frame.mailboxIds }));
+    if (state === 'authed') ws.send(frameText({ type: 'subscribed', mailboxIds: frame.mailboxIds }));
   };
 
   const handle = async (data: unknown): Promise<void> => {
@@ -254,8 +215,8 @@ function session(deps: LiveDeps, ws: WSContext, challenge: Uint8Array, sockets: 
         // (1013: the store cannot be reached right now, relay/errors.ts) or not (1011).
         if (state !== 'closed') {
           close();
-          if (isStoreUnavailable(err)) ws.close(1013, 'try again later');
-          else ws.close(1011, 'internal error');
+          const code = isStoreUnavailable(err) ? 'try_again_later' : 'internal_error';
+          ws.close(LIVE_CLOSE[code], LIVE_CLOSE_REASON[code]);
         }
       });
     },
@@ -282,7 +243,7 @@ export function liveRoutes(deps: LiveDeps): Hono<RelayEnv> {
             const challenge = new Uint8Array(LIVE_CHALLENGE_LEN);
             crypto.getRandomValues(challenge);
             live = session(deps, ws, challenge, sockets);
-            ws.send(JSON.stringify({ type: 'challenge', nonce: toBase64url(challenge) }));
+            ws.send(frameText({ type: 'challenge', nonce: toBase64url(challenge) }));
           },
           onMessage(event) {
             live?.onFrame(event.data);

@@ -14,21 +14,20 @@
  */
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { equalBytes } from '../../shared/bytes.ts';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { CapabilityJson, MailboxCreateJson, MailboxId, b64 } from '../../shared/schemas.ts';
 import { SHA256_LEN } from '../../shared/consts.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
+import { BODY_LIMITS } from '../limits.ts';
 import { requireAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import type { Account, Store } from '../storage/types.ts';
-import { LIMITS } from './_util.ts';
 
 const CapabilityHash = b64(SHA256_LEN);
-
-const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * The mailbox named by a path parameter, when `account` owns it. Malformed id: 400. Absent or
@@ -38,7 +37,7 @@ export async function ownedMailbox(store: Store, idParam: string, account: Accou
   if (!v.is(MailboxId, idParam)) throw new RelayError('bad_request', 'Malformed mailbox id');
   const mailboxId = fromBase64url(idParam);
   const owner = await store.mailboxOwner(mailboxId);
-  if (owner === undefined || !equal(owner, account.signingKey)) throw new RelayError('not_found', 'No such mailbox');
+  if (owner === undefined || !equalBytes(owner, account.signingKey)) throw new RelayError('not_found', 'No such mailbox');
   return mailboxId;
 }
 
@@ -46,18 +45,18 @@ export function mailboxRoutes(deps: AppDeps): Hono<RelayEnv> {
   const now = deps.now ?? Date.now;
   const auth = requireAuth(deps);
   return new Hono<RelayEnv>()
-    .post('/v1/mailboxes', bodyLimit(LIMITS.small), jsonBody(MailboxCreateJson), auth, async (c) => {
+    .post('/v1/mailboxes', bodyLimit(BODY_LIMITS.small), jsonBody(MailboxCreateJson), auth, async (c) => {
       const { mailboxId } = c.get('json');
       const result = await deps.store.createMailbox(fromBase64url(mailboxId), c.get('account').signingKey, now());
       if (result === 'exists') throw new RelayError('conflict', 'Mailbox exists');
       return c.json({ mailboxId }, 201);
     })
-    .post('/v1/mailboxes/:id/capabilities', bodyLimit(LIMITS.small), jsonBody(CapabilityJson), auth, async (c) => {
+    .post('/v1/mailboxes/:id/capabilities', bodyLimit(BODY_LIMITS.small), jsonBody(CapabilityJson), auth, async (c) => {
       const mailboxId = await ownedMailbox(deps.store, c.req.param('id'), c.get('account'));
       await deps.store.addCapability(fromBase64url(c.get('json').capabilityHash), mailboxId, now());
       return c.json({}, 201);
     })
-    .delete('/v1/mailboxes/:id/capabilities/:hash', bodyLimit(LIMITS.none), auth, async (c) => {
+    .delete('/v1/mailboxes/:id/capabilities/:hash', bodyLimit(BODY_LIMITS.none), auth, async (c) => {
       const mailboxId = await ownedMailbox(deps.store, c.req.param('id'), c.get('account'));
       const hash = c.req.param('hash');
       if (!v.is(CapabilityHash, hash)) throw new RelayError('bad_request', 'Malformed capability hash');

@@ -13,7 +13,7 @@ import { signRequest } from '../../shared/request-auth.ts';
 import { MIN_ENVELOPE_LEN } from '../../shared/sealed.ts';
 import { appFixture, sha256, type AppFixture } from '../testing/app-fixture.ts';
 import { addCapability, deliver, mailboxWithCapability, seal, type TestMailbox } from '../testing/mailbox-helpers.ts';
-import { LIMITS } from './_util.ts';
+import { BODY_LIMITS } from '../limits.ts';
 
 let fx: AppFixture;
 let therapist: Identity;
@@ -121,7 +121,7 @@ describe('delivery capability', () => {
 
 describe('envelope and headers', () => {
   it('refuses an envelope over 256 KiB by Content-Length with 413', async () => {
-    const big = new Uint8Array(LIMITS.envelope + 1);
+    const big = new Uint8Array(BODY_LIMITS.envelope + 1);
     big.set(await toA());
     await refused(() => deliver(fx, big, { capability: boxA.capability }), 413, 'too_large');
   });
@@ -131,7 +131,7 @@ describe('envelope and headers', () => {
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull(ctl) {
-        if (sent > LIMITS.envelope) return ctl.close();
+        if (sent > BODY_LIMITS.envelope) return ctl.close();
         sent += chunk.length;
         ctl.enqueue(chunk);
       },

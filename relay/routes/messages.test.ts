@@ -4,7 +4,7 @@ import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { openEnvelope } from '../../shared/sealed.ts';
 import { appFixture, FIXTURE_NOW, type AppFixture } from '../testing/app-fixture.ts';
 import { deliver, mailboxWithCapability, seal } from '../testing/mailbox-helpers.ts';
-import { DEFAULT_MESSAGE_TTL_MS } from './messages.ts';
+import { DEFAULT_MESSAGE_TTL_MS } from '../limits.ts';
 
 let fx: AppFixture;
 beforeEach(async () => {
@@ -59,10 +59,17 @@ describe('send, fetch, ack', () => {
     const t = await fx.therapist();
     const box = await mailboxWithCapability(fx, t);
     const seen: number[] = [];
-    const off = fx.store.notifier.subscribe(box.id, (s) => seen.push(s));
+    // The event itself, not a wait on the clock: on PostgreSQL it arrives through NOTIFY on
+    // another connection, some time after the 201.
+    let heard!: () => void;
+    const published = new Promise<void>((resolve) => (heard = resolve));
+    const off = fx.store.notifier.subscribe(box.id, (s) => {
+      seen.push(s);
+      heard();
+    });
     const res = await deliver(fx, await seal(t, t, box.id, enc.encode('hi')), { capability: box.capability });
     const { seq } = (await res.json()) as { seq: number };
-    await new Promise((r) => setTimeout(r, 10));
+    await published;
     off();
     expect(seen).toEqual([seq]);
   });

@@ -15,7 +15,7 @@
  *   POST /v1/mailboxes/:id/ack  { messageIds (1..500) }          (owner, signed)
  *        -> 200 { deleted }
  *
- * Messages expire `messageTtlMs` after receipt (default 30 days); after a store the mailbox's
+ * Messages expire `messageTtlMs` after receipt (default `DEFAULT_MESSAGE_TTL_MS`, relay/limits.ts); after a store the mailbox's
  * subscribers are told through `store.notifier`.
  * @module
  */
@@ -23,20 +23,17 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { envelopeMailboxId } from '../../shared/sealed.ts';
-import { AckJson, MAX_MESSAGES_PER_PAGE, MessageId, b64 } from '../../shared/schemas.ts';
-import { SHA256_LEN } from '../../shared/consts.ts';
-import type { AppDeps } from '../app.ts';
+import { AckJson, MessageId, b64 } from '../../shared/schemas.ts';
+import { MAX_MESSAGES_PER_PAGE, SHA256_LEN } from '../../shared/consts.ts';
+import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
+import { BODY_LIMITS, DEFAULT_MAILBOX_QUOTA, DEFAULT_MESSAGE_PAGE, DEFAULT_MESSAGE_TTL_MS } from '../limits.ts';
 import { requireAuth } from '../middleware/auth.ts';
+import { boundedBody } from '../middleware/bounded-body.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import type { MailboxQuota } from '../storage/types.ts';
-import { LIMITS, boundedBody, sha256 } from './_util.ts';
+import { sha256 } from '../secret-hash.ts';
 import { ownedMailbox } from './mailboxes.ts';
-
-export const DEFAULT_MESSAGE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-export const DEFAULT_MAILBOX_QUOTA: MailboxQuota = { maxMessages: 10_000, maxBytes: 100 * 1024 * 1024 };
-const DEFAULT_PAGE = 100;
 
 const CapabilitySecret = b64(SHA256_LEN);
 const SEQ = /^(0|[1-9]\d{0,15})$/;
@@ -45,7 +42,7 @@ const refusedCapability = (): RelayError => new RelayError('forbidden', 'Deliver
 
 function pageParams(after: string | undefined, limit: string | undefined): { after: number; limit: number } {
   const a = after === undefined ? 0 : SEQ.test(after) ? Number(after) : NaN;
-  const l = limit === undefined ? DEFAULT_PAGE : /^\d{1,3}$/.test(limit) ? Number(limit) : NaN;
+  const l = limit === undefined ? DEFAULT_MESSAGE_PAGE : /^\d{1,3}$/.test(limit) ? Number(limit) : NaN;
   if (!Number.isSafeInteger(a)) throw new RelayError('bad_request', 'Invalid query after (expected a non-negative integer)');
   if (!(l >= 1 && l <= MAX_MESSAGES_PER_PAGE)) throw new RelayError('bad_request', `Invalid query limit (expected 1..${MAX_MESSAGES_PER_PAGE})`);
   return { after: a, limit: l };
@@ -57,7 +54,7 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
   const quota = deps.mailboxQuota ?? DEFAULT_MAILBOX_QUOTA;
   const auth = requireAuth(deps);
   return new Hono<RelayEnv>()
-    .post('/v1/messages', boundedBody(LIMITS.envelope), async (c) => {
+    .post('/v1/messages', boundedBody(BODY_LIMITS.envelope), async (c) => {
       const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/octet-stream') {
         throw new RelayError('unsupported_media_type', 'Content-Type must be application/octet-stream');
@@ -91,7 +88,7 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
           throw new RelayError('quota', 'Mailbox is full');
       }
     })
-    .get('/v1/mailboxes/:id/messages', boundedBody(LIMITS.none), auth, async (c) => {
+    .get('/v1/mailboxes/:id/messages', boundedBody(BODY_LIMITS.none), auth, async (c) => {
       const mailboxId = await ownedMailbox(deps.store, c.req.param('id'), c.get('account'));
       const { after, limit } = pageParams(c.req.query('after'), c.req.query('limit'));
       const rows = await deps.store.listMessages(mailboxId, { after, limit: limit + 1, now: now() });
@@ -106,7 +103,7 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
         more: rows.length > limit,
       });
     })
-    .post('/v1/mailboxes/:id/ack', boundedBody(LIMITS.ack), jsonBody(AckJson), auth, async (c) => {
+    .post('/v1/mailboxes/:id/ack', boundedBody(BODY_LIMITS.ack), jsonBody(AckJson), auth, async (c) => {
       const mailboxId = await ownedMailbox(deps.store, c.req.param('id'), c.get('account'));
       const deleted = await deps.store.ackMessages(mailboxId, c.get('json').messageIds.map((id) => fromBase64url(id)));
       return c.json({ deleted });

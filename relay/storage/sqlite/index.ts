@@ -9,6 +9,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { equalBytes } from '../../../shared/bytes.ts';
 import { ConfidantError } from '../../../shared/index.ts';
 import type {
   Account,
@@ -134,8 +135,6 @@ const toBlob = (r: BlobDbRow): BlobInfo => ({
   createdAt: r.created_at,
   expiresAt: r.expires_at,
 });
-
-const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 
 /** Most mailboxes whose usage bound is remembered at once (see `SqliteStore.#usage`). */
 const USAGE_BOUNDS = 10_000;
@@ -522,11 +521,11 @@ export class SqliteStore implements Store {
     const result = this.#tx((): PutMessageResult => {
       const prior = s.findMessage.get(mailboxId, messageId) as { seq: number; envelope: Buffer } | undefined;
       if (prior !== undefined) {
-        return equal(prior.envelope, envelope) ? { status: 'duplicate', seq: prior.seq } : { status: 'conflict' };
+        return equalBytes(prior.envelope, envelope) ? { status: 'duplicate', seq: prior.seq } : { status: 'conflict' };
       }
       const acked = s.findTombstone.get(ackedMessageTag(mailboxId, messageId)) as { seq: number; envelope_hash: Buffer } | undefined;
       if (acked !== undefined) {
-        return equal(acked.envelope_hash, ackedEnvelopeHash(envelope)) ? { status: 'duplicate', seq: acked.seq } : { status: 'conflict' };
+        return equalBytes(acked.envelope_hash, ackedEnvelopeHash(envelope)) ? { status: 'duplicate', seq: acked.seq } : { status: 'conflict' };
       }
       const version = s.dataVersion.get();
       if (version !== this.#dataVersion) {

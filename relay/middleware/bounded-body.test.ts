@@ -1,5 +1,5 @@
 /**
- * `boundedBody` (_util.ts) over a real socket: its shortcut exists only under @hono/node-server,
+ * `boundedBody` (bounded-body.ts) over a real socket: its shortcut exists only under @hono/node-server,
  * so these requests go through node:http (raw bytes, so every header is exactly as written),
  * not `app.request()`. The answers must be bodyLimit's: exact bytes within the limit, 413 over
  * it whether declared or chunked, an empty body when no length is given.
@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayEnv } from '../context.ts';
 import { onError } from '../errors.ts';
-import { boundedBody } from './_util.ts';
+import { boundedBody } from './bounded-body.ts';
 
 const LIMIT = 1000;
 
