@@ -4,7 +4,8 @@
  * @module
  */
 import { useEffect } from 'preact/hooks';
-import { boot, conversations, phase, profile, route } from './state/app.ts';
+import { boot } from './state/lock.ts';
+import { conversations, phase, profile, route } from './state/signals.ts';
 import { ConversationView } from './views/conversation.tsx';
 import { Home } from './views/home.tsx';
 import { InviteClient } from './views/invite.tsx';

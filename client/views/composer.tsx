@@ -10,7 +10,7 @@ import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { uploadAttachment, type Phase } from '../attachments/attachments.ts';
 import type { AttachmentMeta, Conversation, StoredMessage } from '../data/records.ts';
-import { session } from '../state/app.ts';
+import { session } from '../state/session.ts';
 import { FileName } from './bidi.tsx';
 import { ErrorAlert } from './error-alert.tsx';
 import { Progress } from './progress.tsx';

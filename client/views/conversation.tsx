@@ -8,7 +8,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { downloadAttachment, isPreviewable, type Phase } from '../attachments/attachments.ts';
 import type { AttachmentMeta, Conversation, StoredMessage } from '../data/records.ts';
-import { conversations, messagesVersion, navigate, profile, session } from '../state/app.ts';
+import { session } from '../state/session.ts';
+import { conversations, messagesVersion, navigate, profile } from '../state/signals.ts';
 import { FileName, showBidiControls } from './bidi.tsx';
 import { Composer, setReply } from './composer.tsx';
 import { MessageText } from './message-text.tsx';
