@@ -14,7 +14,7 @@ import { deriveIdentity, generateRootSecret, identitiesEqual } from '../../share
 import { verifyBundle } from '../../shared/prekeys.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { Records } from '../data/records.ts';
-import { FAST_KDF, inviteFromLink, joinClient, Net, ORIGIN, PASSPHRASE, startRelay, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+import { FAST_KDF, inviteFromLink, joinClient, Net, ORIGIN, PASSPHRASE, startRelay, therapistDevice, type Device, type Relay } from '../../test-support/devices.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { createVault } from '../vault/vault.ts';
 import {

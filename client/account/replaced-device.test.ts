@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Conversation } from '../data/records.ts';
 import { notDelivered } from '../outbox/delivery.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type JoinedClient, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type JoinedClient, type Relay } from '../../test-support/devices.ts';
 import { confirmNewIdentity, revokeRetired } from './replaced-device.ts';
 
 let relay: Relay;

@@ -11,7 +11,7 @@ import { deriveIdentity, generateRootSecret, type Identity } from '../../shared/
 import { randomBytes } from '../../shared/provider.ts';
 import { MESSAGE_TYPE_RATCHET } from '../../shared/ratchet.ts';
 import { sealEnvelope } from '../../shared/sealed.ts';
-import { Net, ORIGIN, startRelay, type Relay } from '../testing/devices.ts';
+import { Net, ORIGIN, startRelay, type Relay } from '../../test-support/devices.ts';
 import { OfflineError, RelayApi, RelayApiError } from './relay.ts';
 
 let relay: Relay;

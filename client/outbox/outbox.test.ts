@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodePayload } from '../../shared/payload.ts';
 import type { Conversation, StoredMessage } from '../data/records.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type JoinedClient, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type JoinedClient, type Relay } from '../../test-support/devices.ts';
 import { newMessageId, rank } from './outbox.ts';
 
 let relay: Relay;

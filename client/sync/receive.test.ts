@@ -16,7 +16,7 @@ import { ENVELOPE_HEADER_LEN, sealEnvelope } from '../../shared/sealed.ts';
 import { OfflineError } from '../api/relay.ts';
 import type { Conversation } from '../data/records.ts';
 import { newMessageId } from '../outbox/outbox.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../../test-support/devices.ts';
 
 let relay: Relay;
 let therapist: Device;

@@ -15,7 +15,7 @@ import { decodePayload } from '../../shared/payload.ts';
 import { openEnvelope, sealEnvelope } from '../../shared/sealed.ts';
 import type { Conversation, StoredMessage } from '../data/records.ts';
 import { DELIVERY_BOUND_MS, notDelivered, resend } from '../outbox/delivery.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay, type SeenRequest } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay, type SeenRequest } from '../../test-support/devices.ts';
 import { MAX_RETRY_ASKS, retryRelayId } from './retry.ts';
 
 let relay: Relay;

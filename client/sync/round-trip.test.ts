@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { identityId } from '../../shared/keys.ts';
 import { newMessageId } from '../outbox/outbox.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../../test-support/devices.ts';
 
 let relay: Relay;
 const devices: Device[] = [];

@@ -12,7 +12,7 @@ import { toHex } from '../../shared/encoding.ts';
 import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../../shared/handshake.ts';
 import { decodeRatchetMessage } from '../../shared/ratchet.ts';
 import { openEnvelope } from '../../shared/sealed.ts';
-import { conversationWith, joinClient, queueText, secondTab, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, secondTab, startRelay, texts, therapistDevice, type Device, type Relay } from '../../test-support/devices.ts';
 
 let relay: Relay;
 const devices: Device[] = [];

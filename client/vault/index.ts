@@ -1,6 +1,6 @@
 /**
  * The public API of client/vault, listed by hand (docs/VAULT.md §6). The measurement tools
- * (measure-*.ts, bench-page.ts) and the idb module's internals are deliberately absent.
+ * (bench/vault/) and the idb module's internals are deliberately absent.
  * @module
  */
 export { BEFORE_LOCK_MAX_MS, startAutoLock, type AutoLock, type AutoLockOptions } from './auto-lock.ts';
