@@ -15,6 +15,7 @@
  * @module
  */
 import 'fake-indexeddb/auto';
+import { afterEach, beforeEach } from 'vitest';
 import { decodeInvite, type Invite } from '../shared/invite.ts';
 import { generateRootSecret, identityId, type Identity } from '../shared/keys.ts';
 import { createApp } from '../relay/app.ts';
@@ -205,6 +206,39 @@ export async function joinClient(relay: Relay, therapist: Device, label: string,
   const conversation = await device.records.conversation(conversationId);
   if (!conversation) throw new Error('harness: the join left no conversation');
   return { device, invite, localInvite, conversation };
+}
+
+/**
+ * The fixture of a client test file, called once at its top: before each test a fresh relay,
+ * then `setup` (which may open devices, pushing them onto the list it is given); after each
+ * test every device on the returned list is closed, then the relay. Tests push the devices they
+ * open themselves onto the same list.
+ */
+export function relayPerTest(setup: (relay: Relay, devices: Device[]) => Promise<void> = async () => {}): Device[] {
+  const devices: Device[] = [];
+  let relay: Relay | undefined;
+  beforeEach(async () => {
+    relay = await startRelay();
+    await setup(relay, devices);
+  });
+  afterEach(async () => {
+    for (const d of devices.splice(0)) await d.close();
+    await relay?.close();
+  });
+  return devices;
+}
+
+/** A therapist and a client who joined from its invite labelled `label` (hello and consent sent), on `devices`. */
+export async function therapistAndClient(
+  relay: Relay,
+  label: string,
+  devices: Device[],
+): Promise<{ relay: Relay; therapist: Device; joined: JoinedClient; client: Device; toTherapist: Conversation }> {
+  const therapist = await therapistDevice(relay);
+  devices.push(therapist);
+  const joined = await joinClient(relay, therapist, label);
+  devices.push(joined.device);
+  return { relay, therapist, joined, client: joined.device, toTherapist: joined.conversation };
 }
 
 let lastSentAt = 0;

@@ -4,24 +4,21 @@
  * itself makes its devices with these functions.
  * @module
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { generateRootSecret, identityId } from '../../shared/keys.ts';
-import { FAST_KDF, inviteFromLink, joinClient, Net, ORIGIN, PASSPHRASE, startRelay, therapistDevice, type Device, type Relay } from '../../test-support/devices.ts';
+import { FAST_KDF, inviteFromLink, joinClient, Net, ORIGIN, PASSPHRASE, relayPerTest, therapistDevice, type Relay } from '../../test-support/devices.ts';
 import { RelayApi } from '../api/relay.ts';
 import { createVault, type Vault } from '../vault/vault.ts';
 import { joinFromInvite, setUpPractice, type FlowDeps } from './flows.ts';
 import { createInvite, OnboardingError } from './onboarding.ts';
 
 let relay: Relay;
-const devices: Device[] = [];
-const vaults: Vault[] = [];
-beforeEach(async () => {
-  relay = await startRelay();
+const devices = relayPerTest(async (r) => {
+  relay = r;
 });
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.close();
+const vaults: Vault[] = [];
+afterEach(() => {
   for (const v of vaults.splice(0)) v.close();
-  await relay.close();
 });
 
 let n = 0;

@@ -5,20 +5,14 @@
  * through its outbox; the therapist's receiver makes the conversation and stores the message;
  * the reply comes back; delivered and read receipts flow both ways.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { identityId } from '../../shared/keys.ts';
 import { newMessageId } from '../outbox/outbox.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../../test-support/devices.ts';
+import { conversationWith, joinClient, queueText, relayPerTest, texts, therapistDevice, type Relay } from '../../test-support/devices.ts';
 
 let relay: Relay;
-const devices: Device[] = [];
-
-beforeEach(async () => {
-  relay = await startRelay();
-});
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.close();
-  await relay.close();
+const devices = relayPerTest(async (r) => {
+  relay = r;
 });
 
 describe('therapist and client round trip', () => {
