@@ -12,8 +12,9 @@ import type { Payload } from '../../shared/payload.ts';
 import { createInvite, keepProvisioned } from '../account/onboarding.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
+import { uploadAttachment, type OnProgress } from '../attachments/attachments.ts';
 import { Drafts } from '../data/drafts.ts';
-import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
+import { Records, type AttachmentMeta, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { resend } from '../outbox/delivery.ts';
 import { newMessageId, Outbox } from '../outbox/outbox.ts';
 import { LiveChannel } from '../sync/live.ts';
@@ -123,8 +124,17 @@ export class Session {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
-  /** Writes a message (queued in the vault first), then tries to send it. */
-  async send(conversation: Conversation, draft: { text: string; urgent?: boolean; replyTo?: string; attachments?: StoredMessage['attachments'] }): Promise<void> {
+  /**
+   * Writes a message (queued in the vault first), then tries to send it. Its `files` are
+   * encrypted and uploaded first, one after another (`onUpload` hears each one's progress);
+   * an upload that fails rejects here with nothing queued, and the person can try again.
+   */
+  async send(
+    conversation: Conversation,
+    draft: { text: string; urgent?: boolean; replyTo?: string; attachments?: StoredMessage['attachments']; files?: readonly File[] },
+    onUpload?: OnProgress,
+  ): Promise<void> {
+    if (draft.files?.length) draft = { ...draft, attachments: [...(draft.attachments ?? []), ...(await this.upload(draft.files, onUpload))] };
     const id = newMessageId();
     const sentAt = Date.now();
     // What the payload and the stored copy share; attachments differ only in encoding.
@@ -147,6 +157,12 @@ export class Session {
     messagesVersion.value++;
     await refreshLists(this);
     void this.outbox.flush().then(() => refreshLists(this));
+  }
+
+  private async upload(files: readonly File[], onProgress?: OnProgress): Promise<AttachmentMeta[]> {
+    const uploaded: AttachmentMeta[] = [];
+    for (const file of files) uploaded.push(await uploadAttachment(this.api, this.identity, file, onProgress));
+    return uploaded;
   }
 
   /** Marks a conversation read here and tells the peer which of their messages were read. */

@@ -8,8 +8,8 @@
 import { signal } from '@preact/signals';
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { uploadAttachment, type Phase } from '../attachments/attachments.ts';
-import type { AttachmentMeta, Conversation, StoredMessage } from '../data/records.ts';
+import type { Phase } from '../attachments/attachments.ts';
+import type { Conversation, StoredMessage } from '../data/records.ts';
 import { session } from '../state/session.ts';
 import { FileName } from './bidi.tsx';
 import { ErrorAlert } from './error-alert.tsx';
@@ -95,12 +95,8 @@ export function Composer({ conversation }: { conversation: Conversation }) {
     if (!s || !canSend) return;
     setError('');
     try {
-      const attachments: AttachmentMeta[] = [];
-      for (const file of files) {
-        attachments.push(await uploadAttachment(s.api, s.identity, file, (phase, fraction) => setUpload({ phase, fraction })));
-      }
+      await s.send(conversation, { text: text.trim(), urgent, ...(reply ? { replyTo: reply.id } : {}), files }, (phase, fraction) => setUpload({ phase, fraction }));
       setUpload(undefined);
-      await s.send(conversation, { text: text.trim(), urgent, ...(reply ? { replyTo: reply.id } : {}), attachments });
       await s.drafts.discard(id);
       setText('');
       setUrgent(false);
