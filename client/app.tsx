@@ -1,5 +1,5 @@
 /**
- * The app's top level: the screen follows from the phase (client/state/app.ts) and the URL
+ * The app's top level: the screen follows from the phase (client/state/signals.ts) and the URL
  * fragment. Locked shows only the unlock screen, whatever the route says.
  * @module
  */

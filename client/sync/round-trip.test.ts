@@ -1,7 +1,7 @@
 // @vitest-environment node
 /**
- * Two devices end to end without the UI: a therapist and a client set up as client/state/app.ts
- * does, over the real relay in process. The client's hello, consent and first message go
+ * Two devices end to end without the UI: a therapist and a client set up by the app's own flows
+ * (client/account/flows.ts), over the real relay in process. The client's hello, consent and first message go
  * through its outbox; the therapist's receiver makes the conversation and stores the message;
  * the reply comes back; delivered and read receipts flow both ways.
  */
