@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfidantError } from '../../../shared/index.ts';
 import { storeConformance } from '../conformance.ts';
-import { blobFileName, FileBlobStore } from '../files.ts';
+import { blobFileName, FileBlobStore } from './files.ts';
 import { openStore } from '../index.ts';
 import { BLOB_ID_LEN, type Account } from '../types.ts';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
