@@ -16,6 +16,7 @@ import { storeConformance } from '../conformance.ts';
 import { BLOB_ID_LEN, type Account } from '../types.ts';
 import { BLOB_CHUNK_SIZE, LATEST_VERSION, MIGRATIONS, migrate, openPostgresStore, type PostgresStores } from './index.ts';
 import { LISTENER_APPLICATION_NAME } from './notifier.ts';
+import { postgresLifecycle } from './sweep.ts';
 
 const T0 = 1_750_000_000_000;
 const DAY = 86_400_000;
@@ -584,7 +585,7 @@ describe('postgres store inputs', () => {
       const port = cluster.port;
       // A pool pointed at a closed port: connection refused, answered as false.
       const unreachable = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${port === 1 ? 2 : 1}/x` });
-      const probe = Object.create(store, { pool: { value: unreachable } }) as typeof store;
+      const probe = postgresLifecycle({ pool: unreachable }, store.notifier, () => unreachable.end());
       expect(await probe.ping()).toBe(false);
       await unreachable.end();
       expect(await store.ping()).toBe(true);
