@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfidantError } from '../../../shared/index.ts';
 import { startPostgresCluster, type PostgresCluster } from '../../testing/postgres-cluster.ts';
-import { storeConformance } from '../conformance.ts';
+import { storeConformance } from '../conformance/index.ts';
 import { BLOB_ID_LEN, type Account } from '../types.ts';
 import { BLOB_CHUNK_SIZE, LATEST_VERSION, MIGRATIONS, migrate, openPostgresStore, type PostgresStores } from './index.ts';
 import { LISTENER_APPLICATION_NAME } from './notifier.ts';

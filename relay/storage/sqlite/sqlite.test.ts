@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfidantError } from '../../../shared/index.ts';
-import { storeConformance } from '../conformance.ts';
+import { storeConformance } from '../conformance/index.ts';
 import { blobFileName, FileBlobStore } from './files.ts';
 import { openStore } from '../index.ts';
 import { BLOB_ID_LEN, type Account } from '../types.ts';
