@@ -13,9 +13,8 @@ export function blobsConformance(open: OpenStore): void {
 
   describe('blob rows', () => {
     it('creates an incomplete row, completes it with its size, and deletes it', async () => {
-      const owner = await therapist();
       const blobId = rnd(BLOB_ID_LEN);
-      const info = { blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + DAY };
+      const info = { blobId, deleteTokenHash: rnd(32), createdAt: T0, expiresAt: T0 + DAY };
       expect(await store.createBlob(info)).toBe('created');
       expect(await store.getBlob(blobId)).toEqual({ blobId, size: 0, complete: false, createdAt: T0, expiresAt: T0 + DAY });
       expect(await store.createBlob({ ...info, expiresAt: T0 + 2 * DAY })).toBe('exists');
@@ -26,19 +25,20 @@ export function blobsConformance(open: OpenStore): void {
       expect(await store.deleteBlob(blobId)).toBe(false); // absent: harmless
     });
 
-    it('deletes a blob row for its uploader only, and keeps no account key in blob rows', async () => {
+    it('deletes a blob row only for the hash of its delete token, and keeps no account key in blob rows', async () => {
       const owner = await therapist();
-      const other = await therapist();
       const blobId = rnd(BLOB_ID_LEN);
-      expect(await store.createBlob({ blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + DAY })).toBe('created');
+      const deleteTokenHash = rnd(32);
+      expect(await store.createBlob({ blobId, deleteTokenHash, createdAt: T0, expiresAt: T0 + DAY })).toBe('created');
       expect(await store.completeBlob(blobId, 10)).toBe(true);
       expect(tablesHolding(await tables(), owner.signingKey)).toEqual(['accounts']);
-      expect(await store.deleteBlob(blobId, other.signingKey)).toBe(false);
+      expect(tablesHolding(await tables(), deleteTokenHash)).toEqual(['blobs']);
       expect(await store.deleteBlob(blobId, rnd(32))).toBe(false);
+      expect(await store.deleteBlob(rnd(BLOB_ID_LEN), deleteTokenHash)).toBe(false);
       expect(await store.getBlob(blobId)).toMatchObject({ complete: true, size: 10 });
-      expect(await store.deleteBlob(blobId, owner.signingKey)).toBe(true);
+      expect(await store.deleteBlob(blobId, deleteTokenHash)).toBe(true);
       expect(await store.getBlob(blobId)).toBeUndefined();
-      expect(await store.deleteBlob(blobId, owner.signingKey)).toBe(false);
+      expect(await store.deleteBlob(blobId, deleteTokenHash)).toBe(false);
     });
 
     it('reports that a vanished row cannot be completed', async () => {
@@ -82,9 +82,8 @@ export function blobsConformance(open: OpenStore): void {
 
     it('an upload refused (too large) or failed (source error) leaves no blob and no row when the caller cleans up', async () => {
       // The route flow: row first, bytes, then complete; on failure the row is deleted.
-      const owner = await therapist();
       const blobId = rnd(BLOB_ID_LEN);
-      await store.createBlob({ blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + DAY });
+      await store.createBlob({ blobId, deleteTokenHash: rnd(32), createdAt: T0, expiresAt: T0 + DAY });
       await expect(blobs.write(blobId, source(2048, 512).stream, 1024)).rejects.toSatisfy((e) => ConfidantError.is(e, 'too_large'));
       await store.deleteBlob(blobId);
       expect(await store.getBlob(blobId)).toBeUndefined();

@@ -101,7 +101,7 @@ export function sweepConformance(open: OpenStore): void {
       const uploading = blob({ complete: false, createdAt: now - MINUTE, expiresAt: now + DAY });
       const kept = blob({ complete: true, createdAt: now - 2 * DAY, expiresAt: now + DAY });
       for (const b of [expired, abandoned, uploading, kept]) {
-        await store.createBlob({ blobId: b.blobId, owner: owner.signingKey, createdAt: b.createdAt ?? T0, expiresAt: b.expiresAt! });
+        await store.createBlob({ blobId: b.blobId, deleteTokenHash: rnd(32), createdAt: b.createdAt ?? T0, expiresAt: b.expiresAt! });
         if (b.complete) expect(await store.completeBlob(b.blobId, 10)).toBe(true);
       }
 
@@ -133,9 +133,8 @@ export function sweepConformance(open: OpenStore): void {
     });
 
     it('leaves unexpired incomplete uploads alone without incompleteBlobsBefore', async () => {
-      const owner = await therapist();
       const blobId = rnd(BLOB_ID_LEN);
-      await store.createBlob({ blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + 30 * DAY });
+      await store.createBlob({ blobId, deleteTokenHash: rnd(32), createdAt: T0, expiresAt: T0 + 30 * DAY });
       const r = await store.sweep(T0 + 29 * DAY);
       expect(r.blobs).toBe(0);
       expect(r.expiredBlobIds).toEqual([]);
