@@ -28,7 +28,7 @@ const uploaded = async (res: Response): Promise<{ blobId: string; size: number; 
 };
 
 /** DELETE /v1/blobs/:id, unsigned, presenting `token` (when given) in the confidant-delete-token header. */
-const deleteWith = (blobId: string, token?: string): Promise<Response> =>
+const deleteWith = async (blobId: string, token?: string): Promise<Response> =>
   fx.app.request(`/v1/blobs/${blobId}`, { method: 'DELETE', headers: token === undefined ? {} : { 'confidant-delete-token': token } });
 
 describe('POST /v1/blobs then GET /v1/blobs/:id', () => {

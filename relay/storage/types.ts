@@ -12,8 +12,8 @@
  * ciphertext, random ids, hashes of bearer secrets (registration codes, invites, delivery
  * capabilities; never the secrets themselves), timestamps, sizes and expiries. No names, no
  * plaintext, no sender identity for a message. Where a limit or check needs to recognise a
- * pair it no longer keeps (an acknowledged message, who fetched whose prekeys, who uploaded a
- * blob), a hash stands in for it (`_tags.ts`; docs/THREAT-MODEL.md "What the relay keeps").
+ * pair it no longer keeps (an acknowledged message, who fetched whose prekeys), a hash stands
+ * in for it (`_tags.ts`; docs/THREAT-MODEL.md "What the relay keeps").
  *
  * Conventions:
  * - Ids and keys are `Uint8Array`s of fixed length (see shared/consts.ts); times are
@@ -232,21 +232,23 @@ export interface MessageStore {
   ackMessages(mailboxId: Uint8Array, messageIds: readonly Uint8Array[]): Promise<number>;
 }
 
-/** Blob metadata rows; the bytes live in a `BlobStore`. */
+/**
+ * Blob metadata rows; the bytes live in a `BlobStore`. A row names no account: whoever holds
+ * the delete token the relay handed out at upload may delete it early, and the row keeps only
+ * the token's SHA-256 (issue 9 item 8). Rows from before delete tokens have none: they can no
+ * longer be deleted early, only expire.
+ */
 export interface BlobRowStore {
-  /**
-   * `owner` (the uploader's signing key) is kept only as SHA-256(label || blobId || owner)
-   * (`_tags.ts` blobOwnerTag): enough for `deleteBlob` to check the uploader, no account column.
-   */
-  createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { owner: Uint8Array }): Promise<'created' | 'exists'>;
+  /** `deleteTokenHash` is SHA-256 of the delete token (the token itself is never stored). */
+  createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { deleteTokenHash: Uint8Array }): Promise<'created' | 'exists'>;
   /** Mark the upload finished. False when the row is gone (deleted or swept meanwhile): delete the bytes. */
   completeBlob(blobId: Uint8Array, size: number): Promise<boolean>;
   getBlob(blobId: Uint8Array): Promise<BlobInfo | undefined>;
   /**
-   * Delete the row; with `owner`, only when that key uploaded it. True when a row was deleted
-   * (false: absent, or another account's, one answer).
+   * Delete the row; with `deleteTokenHash`, only when it is the row's. True when a row was
+   * deleted (false: absent, or another token, one answer).
    */
-  deleteBlob(blobId: Uint8Array, owner?: Uint8Array): Promise<boolean>;
+  deleteBlob(blobId: Uint8Array, deleteTokenHash?: Uint8Array): Promise<boolean>;
 }
 
 /** The store as a whole: which adapter, schema, health, live delivery, closing and sweeping. */

@@ -1,22 +1,21 @@
 /**
- * PostgreSQL: blob metadata rows (`BlobRowStore`, ../types.ts). The bytes are rows of
- * `blob_chunks` in the same database (blob-chunks.ts).
+ * PostgreSQL: blob metadata rows (`BlobRowStore`, ../types.ts): id, size, completion, times and
+ * the SHA-256 of the delete token; no account. The bytes are rows of `blob_chunks` in the same
+ * database (blob-chunks.ts).
  * @module
  */
 import { checkCount, checkTime, toBlob, type BlobDbRow } from '../_checks.ts';
-import { blobOwnerTag } from '../_tags.ts';
 import type { BlobRowStore } from '../types.ts';
 import { param, type PostgresContext } from './database.ts';
 
 export function postgresBlobRows({ pool }: PostgresContext): BlobRowStore {
   return {
     async createBlob(info) {
-      const blobId = param(info.blobId, 'info.blobId');
       const inserted = await pool.query(
-        'INSERT INTO blobs (blob_id, owner_tag, created_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        'INSERT INTO blobs (blob_id, delete_token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
         [
-          blobId,
-          Buffer.from(blobOwnerTag(blobId, param(info.owner, 'info.owner'))),
+          param(info.blobId, 'info.blobId'),
+          param(info.deleteTokenHash, 'info.deleteTokenHash'),
           checkTime(info.createdAt, 'info.createdAt'),
           checkTime(info.expiresAt, 'info.expiresAt'),
         ],
@@ -39,12 +38,12 @@ export function postgresBlobRows({ pool }: PostgresContext): BlobRowStore {
       return rows[0] ? toBlob(rows[0]) : undefined;
     },
 
-    async deleteBlob(blobId, owner) {
+    async deleteBlob(blobId, deleteTokenHash) {
       const id = param(blobId, 'blobId');
       const deleted =
-        owner === undefined
+        deleteTokenHash === undefined
           ? await pool.query('DELETE FROM blobs WHERE blob_id = $1', [id])
-          : await pool.query('DELETE FROM blobs WHERE blob_id = $1 AND owner_tag = $2', [id, Buffer.from(blobOwnerTag(id, param(owner, 'owner')))]);
+          : await pool.query('DELETE FROM blobs WHERE blob_id = $1 AND delete_token_hash = $2', [id, param(deleteTokenHash, 'deleteTokenHash')]);
       return deleted.rowCount === 1;
     },
   };

@@ -1,29 +1,27 @@
 /**
- * SQLite: blob metadata rows (`BlobRowStore`, ../types.ts). The bytes are files under
- * DATA_DIR/blobs (files.ts).
+ * SQLite: blob metadata rows (`BlobRowStore`, ../types.ts): id, size, completion, times and the
+ * SHA-256 of the delete token; no account. The bytes are files under DATA_DIR/blobs (files.ts).
  * @module
  */
 import { checkBytes, checkCount, checkTime, toBlob, type BlobDbRow } from '../_checks.ts';
-import { blobOwnerTag } from '../_tags.ts';
 import type { BlobRowStore } from '../types.ts';
 import type { SqliteContext, SqliteDatabase } from './database.ts';
 
 const prepare = (db: SqliteDatabase) => ({
-  createBlob: db.prepare('INSERT OR IGNORE INTO blobs (blob_id, owner_tag, created_at, expires_at) VALUES (?, ?, ?, ?)'),
+  createBlob: db.prepare('INSERT OR IGNORE INTO blobs (blob_id, delete_token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)'),
   completeBlob: db.prepare('UPDATE blobs SET size = ?, complete = 1 WHERE blob_id = ?'),
   getBlob: db.prepare('SELECT blob_id, size, complete, created_at, expires_at FROM blobs WHERE blob_id = ?'),
   deleteBlob: db.prepare('DELETE FROM blobs WHERE blob_id = ?'),
-  deleteOwnedBlob: db.prepare('DELETE FROM blobs WHERE blob_id = ? AND owner_tag = ?'),
+  deleteWithToken: db.prepare('DELETE FROM blobs WHERE blob_id = ? AND delete_token_hash = ?'),
 });
 
 export function sqliteBlobRows(ctx: SqliteContext): BlobRowStore {
   const stmts = ctx.statements(prepare);
   return {
     async createBlob(info) {
-      const blobId = checkBytes(info.blobId, 'info.blobId');
       const r = stmts().createBlob.run(
-        blobId,
-        Buffer.from(blobOwnerTag(blobId, checkBytes(info.owner, 'info.owner'))),
+        checkBytes(info.blobId, 'info.blobId'),
+        checkBytes(info.deleteTokenHash, 'info.deleteTokenHash'),
         checkTime(info.createdAt, 'info.createdAt'),
         checkTime(info.expiresAt, 'info.expiresAt'),
       );
@@ -39,13 +37,13 @@ export function sqliteBlobRows(ctx: SqliteContext): BlobRowStore {
       return row && toBlob(row);
     },
 
-    async deleteBlob(blobId, owner) {
+    async deleteBlob(blobId, deleteTokenHash) {
       const s = stmts();
       checkBytes(blobId, 'blobId');
       const r =
-        owner === undefined
+        deleteTokenHash === undefined
           ? s.deleteBlob.run(blobId)
-          : s.deleteOwnedBlob.run(blobId, Buffer.from(blobOwnerTag(blobId, checkBytes(owner, 'owner'))));
+          : s.deleteWithToken.run(blobId, checkBytes(deleteTokenHash, 'deleteTokenHash'));
       return r.changes === 1;
     },
   };

@@ -298,7 +298,7 @@ describe('SQLite adapter specifics', () => {
         const blobId = rnd(BLOB_ID_LEN);
         const bytes = rnd(200_000);
         bytes.set(marker, 150_000);
-        await store.createBlob({ blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + DAY });
+        await store.createBlob({ blobId, deleteTokenHash: rnd(32), createdAt: T0, expiresAt: T0 + DAY });
         await blobs.write(blobId, new Blob([bytes]).stream(), 1 << 20);
         const hold = async () => (await filesUnder(dataDir)).filter((f) => f.bytes.includes(marker)).map((f) => f.path);
         expect(await hold()).toContain(join(dataDir, 'blobs', blobFileName(blobId)));
