@@ -202,22 +202,10 @@ export const MIGRATIONS: readonly Migration[] = [
       -- relay could reverse by trying every account key. Now it keeps only the SHA-256 of a
       -- random delete token handed to the uploader once (routes/blobs.ts), and nothing that
       -- leads to an account. Rows from before have no token (NULL): they can no longer be
-      -- deleted early, only expire. A new table, so the old tags are not left in the rows' pages
-      -- (secure_delete zeroes the dropped table; migrate() checkpoints the WAL after).
-      CREATE TABLE blobs_v5 (
-        blob_id           BLOB PRIMARY KEY,
-        delete_token_hash BLOB,
-        size              INTEGER NOT NULL DEFAULT 0,
-        complete          INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),
-        created_at        INTEGER NOT NULL,
-        expires_at        INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      INSERT INTO blobs_v5 (blob_id, delete_token_hash, size, complete, created_at, expires_at)
-        SELECT blob_id, NULL, size, complete, created_at, expires_at FROM blobs;
-      DROP TABLE blobs;
-      ALTER TABLE blobs_v5 RENAME TO blobs;
-      CREATE INDEX blobs_expiry ON blobs (expires_at);
-      CREATE INDEX blobs_incomplete ON blobs (created_at) WHERE complete = 0;
+      -- deleted early, only expire. DROP COLUMN rewrites every row (secure_delete zeroes the old
+      -- bytes) and migrate() checkpoints the WAL after, so the old tags are left in no file.
+      ALTER TABLE blobs DROP COLUMN owner_tag;
+      ALTER TABLE blobs ADD COLUMN delete_token_hash BLOB;
     `,
   },
 ];

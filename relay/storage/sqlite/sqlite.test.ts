@@ -11,6 +11,7 @@ import { ConfidantError } from '../../../shared/index.ts';
 import { storeConformance } from '../conformance/index.ts';
 import { blobFileName, FileBlobStore } from './files.ts';
 import { openStore } from '../index.ts';
+import { blobOwnerTag } from '../_tags.ts';
 import { BLOB_ID_LEN, type Account } from '../types.ts';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
 import { SQLITE_FILE, openSqliteStore } from './index.ts';
@@ -170,6 +171,9 @@ describe('SQLite adapter specifics', () => {
       }
       // The rewrite was checkpointed: the old rows' keys are in no file (secure_delete zeroed them).
       for (const f of await filesUnder(dir)) expect(f.bytes.includes(Buffer.from(requester)), f.path).toBe(false);
+      // Nor is the v4 uploader tag that v5 dropped.
+      const tag = Buffer.from(blobOwnerTag(blobId, owner));
+      for (const f of await filesUnder(dir)) expect(f.bytes.includes(tag), f.path).toBe(false);
     });
 
     it('applies only the migrations newer than the file, in order', () => {
