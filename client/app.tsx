@@ -1,10 +1,11 @@
 /**
- * The app's top level: the screen follows from the phase (client/state/app.ts) and the URL
+ * The app's top level: the screen follows from the phase (client/state/signals.ts) and the URL
  * fragment. Locked shows only the unlock screen, whatever the route says.
  * @module
  */
 import { useEffect } from 'preact/hooks';
-import { boot, conversations, phase, profile, route } from './state/app.ts';
+import { boot } from './state/lock.ts';
+import { conversations, phase, profile, route } from './state/signals.ts';
 import { ConversationView } from './views/conversation.tsx';
 import { Home } from './views/home.tsx';
 import { InviteClient } from './views/invite.tsx';

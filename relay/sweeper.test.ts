@@ -66,7 +66,7 @@ describe('startSweeper with a real SQLite store', () => {
 
     const blob = async (expiresAt: number, complete: boolean, createdAt = T0) => {
       const blobId = rnd(16);
-      await store.createBlob({ blobId, createdAt, expiresAt, owner: owner.signingKey });
+      await store.createBlob({ blobId, createdAt, expiresAt, deleteTokenHash: rnd(32) });
       const size = await blobs.write(blobId, streamOf(rnd(1000)), 1 << 20);
       if (complete) expect(await store.completeBlob(blobId, size)).toBe(true);
       return blobId;

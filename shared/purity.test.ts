@@ -22,6 +22,8 @@ const SHARED = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(SHARED, '..');
 const RELAY = join(ROOT, 'relay');
 const CLIENT = join(ROOT, 'client');
+/** Helpers the client's tests share (the relay in process, devices): never part of the app. */
+const TEST_SUPPORT = join(ROOT, 'test-support');
 
 /** Packages shared/ may import: @noble/* only through named submodules, plus schema and encodings. */
 const ALLOWED_PACKAGES: readonly RegExp[] = [
@@ -240,15 +242,27 @@ describe('shared/ is pure', () => {
     expect(describeAll(violations)).toEqual([]);
   });
 
-  it('relay/ never imports client/, and the client app never imports relay/', () => {
-    // Client tests and their helpers (client/testing/) may run the real relay in process; the
-    // app itself (what Vite bundles) may not reach it.
-    const clientApp = sourceFiles(CLIENT).filter((f) => !f.endsWith('.test.ts') && !f.includes(`${CLIENT}/testing/`));
+  it('relay/ never imports client/, and the client app never imports relay/ or test support', () => {
+    // Everything in client/ but its tests is the app: what Vite bundles, and nothing else lives
+    // there (test helpers are in test-support/, measurement scripts in bench/).
+    const clientApp = sourceFiles(CLIENT).filter((f) => !isTest(f));
     const violations = [
-      ...sourceFiles(RELAY).flatMap((f) => checkLayer(f, readFileSync(f, 'utf8'), [CLIENT])),
-      ...clientApp.flatMap((f) => checkLayer(f, readFileSync(f, 'utf8'), [RELAY])),
+      ...sourceFiles(RELAY).flatMap((f) => checkLayer(f, readFileSync(f, 'utf8'), [CLIENT, TEST_SUPPORT])),
+      ...clientApp.flatMap((f) => checkLayer(f, readFileSync(f, 'utf8'), [RELAY, TEST_SUPPORT])),
     ];
     expect(clientApp.length).toBeGreaterThan(10);
+    expect(describeAll(violations)).toEqual([]);
+  });
+
+  it('the client app imports no Node module (only its tests run in Node)', () => {
+    const violations = sourceFiles(CLIENT)
+      .filter((f) => !isTest(f))
+      .flatMap((f) => {
+        const sf = parse(f, readFileSync(f, 'utf8'));
+        return importSpecifiers(sf)
+          .filter(({ spec }) => spec !== null && spec.startsWith('node:'))
+          .map(({ spec, pos }) => ({ file: relative(ROOT, f), line: sf.getLineAndCharacterOfPosition(pos).line + 1, problem: `Node import "${spec}"` }));
+      });
     expect(describeAll(violations)).toEqual([]);
   });
 });
@@ -328,5 +342,6 @@ describe('the purity checker itself', () => {
     expect(checkLayer(relayFile, "import { s } from '../../shared/consts.ts';", [CLIENT])).toEqual([]);
     const clientFile = join(CLIENT, 'sync.ts');
     expect(checkLayer(clientFile, "export * from '../relay/app.ts';", [RELAY])).toHaveLength(1);
+    expect(checkLayer(join(CLIENT, 'state', 'x.ts'), "import { joinClient } from '../../test-support/devices.ts';", [RELAY, TEST_SUPPORT])).toHaveLength(1);
   });
 });

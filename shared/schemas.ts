@@ -128,7 +128,8 @@ export const MessagesPageJson = v.object({ messages: v.pipe(v.array(StoredMessag
 /** `POST /v1/mailboxes/:id/ack` 200. */
 export const AckedJson = v.object({ deleted: Count });
 /** `POST /v1/blobs` 201: the id the relay chose and the bytes it stored. */
-export const BlobStoredJson = v.object({ blobId: BlobId, size: Count });
+/** The upload's answer; `deleteToken` (32 bytes) is shown once and is what `DELETE /v1/blobs/:id` takes. */
+export const BlobStoredJson = v.object({ blobId: BlobId, size: Count, deleteToken: v.optional(b64(32)) });
 
 /** Validate `input` against `schema`, or throw ConfidantError('schema') naming the first bad path. */
 export function parse<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {

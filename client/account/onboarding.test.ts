@@ -1,11 +1,11 @@
 // @vitest-environment node
 /**
- * Onboarding against the real relay in process (client/testing/devices.ts): registration codes
+ * Onboarding against the real relay in process (test-support/devices.ts): registration codes
  * parsed and refused in plain words, a retry after a lost answer counted as done, invites that
  * register what their link carries and are checked before joining without being used up, and
  * provisioning that is safe to repeat.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { REGISTRATION_CODE_LEN } from '../../shared/consts.ts';
@@ -14,7 +14,7 @@ import { deriveIdentity, generateRootSecret, identitiesEqual } from '../../share
 import { verifyBundle } from '../../shared/prekeys.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { Records } from '../data/records.ts';
-import { FAST_KDF, inviteFromLink, joinClient, Net, ORIGIN, PASSPHRASE, startRelay, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+import { FAST_KDF, inviteFromLink, joinClient, Net, ORIGIN, PASSPHRASE, relayPerTest, therapistDevice, type Relay } from '../../test-support/devices.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { createVault } from '../vault/vault.ts';
 import {
@@ -36,14 +36,8 @@ import {
 } from './onboarding.ts';
 
 let relay: Relay;
-const devices: Device[] = [];
-
-beforeEach(async () => {
-  relay = await startRelay();
-});
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.close();
-  await relay.close();
+const devices = relayPerTest(async (r) => {
+  relay = r;
 });
 
 /** A fresh identity with its own network, not registered. */

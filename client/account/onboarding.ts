@@ -36,10 +36,18 @@ export const ONE_TIME_PREKEYS = { therapist: 50, client: 10 } as const;
 /** Days an invite is valid (the relay's own limit is 7). */
 export const INVITE_DAYS = 7;
 
+/**
+ * Why setting up or joining cannot go on; the message says it in plain words for the screen.
+ * `bad_code`: the relay refused the registration code. `malformed_code`: the code is not one.
+ * `invite_refused`: the relay says the invite is unknown, used or expired. `invite_damaged`: the
+ * link does not decode. `invite_expired`: the invite's own expiry has passed.
+ */
+export type OnboardingErrorCode = 'bad_code' | 'invite_refused' | 'malformed_code' | 'invite_damaged' | 'invite_expired';
+
 export class OnboardingError extends Error {
   override readonly name = 'OnboardingError';
   constructor(
-    readonly code: 'bad_code' | 'invite_refused' | 'malformed_code',
+    readonly code: OnboardingErrorCode,
     message: string,
   ) {
     super(message);

@@ -5,26 +5,15 @@
  * safety number; the old device's capability is revoked, so its next send is refused (403) and
  * its conversation says it is no longer connected, instead of a message that says "Sent" forever.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Conversation } from '../data/records.ts';
 import { notDelivered } from '../outbox/delivery.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type JoinedClient, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, relayPerTest, texts, therapistAndClient, type Device, type JoinedClient, type Relay } from '../../test-support/devices.ts';
 import { confirmNewIdentity, revokeRetired } from './replaced-device.ts';
 
-let relay: Relay;
-let therapist: Device;
-let oldDevice: Device;
-let oldToTherapist: Conversation;
-let fresh: JoinedClient;
-const devices: Device[] = [];
-
-beforeEach(async () => {
-  relay = await startRelay();
-  therapist = await therapistDevice(relay);
-  const joined = await joinClient(relay, therapist, 'Robin');
-  oldDevice = joined.device;
-  oldToTherapist = joined.conversation;
-  devices.push(therapist, oldDevice);
+let relay: Relay, therapist: Device, oldDevice: Device, oldToTherapist: Conversation, fresh: JoinedClient;
+relayPerTest(async (r, devices) => {
+  ({ relay, therapist, client: oldDevice, toTherapist: oldToTherapist } = await therapistAndClient(r, 'Robin', devices));
   await therapist.receiver.pull();
   const withRobin = await conversationWith(therapist, oldDevice);
   // Robin joins again on a new device, from a re-invite for the same conversation.
@@ -32,11 +21,6 @@ beforeEach(async () => {
   devices.push(fresh.device);
   await therapist.receiver.pull();
   expect((await therapist.records.conversation(withRobin.id))?.pendingIdentity).toBeDefined();
-});
-
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.close();
-  await relay.close();
 });
 
 const robin = async (): Promise<Conversation> => (await therapist.records.conversations())[0]!;

@@ -1,25 +1,22 @@
 // @vitest-environment node
 /**
- * RelayApi against the real relay in process (client/testing/devices.ts): signed calls accepted,
+ * RelayApi against the real relay in process (test-support/devices.ts): signed calls accepted,
  * failures turned into the two errors the UI explains (OfflineError: no answer; RelayApiError:
  * the relay's status and code), idempotent sends, paging and acknowledgement.
  * Blob upload uses XMLHttpRequest (absent in Node); the e2e tests cover it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { deriveIdentity, generateRootSecret, type Identity } from '../../shared/keys.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { MESSAGE_TYPE_RATCHET } from '../../shared/ratchet.ts';
 import { sealEnvelope } from '../../shared/sealed.ts';
-import { Net, ORIGIN, startRelay, type Relay } from '../testing/devices.ts';
+import { Net, ORIGIN, relayPerTest, type Relay } from '../../test-support/devices.ts';
 import { OfflineError, RelayApi, RelayApiError } from './relay.ts';
 
 let relay: Relay;
-beforeEach(async () => {
-  relay = await startRelay();
-});
-afterEach(async () => {
-  await relay.close();
+relayPerTest(async (r) => {
+  relay = r;
 });
 
 async function caught(p: Promise<unknown>): Promise<unknown> {

@@ -219,8 +219,14 @@ export class RelayApi {
    * Uploads an encrypted attachment. The signature covers method, path, time and nonce over an
    * empty body (docs/API.md: streamed auth); the bytes' integrity is the attachment digest.
    * `onProgress` gets bytes sent so far (XMLHttpRequest upload events: fetch has none for uploads).
+   * The answer's `deleteToken` (docs/API.md) is handed back; no caller keeps it today, since the
+   * client lets blobs expire rather than deleting them.
    */
-  async uploadBlob(identity: Identity, ciphertext: Blob, onProgress?: (sent: number, total: number) => void): Promise<{ blobId: string; size: number }> {
+  async uploadBlob(
+    identity: Identity,
+    ciphertext: Blob,
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<{ blobId: string; size: number; deleteToken?: string | undefined }> {
     const headers = await signRequest(identity, { method: 'POST', path: '/v1/blobs', body: EMPTY });
     const xhr = new XMLHttpRequest();
     const done = new Promise<{ status: number; text: string }>((resolve, reject) => {

@@ -9,7 +9,7 @@ import type { Identity } from '../../shared/keys.ts';
 import { DEFAULT_BLOB_MAX_BYTES } from '../../relay/limits.ts';
 import { upload } from '../../relay/testing/blob-helpers.ts';
 import { RelayApi } from '../api/relay.ts';
-import { Net, ORIGIN, startRelay, type Relay } from '../testing/devices.ts';
+import { Net, ORIGIN, startRelay, type Relay } from '../../test-support/devices.ts';
 import { downloadAttachment, encryptFile, MAX_FILE_BYTES, type Phase } from './attachments.ts';
 
 let relay: Relay;

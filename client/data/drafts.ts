@@ -2,7 +2,7 @@
  * Unsent drafts, kept in the vault so a lock does not lose them (issue 9 item 12). The composer
  * reports every change with `update`; the latest text of each conversation is written after
  * `DRAFT_DELAY_MS` of quiet (one vault write per pause, not per key), and at once by `flush`,
- * which the app awaits before it locks (client/state/app.ts, client/vault/auto-lock.ts
+ * which the app awaits before it locks (client/state/lock.ts, client/vault/auto-lock.ts
  * `beforeLock`): once the vault has dropped its keys nothing can be written. A sent message
  * `discard`s its draft.
  *

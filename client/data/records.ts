@@ -1,6 +1,7 @@
 /**
  * What the app keeps in the vault, typed, and the one place that knows the collections'
- * names and keys. Every value is encrypted by the vault (client/vault/); this module never
+ * names and keys. Every record read is checked against its schema (schemas.ts): one that does
+ * not match is a VaultError `malformed` at that read. Every value is encrypted by the vault (client/vault/); this module never
  * sees ciphertext and never talks to the relay.
  *
  *   profile        ''        'me'                 Profile
@@ -15,8 +16,10 @@
  *   retry-asks     conv id   relay message id     RetryAsk (envelopes we asked the peer to re-send)
  * @module
  */
+import type * as v from 'valibot';
 import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
 import { encodeValue, type VaultValue } from '../vault/codec.ts';
+import { checked, ConversationSchema, DraftSchema, LocalInviteSchema, OutboxItemSchema, ProfileSchema, RetryAskSchema, SentRecordSchema, StoredMessageSchema } from './schemas.ts';
 
 export type Role = 'therapist' | 'client';
 
@@ -199,24 +202,28 @@ let outboxCounter = 0;
 export const outboxKey = (now: number): string => `${now.toString(36).padStart(11, '0')}:${(outboxCounter++).toString(36).padStart(6, '0')}`;
 
 const asValue = (x: object): VaultValue => x as unknown as VaultValue;
-const values = <T>(entries: VaultEntry<VaultValue>[]): T[] => entries.map((e) => e.value as unknown as T);
+/** A list read from `collection`, each record checked (schemas.ts). */
+const values = <T>(schema: v.GenericSchema<unknown, T>, collection: string, entries: VaultEntry<VaultValue>[]): T[] => entries.map((e) => checked(schema, collection, e.value));
+/** One record read from `collection`, checked; absent stays undefined. */
+const one = <T>(schema: v.GenericSchema<unknown, T>, collection: string, value: VaultValue | undefined): T | undefined =>
+  value === undefined ? undefined : checked(schema, collection, value);
 
 /** Typed access to the vault's records (the vault must be unlocked). */
 export class Records {
   constructor(readonly vault: Vault) {}
 
   async profile(): Promise<Profile | undefined> {
-    return (await this.vault.getJSON(C.profile, ROOT, 'me')) as unknown as Profile | undefined;
+    return one(ProfileSchema, C.profile, await this.vault.getJSON(C.profile, ROOT, 'me'));
   }
   async saveProfile(p: Profile): Promise<void> {
     await this.vault.putJSON(C.profile, ROOT, 'me', asValue(p));
   }
 
   async conversations(): Promise<Conversation[]> {
-    return values<Conversation>(await this.vault.listJSON(C.conversations, ROOT));
+    return values(ConversationSchema, C.conversations, await this.vault.listJSON(C.conversations, ROOT));
   }
   async conversation(id: string): Promise<Conversation | undefined> {
-    return (await this.vault.getJSON(C.conversations, ROOT, id)) as unknown as Conversation | undefined;
+    return one(ConversationSchema, C.conversations, await this.vault.getJSON(C.conversations, ROOT, id));
   }
   async saveConversation(c: Conversation): Promise<void> {
     await this.vault.putJSON(C.conversations, ROOT, c.id, asValue(c));
@@ -229,12 +236,12 @@ export class Records {
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
       ...(options.beforeKey !== undefined ? { after: options.beforeKey } : {}),
     });
-    return page.map((e) => ({ key: String(e.id), message: e.value as unknown as StoredMessage })).reverse();
+    return page.map((e) => ({ key: String(e.id), message: checked(StoredMessageSchema, C.messages, e.value) })).reverse();
   }
   async message(conversationId: string, id: string): Promise<StoredMessage | undefined> {
     const key = await this.vault.getJSON(C.messageKeys, conversationId, id);
     if (typeof key !== 'string') return undefined;
-    return (await this.vault.getJSON(C.messages, conversationId, key)) as unknown as StoredMessage | undefined;
+    return one(StoredMessageSchema, C.messages, await this.vault.getJSON(C.messages, conversationId, key));
   }
   /** The ops that store `m` (for one atomic batch with other records). */
   messageOps(conversationId: string, m: StoredMessage): { collection: string; partition: string; id: string; value: VaultValue }[] {
@@ -249,20 +256,20 @@ export class Records {
   }
 
   async invites(): Promise<LocalInvite[]> {
-    return values<LocalInvite>(await this.vault.listJSON(C.invites, ROOT));
+    return values(LocalInviteSchema, C.invites, await this.vault.listJSON(C.invites, ROOT));
   }
   async invite(hash: string): Promise<LocalInvite | undefined> {
-    return (await this.vault.getJSON(C.invites, ROOT, hash)) as unknown as LocalInvite | undefined;
+    return one(LocalInviteSchema, C.invites, await this.vault.getJSON(C.invites, ROOT, hash));
   }
   async saveInvite(i: LocalInvite): Promise<void> {
     await this.vault.putJSON(C.invites, ROOT, i.hash, asValue(i));
   }
 
   async outbox(): Promise<OutboxItem[]> {
-    return values<OutboxItem>(await this.vault.listJSON(C.outbox, ROOT));
+    return values(OutboxItemSchema, C.outbox, await this.vault.listJSON(C.outbox, ROOT));
   }
   async outboxItem(key: string): Promise<OutboxItem | undefined> {
-    return (await this.vault.getJSON(C.outbox, ROOT, key)) as unknown as OutboxItem | undefined;
+    return one(OutboxItemSchema, C.outbox, await this.vault.getJSON(C.outbox, ROOT, key));
   }
   outboxOp(item: OutboxItem): { collection: string; partition: string; id: string; value: VaultValue } {
     return { collection: C.outbox, partition: ROOT, id: item.key, value: asValue(item) };
@@ -278,10 +285,10 @@ export class Records {
   }
 
   async sentRecord(relayId: string): Promise<SentRecord | undefined> {
-    return (await this.vault.getJSON(C.sent, ROOT, relayId)) as unknown as SentRecord | undefined;
+    return one(SentRecordSchema, C.sent, await this.vault.getJSON(C.sent, ROOT, relayId));
   }
   async sentRecords(): Promise<SentRecord[]> {
-    return values<SentRecord>(await this.vault.listJSON(C.sent, ROOT));
+    return values(SentRecordSchema, C.sent, await this.vault.listJSON(C.sent, ROOT));
   }
   sentOp(r: SentRecord): { collection: string; partition: string; id: string; value: VaultValue } {
     return { collection: C.sent, partition: ROOT, id: r.relayId, value: asValue(r) };
@@ -294,7 +301,7 @@ export class Records {
   }
 
   async retryAsks(conversationId: string): Promise<RetryAsk[]> {
-    return values<RetryAsk>(await this.vault.listJSON(C.retryAsks, conversationId));
+    return values(RetryAskSchema, C.retryAsks, await this.vault.listJSON(C.retryAsks, conversationId));
   }
   retryAskOp(conversationId: string, ask: RetryAsk): { collection: string; partition: string; id: string; value: VaultValue } {
     return { collection: C.retryAsks, partition: conversationId, id: ask.relayId, value: asValue(ask) };
@@ -312,7 +319,7 @@ export class Records {
   }
 
   async draft(conversationId: string): Promise<Draft | undefined> {
-    return (await this.vault.getJSON(C.drafts, conversationId, 'draft')) as unknown as Draft | undefined;
+    return one(DraftSchema, C.drafts, await this.vault.getJSON(C.drafts, conversationId, 'draft'));
   }
   async saveDraft(conversationId: string, d: Draft): Promise<void> {
     await this.vault.batch([this.draftOp(conversationId, d)]);

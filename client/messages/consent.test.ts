@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
 import type { Conversation } from '../data/records.ts';
-import { conversationWith, joinClient, startRelay, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, startRelay, therapistDevice, type Device, type Relay } from '../../test-support/devices.ts';
 import { buildConsent } from './consent.ts';
 
 let relay: Relay;

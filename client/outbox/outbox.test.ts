@@ -1,40 +1,24 @@
 // @vitest-environment node
 /**
- * The outbox against the real relay in process (client/testing/devices.ts): written to the vault
+ * The outbox against the real relay in process (test-support/devices.ts): written to the vault
  * before any network, sent in order exactly once, kept while offline, resent byte for byte after
  * a lost answer, failed (not blocking) on a revoked capability, statuses only moving forward.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodePayload } from '../../shared/payload.ts';
 import type { Conversation, StoredMessage } from '../data/records.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type JoinedClient, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, relayPerTest, startRelay, texts, therapistAndClient, therapistDevice, type Device, type JoinedClient, type Relay } from '../../test-support/devices.ts';
 import { newMessageId } from '../messages/ids.ts';
 import { newMessage } from '../messages/message.ts';
 import { rank } from '../messages/status.ts';
 import { Outbox } from './outbox.ts';
 
-let relay: Relay;
-let therapist: Device;
-let joined: JoinedClient;
-let client: Device;
-let toTherapist: Conversation;
-const devices: Device[] = [];
-
-beforeEach(async () => {
-  relay = await startRelay();
-  therapist = await therapistDevice(relay);
-  joined = await joinClient(relay, therapist, 'Robin');
-  client = joined.device;
-  toTherapist = joined.conversation;
-  devices.push(therapist, client);
+let relay: Relay, therapist: Device, joined: JoinedClient, client: Device, toTherapist: Conversation;
+const devices = relayPerTest(async (r, open) => {
+  ({ relay, therapist, joined, client, toTherapist } = await therapistAndClient(r, 'Robin', open));
   // The therapist takes the hello and consent, so it knows the conversation.
   expect(await therapist.receiver.pull()).toEqual({ received: 2, rejected: 0 });
-});
-
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.close();
-  await relay.close();
 });
 
 const SEND = (r: { method: string; path: string }) => r.method === 'POST' && r.path === '/v1/messages';

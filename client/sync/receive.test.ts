@@ -1,11 +1,11 @@
 // @vitest-environment node
 /**
- * The receiver against the real relay in process (client/testing/devices.ts): open, store, then
+ * The receiver against the real relay in process (test-support/devices.ts): open, store, then
  * acknowledge; no second copy after a crash before the ack; tampered envelopes rejected without
  * harming the session; receipts and hellos applied; one delivered receipt per conversation per
  * page; a backlog across pages processed completely.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { toBase64url } from '../../shared/encoding.ts';
 import { decodePayload, type Payload } from '../../shared/payload.ts';
@@ -18,26 +18,11 @@ import type { Conversation } from '../data/records.ts';
 import { newMessageId } from '../messages/ids.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { Receiver } from './receive.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, relayPerTest, texts, therapistAndClient, type Device, type Relay } from '../../test-support/devices.ts';
 
-let relay: Relay;
-let therapist: Device;
-let client: Device;
-let toTherapist: Conversation;
-const devices: Device[] = [];
-
-beforeEach(async () => {
-  relay = await startRelay();
-  therapist = await therapistDevice(relay);
-  const joined = await joinClient(relay, therapist, 'Robin');
-  client = joined.device;
-  toTherapist = joined.conversation;
-  devices.push(therapist, client);
-});
-
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.close();
-  await relay.close();
+let relay: Relay, therapist: Device, client: Device, toTherapist: Conversation;
+const devices = relayPerTest(async (r, open) => {
+  ({ relay, therapist, client, toTherapist } = await therapistAndClient(r, 'Robin', open));
 });
 
 const SEND = (r: { method: string; path: string }) => r.method === 'POST' && r.path === '/v1/messages';

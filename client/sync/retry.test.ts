@@ -1,7 +1,7 @@
 // @vitest-environment node
 /**
  * A message that cannot be opened is never lost without a word (client/sync/retry.ts,
- * client/outbox/delivery.ts), against the real relay in process (client/testing/devices.ts).
+ * client/outbox/delivery.ts), against the real relay in process (test-support/devices.ts).
  * Envelopes are changed in transit by the sender's network (`Net.rewrite`):
  * - the inner message changed behind a valid sealed layer (as a sender with a broken session
  *   would send it): the recipient asks, the sender re-sends once, the message is delivered;
@@ -9,36 +9,21 @@
  * - the envelope itself changed (the sealed layer does not open, so nobody can be told): the
  *   sender's message is shown as not delivered after the bound, and the person's retry delivers it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
 import { decodePayload } from '../../shared/payload.ts';
 import { openEnvelope, sealEnvelope } from '../../shared/sealed.ts';
 import type { Conversation, StoredMessage } from '../data/records.ts';
 import { DELIVERY_BOUND_MS, notDelivered, resend } from '../outbox/delivery.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay, type SeenRequest } from '../testing/devices.ts';
+import { conversationWith, queueText, relayPerTest, texts, therapistAndClient, type Device, type Relay, type SeenRequest } from '../../test-support/devices.ts';
 import { retryRelayId } from '../messages/retry.ts';
 import { MAX_RETRY_ASKS } from './retry.ts';
 
-let relay: Relay;
-let therapist: Device;
-let client: Device;
-let toTherapist: Conversation;
-const devices: Device[] = [];
-
-beforeEach(async () => {
-  relay = await startRelay();
-  therapist = await therapistDevice(relay);
-  const joined = await joinClient(relay, therapist, 'Robin');
-  client = joined.device;
-  toTherapist = joined.conversation;
-  devices.push(therapist, client);
+let relay: Relay, therapist: Device, client: Device, toTherapist: Conversation;
+relayPerTest(async (r, open) => {
+  ({ relay, therapist, client, toTherapist } = await therapistAndClient(r, 'Robin', open));
   await therapist.receiver.pull(); // hello, consent
   await therapist.outbox.flush();
-});
-
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.close();
-  await relay.close();
 });
 
 const SEND = (r: SeenRequest) => r.method === 'POST' && r.path === '/v1/messages';

@@ -1,24 +1,18 @@
 // @vitest-environment node
 /**
- * Two devices end to end without the UI: a therapist and a client set up as client/state/app.ts
- * does, over the real relay in process. The client's hello, consent and first message go
+ * Two devices end to end without the UI: a therapist and a client set up by the app's own flows
+ * (client/account/flows.ts), over the real relay in process. The client's hello, consent and first message go
  * through its outbox; the therapist's receiver makes the conversation and stores the message;
  * the reply comes back; delivered and read receipts flow both ways.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { identityId } from '../../shared/keys.ts';
 import { newMessageId } from '../messages/ids.ts';
-import { conversationWith, joinClient, queueText, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, relayPerTest, texts, therapistDevice, type Relay } from '../../test-support/devices.ts';
 
 let relay: Relay;
-const devices: Device[] = [];
-
-beforeEach(async () => {
-  relay = await startRelay();
-});
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.close();
-  await relay.close();
+const devices = relayPerTest(async (r) => {
+  relay = r;
 });
 
 describe('therapist and client round trip', () => {

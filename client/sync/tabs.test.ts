@@ -7,22 +7,16 @@
  * the client opens every envelope (nothing refused as a duplicate), no item is sealed twice or
  * refused by the relay (409) or marked failed, and every message is stored once on each side.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../../shared/encoding.ts';
 import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../../shared/handshake.ts';
 import { decodeRatchetMessage } from '../../shared/ratchet.ts';
 import { openEnvelope } from '../../shared/sealed.ts';
-import { conversationWith, joinClient, queueText, secondTab, startRelay, texts, therapistDevice, type Device, type Relay } from '../testing/devices.ts';
+import { conversationWith, joinClient, queueText, relayPerTest, secondTab, texts, therapistDevice, type Relay } from '../../test-support/devices.ts';
 
 let relay: Relay;
-const devices: Device[] = [];
-
-beforeEach(async () => {
-  relay = await startRelay();
-});
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.close();
-  await relay.close();
+const devices = relayPerTest(async (r) => {
+  relay = r;
 });
 
 const ROUNDS = 8;

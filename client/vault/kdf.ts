@@ -5,7 +5,7 @@
  * below), so they can be raised later by re-wrapping (`Vault.changePassphrase` with `kdf`).
  *
  * Default: Argon2id m = 19 MiB, t = 2, p = 1, OWASP's first Argon2id configuration. Chosen by
- * measurement (client/vault/measure-kdf.ts, figures in docs/VAULT.md §3): with noble's pure-JS
+ * measurement (bench/vault/measure-kdf.ts, figures in docs/VAULT.md §3): with noble's pure-JS
  * code it costs about 0.30 s of CPU in Node and 0.38 s on Chromium's main thread on a 2-core
  * box, inside the 0.5 s unlock aim. Scrypt N = 2^15, r = 8 (32 MiB) is cheaper (0.19–0.27 s)
  * but OWASP rates this Argon2id like scrypt N = 2^17, about four times the attacker's cost;

@@ -8,9 +8,9 @@
 import { signal } from '@preact/signals';
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { uploadAttachment, type Phase } from '../attachments/attachments.ts';
-import type { AttachmentMeta, Conversation, StoredMessage } from '../data/records.ts';
-import { session } from '../state/app.ts';
+import type { Phase } from '../attachments/attachments.ts';
+import type { Conversation, StoredMessage } from '../data/records.ts';
+import { session } from '../state/session.ts';
 import { FileName } from './bidi.tsx';
 import { ErrorAlert } from './error-alert.tsx';
 import { Progress } from './progress.tsx';
@@ -98,13 +98,9 @@ export function Composer({ conversation }: { conversation: Conversation }) {
     if (!s || !canSend) return;
     setError('');
     try {
-      const attachments: AttachmentMeta[] = [];
-      for (const file of files) {
-        attachments.push(await uploadAttachment(s.api, s.identity, file, (phase, fraction) => setUpload({ phase, fraction })));
-      }
-      setUpload(undefined);
       const sentText = text;
-      await s.send(conversation, { text: text.trim(), urgent, ...(reply ? { replyTo: reply.id } : {}), attachments });
+      await s.send(conversation, { text: text.trim(), urgent, ...(reply ? { replyTo: reply.id } : {}), files }, (phase, fraction) => setUpload({ phase, fraction }));
+      setUpload(undefined);
       setFiles([]);
       // Saving can take a moment (another tab may be writing): whatever was typed meanwhile is
       // a new draft, never cleared with the message that went.

@@ -3,7 +3,7 @@
  * and the way to invite a new client.
  * @module
  */
-import { conversations, invites, navigate, profile } from '../state/app.ts';
+import { conversations, invites, navigate, profile } from '../state/signals.ts';
 import { TopBar } from './topbar.tsx';
 
 const time = (ms: number): string => {

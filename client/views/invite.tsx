@@ -6,7 +6,8 @@
 import { useState } from 'preact/hooks';
 import { OfflineError } from '../api/relay.ts';
 import type { LocalInvite } from '../data/records.ts';
-import { conversations, session } from '../state/app.ts';
+import { session } from '../state/session.ts';
+import { conversations } from '../state/signals.ts';
 import { QrCode } from './qr.tsx';
 import { TopBar } from './topbar.tsx';
 import { ErrorAlert } from './error-alert.tsx';

@@ -11,7 +11,7 @@ import type { Invite } from '../../shared/invite.ts';
 import { generateRootSecret, rootSecretToPhrase } from '../../shared/keys.ts';
 import { OnboardingError } from '../account/onboarding.ts';
 import { OfflineError } from '../api/relay.ts';
-import { checkJoinInvite, inviteFromRoute, joinFromInvite } from '../state/app.ts';
+import { checkJoinInvite, inviteFromRoute, joinFromInvite } from '../state/account.ts';
 import { PassphraseFields } from './passphrase.tsx';
 import { ConfirmPhrase, ShowPhrase } from './phrase.tsx';
 import { Progress } from './progress.tsx';

@@ -2,7 +2,9 @@
  * Settings on this device: auto-lock delay, and locking now.
  * @module
  */
-import { lockNow, profile, session, startAutoLock } from '../state/app.ts';
+import { lockNow, startAutoLock } from '../state/lock.ts';
+import { session } from '../state/session.ts';
+import { profile } from '../state/signals.ts';
 import { TopBar } from './topbar.tsx';
 
 const CHOICES = [1, 5, 15, 60] as const;

@@ -5,7 +5,8 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { generateRootSecret, rootSecretToPhrase } from '../../shared/keys.ts';
-import { navigate, setUpTherapist } from '../state/app.ts';
+import { setUpTherapist } from '../state/account.ts';
+import { navigate } from '../state/signals.ts';
 import { PassphraseFields } from './passphrase.tsx';
 import { ConfirmPhrase, ShowPhrase } from './phrase.tsx';
 import { Progress } from './progress.tsx';

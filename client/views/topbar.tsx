@@ -5,7 +5,8 @@
  */
 import type { ComponentChildren } from 'preact';
 import { applyUpdate, updateReady } from '../sw/register.ts';
-import { browserOnline, liveState, lockNow, navigate, outboxPending } from '../state/app.ts';
+import { lockNow } from '../state/lock.ts';
+import { browserOnline, liveState, navigate, outboxPending } from '../state/signals.ts';
 
 export function TopBar({ title, back, children }: { title: string; back?: string; children?: ComponentChildren }) {
   return (

@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { VaultError } from '../vault/errors.ts';
-import { unlock } from '../state/app.ts';
+import { unlock } from '../state/lock.ts';
 import { Progress } from './progress.tsx';
 import { ErrorAlert } from './error-alert.tsx';
 import { PasswordManagerName } from './passphrase.tsx';

@@ -6,7 +6,8 @@
 import { formatSafetyNumber, safetyNumber } from '../../shared/fingerprint.ts';
 import { toBase64url } from '../../shared/encoding.ts';
 import { decodePublicIdentity } from '../../shared/keys.ts';
-import { conversations, navigate, session } from '../state/app.ts';
+import { session } from '../state/session.ts';
+import { conversations, navigate } from '../state/signals.ts';
 import { QrCode } from './qr.tsx';
 import { TopBar } from './topbar.tsx';
 

@@ -1,12 +1,14 @@
 /**
  * Blob routes: an encrypted attachment uploaded as a stream comes back byte-exact and decrypts;
- * the owner deletes it; expired and absent blobs are 404.
+ * whoever holds the delete token from the upload answer deletes it (no account is asked or
+ * kept); expired and absent blobs are 404.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptAttachment, encryptAttachment } from '../../shared/attachment.ts';
 import type { Identity } from '../../shared/keys.ts';
-import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { signRequest } from '../../shared/request-auth.ts';
+import { appFixture, sha256, type AppFixture } from '../testing/app-fixture.ts';
 import { blobFiles, upload } from '../testing/blob-helpers.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -20,10 +22,14 @@ beforeAll(async () => {
 });
 afterAll(async () => fx.close());
 
-const uploaded = async (res: Response): Promise<{ blobId: string; size: number }> => {
+const uploaded = async (res: Response): Promise<{ blobId: string; size: number; deleteToken: string }> => {
   expect(res.status).toBe(201);
-  return (await res.json()) as { blobId: string; size: number };
+  return (await res.json()) as { blobId: string; size: number; deleteToken: string };
 };
+
+/** DELETE /v1/blobs/:id, unsigned, presenting `token` (when given) in the confidant-delete-token header. */
+const deleteWith = async (blobId: string, token?: string): Promise<Response> =>
+  fx.app.request(`/v1/blobs/${blobId}`, { method: 'DELETE', headers: token === undefined ? {} : { 'confidant-delete-token': token } });
 
 describe('POST /v1/blobs then GET /v1/blobs/:id', () => {
   it('round-trips a 3 MB encrypted attachment byte-exact, and it decrypts', async () => {
@@ -84,34 +90,71 @@ describe('POST /v1/blobs then GET /v1/blobs/:id', () => {
 
   it('does not serve a blob whose upload has not completed', async () => {
     const blobId = new Uint8Array(randomBytes(16));
-    await fx.store.createBlob({ blobId, owner: owner.signing.publicKey, createdAt: fx.now, expiresAt: fx.now + DAY });
+    await fx.store.createBlob({ blobId, deleteTokenHash: new Uint8Array(randomBytes(32)), createdAt: fx.now, expiresAt: fx.now + DAY });
     expect((await fx.app.request(`/v1/blobs/${Buffer.from(blobId).toString('base64url')}`)).status).toBe(404);
     await fx.store.deleteBlob(blobId);
   });
 });
 
 describe('DELETE /v1/blobs/:id', () => {
-  it('lets the owner delete: 204, then the row, the file and the download are gone', async () => {
-    const { blobId } = await uploaded(await upload(fx, owner, new Uint8Array(randomBytes(5000))));
+  it('answers the upload with a delete token: 32 random bytes, different for every upload', async () => {
+    const a = await uploaded(await upload(fx, owner, new Uint8Array(10)));
+    const b = await uploaded(await upload(fx, owner, new Uint8Array(10)));
+    expect(a.deleteToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(a.deleteToken, 'base64url')).toHaveLength(32);
+    expect(b.deleteToken).not.toBe(a.deleteToken);
+  });
+
+  it('lets the holder of the delete token delete, unsigned: 204, then the row, the file and the download are gone', async () => {
+    const { blobId, deleteToken } = await uploaded(await upload(fx, owner, new Uint8Array(randomBytes(5000))));
     const hex = Buffer.from(blobId, 'base64url').toString('hex');
-    expect((await fx.send(owner, 'DELETE', `/v1/blobs/${blobId}`)).status).toBe(204);
+    expect((await deleteWith(blobId, deleteToken)).status).toBe(204);
     expect(await fx.store.getBlob(Buffer.from(blobId, 'base64url'))).toBeUndefined();
     expect(await blobFiles(fx)).not.toContain(hex);
     expect((await fx.app.request(`/v1/blobs/${blobId}`)).status).toBe(404);
-    expect((await fx.send(owner, 'DELETE', `/v1/blobs/${blobId}`)).status).toBe(404);
+    expect((await deleteWith(blobId, deleteToken)).status).toBe(404);
   });
 
-  it('refuses another account with the same 404 as an absent blob, and keeps the blob', async () => {
+  it('refuses a wrong token, the token of another blob, and a signed request with a wrong token, with the same 404 as an absent blob, and keeps the blob', async () => {
     const bytes = new Uint8Array(randomBytes(500));
     const { blobId } = await uploaded(await upload(fx, owner, bytes));
-    const res = await fx.send(other, 'DELETE', `/v1/blobs/${blobId}`);
-    expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'No such blob' } });
+    const second = await uploaded(await upload(fx, owner, new Uint8Array(10)));
+    for (const res of [
+      await deleteWith(blobId, Buffer.from(randomBytes(32)).toString('base64url')),
+      await deleteWith(blobId, second.deleteToken),
+      await fx.app.request(`/v1/blobs/${blobId}`, {
+        method: 'DELETE',
+        headers: {
+          ...(await signRequest(owner, { method: 'DELETE', path: `/v1/blobs/${blobId}`, body: new Uint8Array(0) }, { now: fx.now })),
+          'confidant-delete-token': Buffer.from(randomBytes(32)).toString('base64url'),
+        },
+      }),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'No such blob' } });
+    }
+    expect((await fx.send(owner, 'DELETE', `/v1/blobs/${blobId}`)).status).toBe(400); // signed, no token
     expect(new Uint8Array(await (await fx.app.request(`/v1/blobs/${blobId}`)).arrayBuffer())).toEqual(bytes);
   });
 
-  it('requires a signature', async () => {
-    const { blobId } = await uploaded(await upload(fx, owner, new Uint8Array(10)));
-    expect((await fx.send(undefined, 'DELETE', `/v1/blobs/${blobId}`)).status).toBe(401);
+  it('answers a missing or malformed token with 400 and deletes nothing', async () => {
+    const { blobId, deleteToken } = await uploaded(await upload(fx, owner, new Uint8Array(10)));
+    for (const token of [undefined, '', 'x', `${deleteToken}=`, deleteToken.slice(1), `${deleteToken}AA`, '../../etc/passwd']) {
+      const res = await deleteWith(blobId, token);
+      expect(res.status, String(token)).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+    }
+    expect((await fx.app.request(`/v1/blobs/${blobId}`)).status).toBe(200);
+  });
+
+  it('keeps neither the token nor the key of the uploader at rest: only the SHA-256 of the token', async () => {
+    const marker = new Uint8Array(randomBytes(10));
+    const { blobId, deleteToken } = await uploaded(await upload(fx, owner, marker));
+    const token = Buffer.from(deleteToken, 'base64url');
+    const files = await fx.storedFiles();
+    const holding = (needle: Uint8Array) => files.filter((f) => f.bytes.includes(Buffer.from(needle))).map((f) => f.path);
+    expect(holding(token)).toEqual([]);
+    expect(holding(sha256(token)).length).toBeGreaterThan(0);
+    expect((await deleteWith(blobId, deleteToken)).status).toBe(204);
   });
 });

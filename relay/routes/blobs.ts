@@ -6,9 +6,13 @@
  *
  *   POST   /v1/blobs      raw ciphertext (application/octet-stream, up to 250 MiB), signed by an
  *                         account over an EMPTY body digest (the body is streamed, not hashed)
- *                         -> 201 { blobId, size } / 413 / 415 / 401
+ *                         -> 201 { blobId, size, deleteToken } / 413 / 415 / 401
  *   GET    /v1/blobs/:id  no auth: the 128-bit id is the read capability -> 200 bytes / 404
- *   DELETE /v1/blobs/:id  owner, signed -> 204 / 404
+ *   DELETE /v1/blobs/:id  no account: the delete token from the 201 answer, in the
+ *                         `confidant-delete-token` header, is the capability -> 204 / 404 / 400
+ *
+ * The delete token is 32 random bytes the relay draws per upload and answers once; the row
+ * keeps only its SHA-256, so no blob row leads to the account that uploaded it (issue 9 item 8).
  *
  * Nothing is buffered whole: the request stream goes straight to `BlobStore.write`, which stops
  * and removes the partial file past the limit; the row is created first (so the sweeper can
@@ -16,7 +20,7 @@
  * unexpired blobs are served.
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { ConfidantError } from '../../shared/errors.ts';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
@@ -24,7 +28,7 @@ import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
 import { BODY_LIMITS, DEFAULT_BLOB_MAX_BYTES, DEFAULT_BLOB_TTL_MS } from '../limits.ts';
-import { requireAuth, requireStreamingAuth } from '../middleware/auth.ts';
+import { requireStreamingAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { BLOB_ID_LEN } from '../storage/types.ts';
 
@@ -32,6 +36,25 @@ import { BLOB_ID_LEN } from '../storage/types.ts';
 const BLOB_ID = /^[A-Za-z0-9_-]{22}$/;
 
 const noSuchBlob = (): RelayError => new RelayError('not_found', 'No such blob');
+
+/** Bytes of a blob's delete token: 256 bits, as a delivery capability. */
+const DELETE_TOKEN_LEN = 32;
+/** The header that carries the delete token on DELETE. */
+export const DELETE_TOKEN_HEADER = 'confidant-delete-token';
+/** b64url of exactly DELETE_TOKEN_LEN bytes: 43 characters of the URL-safe alphabet. */
+const DELETE_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest());
+
+/** The SHA-256 of the delete token a DELETE presents; missing or malformed is 400. */
+function deleteTokenHash(text: string | undefined): Uint8Array {
+  if (text === undefined || !DELETE_TOKEN.test(text)) throw new RelayError('bad_request', 'Missing or malformed delete token');
+  try {
+    return sha256(fromBase64url(text, DELETE_TOKEN_LEN));
+  } catch {
+    throw new RelayError('bad_request', 'Missing or malformed delete token');
+  }
+}
 
 /** The blob id in a path parameter: malformed (traversal attempts included) is 400. */
 function blobIdParam(text: string): Uint8Array {
@@ -76,7 +99,6 @@ export function blobRoutes(deps: AppDeps): Hono<RelayEnv> {
   const maxBytes = deps.blobMaxBytes ?? DEFAULT_BLOB_MAX_BYTES;
   const ttl = deps.blobTtlMs ?? DEFAULT_BLOB_TTL_MS;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`blobMaxBytes must be a non-negative integer, got ${maxBytes}`);
-  const auth = requireAuth(deps);
   const streamingAuth = requireStreamingAuth(deps);
   const tooLarge = (): RelayError => new RelayError('too_large', `Blob exceeds ${maxBytes} bytes`);
 
@@ -104,9 +126,12 @@ export function blobRoutes(deps: AppDeps): Hono<RelayEnv> {
       streamingAuth,
       async (c) => {
         const createdAt = now();
+        // The signature proved an account; nothing of it is kept. The token is answered once.
+        const deleteToken = new Uint8Array(randomBytes(DELETE_TOKEN_LEN));
+        const row = { deleteTokenHash: sha256(deleteToken), createdAt, expiresAt: createdAt + ttl };
         let blobId = new Uint8Array(randomBytes(BLOB_ID_LEN));
         // 128 random bits do not collide in practice; a second draw covers the impossible case.
-        for (let tries = 1; (await deps.store.createBlob({ blobId, owner: c.get('account').signingKey, createdAt, expiresAt: createdAt + ttl })) === 'exists'; tries++) {
+        for (let tries = 1; (await deps.store.createBlob({ blobId, ...row })) === 'exists'; tries++) {
           if (tries >= 3) throw new RelayError('internal', 'Could not allocate a blob id');
           blobId = new Uint8Array(randomBytes(BLOB_ID_LEN));
         }
@@ -125,7 +150,7 @@ export function blobRoutes(deps: AppDeps): Hono<RelayEnv> {
           await deps.blobs.delete(blobId);
           throw noSuchBlob();
         }
-        return c.json({ blobId: toBase64url(blobId), size }, 201);
+        return c.json({ blobId: toBase64url(blobId), size, deleteToken: toBase64url(deleteToken) }, 201);
       },
     )
     .get('/v1/blobs/:id', bodyLimit(BODY_LIMITS.none), async (c) => {
@@ -140,11 +165,12 @@ export function blobRoutes(deps: AppDeps): Hono<RelayEnv> {
         'cache-control': 'no-store',
       });
     })
-    .delete('/v1/blobs/:id', bodyLimit(BODY_LIMITS.none), auth, async (c) => {
+    .delete('/v1/blobs/:id', bodyLimit(BODY_LIMITS.none), async (c) => {
       const blobId = blobIdParam(c.req.param('id'));
-      // Absent and someone else's answer alike: no oracle for blob ids. The store keeps only a
-      // hash of (blob, uploader) and deletes the row when the caller's key matches it.
-      if (!(await deps.store.deleteBlob(blobId, c.get('account').signingKey))) throw noSuchBlob();
+      const tokenHash = deleteTokenHash(c.req.header(DELETE_TOKEN_HEADER));
+      // Absent and another token answer alike: no oracle for blob ids. No account is asked for:
+      // the token alone is the capability, and the row keeps only its hash.
+      if (!(await deps.store.deleteBlob(blobId, tokenHash))) throw noSuchBlob();
       await deps.blobs.delete(blobId);
       return c.body(null, 204);
     });

@@ -5,9 +5,10 @@
  * facts. Every input is fixed-length (ids and keys, checked by the callers) or hashed whole, so
  * concatenation is unambiguous; each hash starts with its own label so no two kinds collide.
  *
- * Does not: hide anything from whoever can enumerate the inputs. An operator who holds the
- * database and every account key can recompute `blobOwnerTag` for each (blob, account) pair;
- * what it removes is a column that names the account, an index over it and a join.
+ * Does not: hide anything from whoever can enumerate the inputs. That is why blob rows no
+ * longer keep `blobOwnerTag` (an operator holding every account key could recompute it for each
+ * pair): they keep the hash of a random delete token instead (routes/blobs.ts), and the tag
+ * remains only for SQLite migration v4, which released databases replay.
  * @module
  */
 import { createHash, createHmac } from 'node:crypto';
@@ -32,8 +33,9 @@ export const ackedMessageTag = (mailboxId: Uint8Array, messageId: Uint8Array): U
 export const ackedEnvelopeHash = (envelope: Uint8Array): Uint8Array => sha256(LABEL_ENVELOPE, envelope);
 
 /**
- * What a blob row keeps of its uploader: SHA-256(label || blobId || signing key). Salted by the
- * blob id, so no two rows share a value: the table cannot be grouped or joined by account.
+ * What a blob row kept of its uploader from schema v4 until the delete token replaced it:
+ * SHA-256(label || blobId || signing key). Used only by SQLite migration v4 (never edit a
+ * released migration); no row keeps it after v5.
  */
 export const blobOwnerTag = (blobId: Uint8Array, owner: Uint8Array): Uint8Array =>
   sha256(LABEL_BLOB_OWNER, Uint8Array.of(blobId.length), blobId, owner);

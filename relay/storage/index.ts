@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FileBlobStore } from './files.ts';
+import { FileBlobStore } from './sqlite/files.ts';
 import { openSqliteStore, SQLITE_FILE } from './sqlite/index.ts';
 import type { BlobStore, Store } from './types.ts';
 

@@ -1,14 +1,19 @@
 /**
- * The relay's one storage interface (ARCHITECTURE.md, "Storage and scale"). Two adapters implement it,
- * `sqlite/` (embedded default, better-sqlite3 in WAL mode) and `postgres/` (`pg`, several relay
- * instances on one database), and one conformance suite (`conformance.ts`) runs against both.
+ * The relay's storage interfaces, one per resource as libsignal keeps one storage trait per
+ * concern: `AccountStore` (registration codes, invites, accounts, nonces), `PreKeyStore`,
+ * `MailboxStore` (mailboxes and delivery capabilities), `MessageStore`, `BlobRowStore` (blob
+ * metadata; the bytes live in a `BlobStore`) and `StoreLifecycle` (migrate, ping, close, sweep).
+ * `Store` is all of them at once: what the routes and the sweeper are handed. Two adapters
+ * implement it with the same layout, one file per resource: `sqlite/` (embedded default,
+ * better-sqlite3 in WAL mode) and `postgres/` (`pg`, several relay instances on one database);
+ * one conformance suite per resource (`conformance/`) runs against both.
  *
  * What is stored is only what ARCHITECTURE.md, boundary 1 allows: public keys, opaque
  * ciphertext, random ids, hashes of bearer secrets (registration codes, invites, delivery
  * capabilities; never the secrets themselves), timestamps, sizes and expiries. No names, no
  * plaintext, no sender identity for a message. Where a limit or check needs to recognise a
- * pair it no longer keeps (an acknowledged message, who fetched whose prekeys, who uploaded a
- * blob), a hash stands in for it (`_tags.ts`; docs/THREAT-MODEL.md "What the relay keeps").
+ * pair it no longer keeps (an acknowledged message, who fetched whose prekeys), a hash stands
+ * in for it (`_tags.ts`; docs/THREAT-MODEL.md "What the relay keeps").
  *
  * Conventions:
  * - Ids and keys are `Uint8Array`s of fixed length (see shared/consts.ts); times are
@@ -133,16 +138,8 @@ export interface Notifier {
   subscribe(mailboxId: Uint8Array, listener: (seq: number) => void): () => void;
 }
 
-export interface Store {
-  /** Which adapter, for logs and /healthz. */
-  readonly kind: 'sqlite' | 'postgres';
-  /** Apply pending schema migrations (versioned, idempotent); called once at start. */
-  migrate(): Promise<void>;
-  /** True when the store answers a trivial query. Never throws. */
-  ping(): Promise<boolean>;
-  close(): Promise<void>;
-  readonly notifier: Notifier;
-
+/** Registration codes, invites, accounts and request nonces. */
+export interface AccountStore {
   // Registration codes (operator-minted, for therapist accounts). Only SHA-256 hashes are stored.
   addRegistrationCode(codeHash: Uint8Array, createdAt: number, expiresAt: number): Promise<void>;
 
@@ -177,8 +174,10 @@ export interface Store {
   rememberNonce(signingKey: Uint8Array, nonce: Uint8Array, expiresAt: number): Promise<boolean>;
   /** True when `rememberNonce` would answer false (the pair is stored), without storing anything. */
   hasNonce(signingKey: Uint8Array, nonce: Uint8Array): Promise<boolean>;
+}
 
-  // Prekeys.
+/** Signed, KEM and one-time prekeys, the bundles made of them and the per-requester limit. */
+export interface PreKeyStore {
   setSignedPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void>;
   setKemPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void>;
   /** Adds keys; ids already present are ignored (the stored key is kept). Returns how many the account now holds. */
@@ -191,8 +190,10 @@ export interface Store {
    * the count is kept in the same transaction (concurrent calls never pass the cap together).
    */
   takeBundle(signingKey: Uint8Array, limit?: OneTimePreKeyLimit): Promise<BundleRow | undefined>;
+}
 
-  // Mailboxes and delivery capabilities.
+/** Mailboxes and the delivery capabilities (hashes) that let others send to them. */
+export interface MailboxStore {
   createMailbox(mailboxId: Uint8Array, owner: Uint8Array, now: number): Promise<'created' | 'exists'>;
   /** The owner's signing key, or undefined. */
   mailboxOwner(mailboxId: Uint8Array): Promise<Uint8Array | undefined>;
@@ -202,8 +203,10 @@ export interface Store {
   revokeCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array, now: number): Promise<boolean>;
   /** True when the capability exists for this mailbox and is not revoked. */
   checkCapability(capabilityHash: Uint8Array, mailboxId: Uint8Array): Promise<boolean>;
+}
 
-  // Messages.
+/** Sealed envelopes: send, fetch, acknowledge (with tombstones) and the mailbox quota. */
+export interface MessageStore {
   /**
    * Store one envelope. The (mailbox, messageId) check comes first: a retry of a stored message
    * is `duplicate` even when the mailbox is full. Only the envelope bytes are compared (a retry
@@ -227,21 +230,37 @@ export interface Store {
    * Ids that matched nothing leave nothing.
    */
   ackMessages(mailboxId: Uint8Array, messageIds: readonly Uint8Array[]): Promise<number>;
+}
 
-  // Blob metadata (the bytes live in a BlobStore).
-  /**
-   * `owner` (the uploader's signing key) is kept only as SHA-256(label || blobId || owner)
-   * (`_tags.ts` blobOwnerTag): enough for `deleteBlob` to check the uploader, no account column.
-   */
-  createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { owner: Uint8Array }): Promise<'created' | 'exists'>;
+/**
+ * Blob metadata rows; the bytes live in a `BlobStore`. A row names no account: whoever holds
+ * the delete token the relay handed out at upload may delete it early, and the row keeps only
+ * the token's SHA-256 (issue 9 item 8). Rows from before delete tokens have none: they can no
+ * longer be deleted early, only expire.
+ */
+export interface BlobRowStore {
+  /** `deleteTokenHash` is SHA-256 of the delete token (the token itself is never stored). */
+  createBlob(info: Omit<BlobInfo, 'complete' | 'size'> & { deleteTokenHash: Uint8Array }): Promise<'created' | 'exists'>;
   /** Mark the upload finished. False when the row is gone (deleted or swept meanwhile): delete the bytes. */
   completeBlob(blobId: Uint8Array, size: number): Promise<boolean>;
   getBlob(blobId: Uint8Array): Promise<BlobInfo | undefined>;
   /**
-   * Delete the row; with `owner`, only when that key uploaded it. True when a row was deleted
-   * (false: absent, or another account's, one answer).
+   * Delete the row; with `deleteTokenHash`, only when it is the row's. True when a row was
+   * deleted (false: absent, or another token, one answer).
    */
-  deleteBlob(blobId: Uint8Array, owner?: Uint8Array): Promise<boolean>;
+  deleteBlob(blobId: Uint8Array, deleteTokenHash?: Uint8Array): Promise<boolean>;
+}
+
+/** The store as a whole: which adapter, schema, health, live delivery, closing and sweeping. */
+export interface StoreLifecycle {
+  /** Which adapter, for logs and /healthz. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Apply pending schema migrations (versioned, idempotent); called once at start. */
+  migrate(): Promise<void>;
+  /** True when the store answers a trivial query. Never throws. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+  readonly notifier: Notifier;
 
   /**
    * Delete everything expired at `now` (messages and their ack tombstones, blob rows, nonces,
@@ -259,6 +278,9 @@ export interface Store {
     options?: { readonly incompleteBlobsBefore?: number },
   ): Promise<SweepResult & { expiredBlobIds: Uint8Array[] }>;
 }
+
+/** Every resource of one adapter: what the routes and the sweeper are handed. */
+export type Store = StoreLifecycle & AccountStore & PreKeyStore & MailboxStore & MessageStore & BlobRowStore;
 
 /** Encrypted attachment bytes: files under DATA_DIR/blobs, or rows in PostgreSQL. Streams only. */
 export interface BlobStore {

@@ -1,7 +1,15 @@
 /**
  * The PostgreSQL storage adapter: `openPostgresStore(DATABASE_URL)` gives the relay a Store
- * (`store.ts`), a BlobStore in the same database (`blobs.ts`) and live delivery over
- * LISTEN/NOTIFY (`notifier.ts`), with pending migrations (`migrations.ts`) applied.
+ * composed from one file per resource (accounts.ts, prekeys.ts, mailboxes.ts, messages.ts,
+ * blobs.ts for blob rows, sweep.ts for migrate, ping, close and sweep) over database.ts
+ * (transactions, parameters, advisory locks), a BlobStore in the same database
+ * (`blob-chunks.ts`) and live delivery over LISTEN/NOTIFY (`notifier.ts`), with pending
+ * migrations (`migrations.ts`) applied. Semantics are those of `../types.ts`, checked by the
+ * shared conformance suites; the resource files say only how PostgreSQL provides them.
+ *
+ * - Atomicity: every multi-row method is one READ COMMITTED transaction (database.ts).
+ * - Durability: every pooled session runs `synchronous_commit = on` (below), overriding a
+ *   server, database or role default of `off`, so a write that resolved was flushed.
  *
  * Connections: a main pool for the Store, a separate pool for blob uploads and downloads (an
  * upload holds its connection for its whole transaction, so slow uploads must never starve
@@ -10,14 +18,41 @@
  */
 import pg from 'pg';
 import type { Pool } from 'pg';
-import { PostgresBlobStore } from './blobs.ts';
-import { openNotifier } from './notifier.ts';
-import { PostgresStore } from './store.ts';
+import type { Store } from '../types.ts';
+import { postgresAccounts } from './accounts.ts';
+import { PostgresBlobStore } from './blob-chunks.ts';
+import { postgresBlobRows } from './blobs.ts';
+import { postgresMailboxes } from './mailboxes.ts';
+import { postgresMessages } from './messages.ts';
+import { openNotifier, type PostgresNotifier } from './notifier.ts';
+import { postgresPreKeys } from './prekeys.ts';
+import { postgresLifecycle } from './sweep.ts';
 
-export { BLOB_CHUNK_SIZE, PostgresBlobStore } from './blobs.ts';
+export { BLOB_CHUNK_SIZE, PostgresBlobStore } from './blob-chunks.ts';
 export { LATEST_VERSION, MIGRATIONS, migrate } from './migrations.ts';
 export { CHANNEL, type PostgresNotifier } from './notifier.ts';
-export { PostgresStore } from './store.ts';
+
+export interface PostgresStore extends Store {
+  readonly kind: 'postgres';
+  /** The main pool (exposed for operators' diagnostics and tests; the Store owns it). */
+  readonly pool: Pool;
+  readonly notifier: PostgresNotifier;
+}
+
+/** The Store over `pool`: one object made of every resource's methods. */
+const postgresStore = (pool: Pool, notifier: PostgresNotifier, onClose: () => Promise<void>): PostgresStore => {
+  const ctx = { pool };
+  return {
+    ...postgresLifecycle(ctx, notifier, onClose),
+    ...postgresAccounts(ctx),
+    ...postgresPreKeys(ctx),
+    ...postgresMailboxes(ctx),
+    ...postgresMessages(ctx),
+    ...postgresBlobRows(ctx),
+    kind: 'postgres',
+    pool,
+  };
+};
 
 export interface PostgresStoreOptions {
   /** Connections in the main pool (default 10). */
@@ -103,7 +138,7 @@ export const openPostgresStore = async (databaseUrl: string, options: PostgresSt
         await notifier.close();
         await Promise.all([pool.end(), blobPool.end()]);
       })());
-    const store = new PostgresStore(pool, notifier, close);
+    const store = postgresStore(pool, notifier, close);
     if (options.migrate ?? true) {
       await store.migrate().catch(async (err: unknown) => {
         await close();

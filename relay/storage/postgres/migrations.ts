@@ -251,6 +251,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE acked_messages SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0);
     `,
   },
+  {
+    version: 6,
+    name: 'blob rows keep a delete token hash, no uploader tag',
+    sql: `
+      -- Issue 9 item 8, finished: a blob row kept SHA-256(label || blob id || uploader), which the
+      -- relay could reverse by trying every account key. Now it keeps only the SHA-256 of a
+      -- random delete token handed to the uploader once (routes/blobs.ts), and nothing that
+      -- leads to an account. Rows from before have no token (NULL): they can no longer be
+      -- deleted early, only expire. A new table rather than DROP COLUMN, which would leave the
+      -- tags inside every old row version on disk.
+      CREATE TABLE blobs_v6 (
+        blob_id           BYTEA PRIMARY KEY,
+        delete_token_hash BYTEA,
+        size              BIGINT NOT NULL DEFAULT 0,
+        complete          BOOLEAN NOT NULL DEFAULT false,
+        created_at        BIGINT NOT NULL,
+        expires_at        BIGINT NOT NULL
+      );
+      INSERT INTO blobs_v6 (blob_id, delete_token_hash, size, complete, created_at, expires_at)
+        SELECT blob_id, NULL, size, complete, created_at, expires_at FROM blobs;
+      DROP TABLE blobs;
+      ALTER TABLE blobs_v6 RENAME TO blobs;
+      ALTER INDEX blobs_v6_pkey RENAME TO blobs_pkey;
+      CREATE INDEX blobs_expiry ON blobs (expires_at);
+      CREATE INDEX blobs_incomplete ON blobs (created_at) WHERE NOT complete;
+    `,
+  },
 ];
 
 /** Highest version this build knows. */

@@ -195,6 +195,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX blobs_incomplete ON blobs (created_at) WHERE complete = 0;
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- Issue 9 item 8, finished: a blob row kept SHA-256(label || blob id || uploader), which the
+      -- relay could reverse by trying every account key. Now it keeps only the SHA-256 of a
+      -- random delete token handed to the uploader once (routes/blobs.ts), and nothing that
+      -- leads to an account. Rows from before have no token (NULL): they can no longer be
+      -- deleted early, only expire. DROP COLUMN rewrites every row (secure_delete zeroes the old
+      -- bytes) and migrate() checkpoints the WAL after, so the old tags are left in no file.
+      ALTER TABLE blobs DROP COLUMN owner_tag;
+      ALTER TABLE blobs ADD COLUMN delete_token_hash BLOB;
+    `,
+  },
 ];
 
 /**

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfidantError } from '../../../shared/index.ts';
-import { storeConformance } from '../conformance.ts';
-import { blobFileName, FileBlobStore } from '../files.ts';
+import { storeConformance } from '../conformance/index.ts';
+import { blobFileName, FileBlobStore } from './files.ts';
 import { openStore } from '../index.ts';
+import { blobOwnerTag } from '../_tags.ts';
 import { BLOB_ID_LEN, type Account } from '../types.ts';
 import { BUSY_TIMEOUT_MS, openDatabase } from './database.ts';
 import { SQLITE_FILE, openSqliteStore } from './index.ts';
@@ -139,7 +140,7 @@ describe('SQLite adapter specifics', () => {
       await store.close();
     });
 
-    it('v4 converts a v2 file: blob rows keep a hash instead of the uploader, limit rows naming two accounts are dropped', async () => {
+    it('v4 and v5 convert a v2 file: blob rows keep nothing of the uploader (such a row can only expire), limit rows naming two accounts are dropped', async () => {
       const file = join(dir, SQLITE_FILE);
       const db = openDatabase(file);
       applyMigrations(db, MIGRATIONS.slice(0, 2));
@@ -162,12 +163,17 @@ describe('SQLite adapter specifics', () => {
         }
         expect(await store.getBlob(blobId)).toEqual({ blobId, size: 7, complete: true, createdAt: T0, expiresAt: T0 + DAY });
         expect(await store.deleteBlob(blobId, rnd(32))).toBe(false);
-        expect(await store.deleteBlob(blobId, owner)).toBe(true);
+        // v5: no delete token was ever handed out for it, so nothing deletes it early.
+        expect(await store.deleteBlob(blobId, owner)).toBe(false);
+        expect((await store.sweep(T0 + DAY)).expiredBlobIds).toEqual([blobId]);
       } finally {
         await store.close();
       }
       // The rewrite was checkpointed: the old rows' keys are in no file (secure_delete zeroed them).
       for (const f of await filesUnder(dir)) expect(f.bytes.includes(Buffer.from(requester)), f.path).toBe(false);
+      // Nor is the v4 uploader tag that v5 dropped.
+      const tag = Buffer.from(blobOwnerTag(blobId, owner));
+      for (const f of await filesUnder(dir)) expect(f.bytes.includes(tag), f.path).toBe(false);
     });
 
     it('applies only the migrations newer than the file, in order', () => {
@@ -292,17 +298,18 @@ describe('SQLite adapter specifics', () => {
     });
 
     it("a deleted blob's bytes are in no file: the blob file is unlinked", async () => {
-      const { dataDir, store, blobs, owner } = await setup(300);
+      const { dataDir, store, blobs } = await setup(300);
       try {
         const marker = Buffer.from(rnd(64));
         const blobId = rnd(BLOB_ID_LEN);
         const bytes = rnd(200_000);
         bytes.set(marker, 150_000);
-        await store.createBlob({ blobId, owner: owner.signingKey, createdAt: T0, expiresAt: T0 + DAY });
+        const deleteTokenHash = rnd(32);
+        await store.createBlob({ blobId, deleteTokenHash, createdAt: T0, expiresAt: T0 + DAY });
         await blobs.write(blobId, new Blob([bytes]).stream(), 1 << 20);
         const hold = async () => (await filesUnder(dataDir)).filter((f) => f.bytes.includes(marker)).map((f) => f.path);
         expect(await hold()).toContain(join(dataDir, 'blobs', blobFileName(blobId)));
-        expect(await store.deleteBlob(blobId, owner.signingKey)).toBe(true);
+        expect(await store.deleteBlob(blobId, deleteTokenHash)).toBe(true);
         await blobs.delete(blobId);
         expect(await hold()).toEqual([]);
       } finally {

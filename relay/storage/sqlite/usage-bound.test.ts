@@ -1,5 +1,5 @@
 /**
- * The SQLite store's per-mailbox usage bound (index.ts, `SqliteStore.#usage`): a send skips the
+ * The SQLite store's per-mailbox usage bound (messages.ts, `usage`): a send skips the
  * quota scan only while a remembered upper bound proves the mailbox has room, so the quota
  * decisions must stay exactly those of a scan on every send, whoever else writes the file.
  */

@@ -15,8 +15,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfidantError, toHex } from '../../shared/index.ts';
-import { BLOB_ID_LEN, type BlobStore } from './types.ts';
+import { ConfidantError, toHex } from '../../../shared/index.ts';
+import { BLOB_ID_LEN, type BlobStore } from '../types.ts';
 
 /**
  * Bytes per read from disk. Independent of the attachment chunk size (the relay never parses a

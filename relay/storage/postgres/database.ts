@@ -1,10 +1,11 @@
 /**
- * Internals shared by the PostgreSQL adapter's files: transactions, argument checks, BYTEA and
- * BIGINT conversions, and the advisory-lock keys that serialize writers per mailbox or blob.
+ * Internals shared by the PostgreSQL adapter's files: transactions, BYTEA parameters, and the
+ * advisory-lock keys that serialize writers per mailbox, account or blob. The argument checks
+ * and row mapping both adapters share are in ../_checks.ts.
  * @module
  */
 import type { Pool, PoolClient } from 'pg';
-import { ConfidantError } from '../../../shared/index.ts';
+import { checkBytes } from '../_checks.ts';
 
 /**
  * Advisory lock namespaces (first int4 of the two-key form; the second is taken from the id).
@@ -49,37 +50,14 @@ export const transaction = async <T>(pool: Pool, fn: (client: PoolClient) => Pro
 };
 
 /**
- * A BYTEA parameter: the caller's bytes as a Buffer view (no copy). Anything but bytes is
- * refused: a string would be sent as text and silently never match the bytes it stood for.
+ * A BYTEA parameter: the caller's bytes (checked, ../_checks.ts) as a Buffer view (no copy).
  */
 export const param = (value: unknown, name: string): Buffer => {
-  if (!(value instanceof Uint8Array)) {
-    throw new ConfidantError('invalid_argument', `${name} must be a Uint8Array, got ${typeof value}`);
-  }
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const checked = checkBytes(value, name);
+  return Buffer.from(checked.buffer, checked.byteOffset, checked.byteLength);
 };
 
-/** A time parameter: integer milliseconds since the epoch. */
-export const time = (value: unknown, name: string): number => {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new ConfidantError('invalid_argument', `${name} must be an integer number of ms, got ${String(value)}`);
-  }
-  return value;
-};
-
-/** A count, size or key id parameter: a non-negative safe integer. */
-export const count = (value: unknown, name: string): number => {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ConfidantError('invalid_argument', `${name} must be a non-negative integer, got ${String(value)}`);
-  }
-  return value;
-};
-
-/**
- * A BYTEA value as a plain Uint8Array with its own memory (pg hands out Buffers, small ones
- * cut from a shared slab; callers must not reach the rest of that slab through `.buffer`).
- */
-export const bytes = (value: Buffer): Uint8Array => new Uint8Array(value);
-
-/** A BIGINT column (pg returns int8 as a string) as a number; our values stay below 2^53. */
-export const int = (value: string | number): number => Number(value);
+/** What every resource file of the adapter works with: the main pool. */
+export interface PostgresContext {
+  readonly pool: Pool;
+}

@@ -2,9 +2,11 @@
  * Test harness for the client's sending and receiving logic without the UI: the real relay app
  * in process over a real SQLite store in a temp dir (relay/testing/app-fixture.ts), reached
  * through `RelayApi`'s `fetch` option, and devices with real vaults on fake-indexeddb (a cheap
- * KDF), real protocol stores and real shared/ crypto, set up the way client/state/app.ts's
- * `setUpTherapist` and `joinFromInvite` do (same onboarding functions, minus `location`,
- * navigation and the live socket).
+ * KDF), real protocol stores and real shared/ crypto, made by the product's own flows
+ * (client/account/flows.ts `setUpPractice` and `joinFromInvite`, the functions the app's
+ * screens call), then wired the way the session is (client/state/session.ts), minus
+ * navigation and the live socket. Test support, not product: the app never imports it
+ * (shared/purity.test.ts).
  *
  * The only double is the network: each device's `Net` passes requests to the relay unchanged
  * unless a test cuts it. Cut, a request throws a `TypeError` as a browser's `fetch` does with no
@@ -13,26 +15,22 @@
  * @module
  */
 import 'fake-indexeddb/auto';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { decodeInvite, type Invite } from '../../shared/invite.ts';
-import { deriveIdentity, generateRootSecret, identityId, type Identity } from '../../shared/keys.ts';
-import { verifyBundle } from '../../shared/prekeys.ts';
-import { randomBytes } from '../../shared/provider.ts';
-import { startSession } from '../../shared/session.ts';
-import { createApp } from '../../relay/app.ts';
-import type { MailboxQuota } from '../../relay/storage/types.ts';
-import { appFixture, type AppFixture } from '../../relay/testing/app-fixture.ts';
-import { acceptConsent, conversationFromInvite, createInvite, newProfile, provisionDevice, registerClient, registerTherapist } from '../account/onboarding.ts';
-import { RelayApi } from '../api/relay.ts';
-import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
-import { buildConsent } from '../messages/consent.ts';
-import { buildHello } from '../messages/hello.ts';
-import { newMessage } from '../messages/message.ts';
-import { Outbox } from '../outbox/outbox.ts';
-import { Receiver } from '../sync/receive.ts';
-import type { KdfCost } from '../vault/kdf.ts';
-import { VaultProtocolStore } from '../vault/protocol-store.ts';
-import { createVault, openVault, type Vault } from '../vault/vault.ts';
+import { afterEach, beforeEach } from 'vitest';
+import { decodeInvite, type Invite } from '../shared/invite.ts';
+import { generateRootSecret, identityId, type Identity } from '../shared/keys.ts';
+import { createApp } from '../relay/app.ts';
+import type { MailboxQuota } from '../relay/storage/types.ts';
+import { appFixture, type AppFixture } from '../relay/testing/app-fixture.ts';
+import { joinFromInvite, setUpPractice, type FlowDeps } from '../client/account/flows.ts';
+import { createInvite } from '../client/account/onboarding.ts';
+import { RelayApi } from '../client/api/relay.ts';
+import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../client/data/records.ts';
+import { newMessage } from '../client/messages/message.ts';
+import { Outbox } from '../client/outbox/outbox.ts';
+import { Receiver } from '../client/sync/receive.ts';
+import type { KdfCost } from '../client/vault/kdf.ts';
+import { VaultProtocolStore } from '../client/vault/protocol-store.ts';
+import { createVault, openVault, type Vault } from '../client/vault/vault.ts';
 
 /** Cheap KDF: these tests are about messages, not passphrases. */
 export const FAST_KDF: KdfCost = { algorithm: 'argon2id', m: 64, t: 1, p: 1 };
@@ -146,23 +144,26 @@ function wire(role: Profile['role'], identity: Identity, vault: Vault, store: Va
   };
 }
 
-async function newDevice(relay: Relay): Promise<{ rootSecret: Uint8Array; identity: Identity; net: Net; api: RelayApi }> {
+async function newDevice(relay: Relay): Promise<{ rootSecret: Uint8Array; net: Net; deps: FlowDeps }> {
   const rootSecret = generateRootSecret();
-  const identity = await deriveIdentity(rootSecret.slice());
   const net = new Net(relay.fx);
-  return { rootSecret, identity, net, api: new RelayApi({ origin: ORIGIN, fetch: net.fetch }) };
+  const api = new RelayApi({ origin: ORIGIN, fetch: net.fetch });
+  return { rootSecret, net, deps: { api, createVault: (passphrase) => createVault(passphrase, { dbName: freshDbName('device'), kdf: FAST_KDF }), now: () => Date.now() } };
 }
 
-/** A therapist, as `setUpTherapist` makes one: registered with a fresh code, vault, provisioned. */
+/** The device a flow left: its vault opened as a session opens it (client/state/session.ts `openSession`). */
+async function opened(vault: Vault, net: Net, api: RelayApi): Promise<Device> {
+  const profile = await new Records(vault).profile();
+  if (!profile) throw new Error('harness: the flow left no profile');
+  const store = await VaultProtocolStore.open(vault);
+  return wire(profile.role, await store.getIdentity(), vault, store, profile, api, net);
+}
+
+/** A therapist, made by `setUpPractice` with a fresh registration code. */
 export async function therapistDevice(relay: Relay, practiceName = 'Harbour Practice'): Promise<Device> {
-  const { rootSecret, identity, net, api } = await newDevice(relay);
-  await registerTherapist(api, identity, await relay.fx.mintCode());
-  const profile = newProfile('therapist', practiceName, Date.now());
-  const vault = await createVault(PASSPHRASE, { dbName: freshDbName('therapist'), kdf: FAST_KDF });
-  const store = await VaultProtocolStore.create(vault, { rootSecret });
-  await new Records(vault).saveProfile(profile);
-  await provisionDevice(api, identity, store, profile);
-  return wire('therapist', identity, vault, store, profile, api, net);
+  const { rootSecret, net, deps } = await newDevice(relay);
+  const { vault } = await setUpPractice(deps, { rootSecret, passphrase: PASSPHRASE, code: await relay.fx.mintCode(), practiceName });
+  return opened(vault, net, deps.api);
 }
 
 /**
@@ -189,39 +190,56 @@ export interface JoinedClient {
 }
 
 /**
- * A client joining from a fresh invite of `therapist` labelled `label`, as `joinFromInvite`
- * does: register, vault, provision, capability for the therapist, session from the therapist's
- * bundle, conversation, hello + consent queued. `flush` (default true) sends them, as
- * `joinFromInvite` tries to. `replaces`: a re-invite for that conversation (the person's new device).
+ * A client joining from a fresh invite of `therapist` labelled `label`, by `joinFromInvite`:
+ * register, capability for the therapist, session from the therapist's bundle, vault,
+ * conversation, hello + consent queued and sent, provisioned. `flush: false`: the flow's send
+ * finds no network (hello and consent wait in the outbox). `replaces`: a re-invite for that
+ * conversation (the person's new device).
  */
 export async function joinClient(relay: Relay, therapist: Device, label: string, options: { flush?: boolean; replaces?: string } = {}): Promise<JoinedClient> {
   const localInvite = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, label, ORIGIN, Date.now(), options.replaces);
   const invite = await inviteFromLink(localInvite.link);
-  const { rootSecret, identity, net, api } = await newDevice(relay);
-  await registerClient(api, identity, invite);
-  const profile = newProfile('client', invite.practiceName, Date.now());
-  const vault = await createVault(PASSPHRASE, { dbName: freshDbName('client'), kdf: FAST_KDF });
-  const store = await VaultProtocolStore.create(vault, { rootSecret });
-  const records = new Records(vault);
-  await records.saveProfile(profile);
-  await provisionDevice(api, identity, store, profile);
-
-  const issued = randomBytes(32);
-  await api.addCapability(identity, profile.mailboxId, sha256(issued));
-  const bundle = await api.fetchBundle(identity, invite.therapist.signingKey);
-  await verifyBundle(bundle, invite.therapist);
-  const conversationId = identityId(invite.therapist);
-  await store.transact((session) => startSession(session, conversationId, bundle, { expectedIdentity: invite.therapist }));
-  const consent = await acceptConsent(identity, invite.consentText);
-  const conversation = conversationFromInvite(invite, issued, Date.now(), consent.documentDigest);
-  await records.saveConversation(conversation);
-
-  const device = wire('client', identity, vault, store, profile, api, net);
-  const now = Date.now();
-  await device.outbox.enqueue(conversation, buildHello({ mailboxId: profile.mailboxId, capability: issued, inviteHash: conversation.inviteHash! }, now));
-  await device.outbox.enqueue(conversation, buildConsent({ action: 'accept', ...consent }, now));
-  if (options.flush ?? true) await device.outbox.flush();
+  const { rootSecret, net, deps } = await newDevice(relay);
+  if (options.flush === false) net.refuse = (r) => r.method === 'POST' && r.path === '/v1/messages';
+  const { vault, conversationId } = await joinFromInvite(deps, { rootSecret, passphrase: PASSPHRASE, invite });
+  net.refuse = undefined;
+  const device = await opened(vault, net, deps.api);
+  const conversation = await device.records.conversation(conversationId);
+  if (!conversation) throw new Error('harness: the join left no conversation');
   return { device, invite, localInvite, conversation };
+}
+
+/**
+ * The fixture of a client test file, called once at its top: before each test a fresh relay,
+ * then `setup` (which may open devices, pushing them onto the list it is given); after each
+ * test every device on the returned list is closed, then the relay. Tests push the devices they
+ * open themselves onto the same list.
+ */
+export function relayPerTest(setup: (relay: Relay, devices: Device[]) => Promise<void> = async () => {}): Device[] {
+  const devices: Device[] = [];
+  let relay: Relay | undefined;
+  beforeEach(async () => {
+    relay = await startRelay();
+    await setup(relay, devices);
+  });
+  afterEach(async () => {
+    for (const d of devices.splice(0)) await d.close();
+    await relay?.close();
+  });
+  return devices;
+}
+
+/** A therapist and a client who joined from its invite labelled `label` (hello and consent sent), on `devices`. */
+export async function therapistAndClient(
+  relay: Relay,
+  label: string,
+  devices: Device[],
+): Promise<{ relay: Relay; therapist: Device; joined: JoinedClient; client: Device; toTherapist: Conversation }> {
+  const therapist = await therapistDevice(relay);
+  devices.push(therapist);
+  const joined = await joinClient(relay, therapist, label);
+  devices.push(joined.device);
+  return { relay, therapist, joined, client: joined.device, toTherapist: joined.conversation };
 }
 
 let lastSentAt = 0;

@@ -1,9 +1,9 @@
 /**
  * Measures the passphrase KDF candidates (noble's pure-JS scrypt and Argon2id, async variants)
  * in Node and, with `--chromium`, in headless Chromium: the figures docs/VAULT.md quotes and
- * the reason for `DEFAULT_KDF` in kdf.ts.
+ * the reason for `DEFAULT_KDF` in client/vault/kdf.ts.
  *
- *   npx tsx client/vault/measure-kdf.ts [--chromium] [--runs 7]
+ *   npx tsx bench/vault/measure-kdf.ts [--chromium] [--runs 7]
  *
  * Prints one JSON line per candidate and runtime: median and min/max of `runs` derivations, as
  * wall time (`ms`) and as CPU time of the thread that ran it (`cpuMs`: Node's process.cpuUsage,

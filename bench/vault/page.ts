@@ -1,5 +1,5 @@
 /**
- * The vault workloads measure-vault.ts times in headless Chromium (real IndexedDB, real
+ * The vault workloads bench/vault/measure-vault.ts times in headless Chromium (real IndexedDB, real
  * WebCrypto): create and unlock with the default KDF, a 500-message backlog opened through
  * shared/session.ts and stored, and paging a 2,500-message conversation. Not part of the app;
  * bundled on the fly by the measurement script. Figures go to docs/VAULT.md; nothing asserts.
@@ -7,9 +7,9 @@
  */
 import { MemoryProtocolStore } from '../../shared/memory-store.ts';
 import { addressOf, openMessage, sealMessage, startSession } from '../../shared/session.ts';
-import { encodeValue } from './codec.ts';
-import { VaultProtocolStore } from './protocol-store.ts';
-import { createVault, openVault } from './vault.ts';
+import { encodeValue } from '../../client/vault/codec.ts';
+import { VaultProtocolStore } from '../../client/vault/protocol-store.ts';
+import { createVault, openVault } from '../../client/vault/vault.ts';
 
 export interface BenchResult {
   readonly name: string;

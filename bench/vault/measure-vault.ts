@@ -1,11 +1,11 @@
 /**
- * Times the vault in headless Chromium (real IndexedDB and WebCrypto): bundles bench-page.ts
+ * Times the vault in headless Chromium (real IndexedDB and WebCrypto): bundles page.ts
  * with Vite, serves it on a loopback port, runs it in /usr/bin/chromium (CHROMIUM_PATH
  * overrides) and prints one JSON line per workload: wall time, and CPU time of the page's main
  * thread (DevTools `ThreadTime`; IndexedDB's own work happens in the browser process and is not
  * in it). Figures for docs/VAULT.md.
  *
- *   npx tsx client/vault/measure-vault.ts
+ *   npx tsx bench/vault/measure-vault.ts
  * @module
  */
 import { createServer } from 'node:http';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 
-const entry = fileURLToPath(new URL('./bench-page.ts', import.meta.url));
+const entry = fileURLToPath(new URL('./page.ts', import.meta.url));
 const outDir = await mkdtemp(join(tmpdir(), 'vault-bench-'));
 await build({
   configFile: false,

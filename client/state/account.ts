@@ -1,0 +1,53 @@
+/**
+ * The app's side of setting up and joining: the flows (client/account/flows.ts) with this
+ * device's dependencies (the relay at this origin, the vault in IndexedDB, the clock), then the
+ * screen to show and the session opened. Reading an invite from the route says what is wrong in
+ * plain words (an OnboardingError the join screen shows as it is).
+ * @module
+ */
+import { decodeInvite, isInviteExpired, type Invite } from '../../shared/invite.ts';
+import { joinFromInvite as joinFlow, setUpPractice, type FlowDeps, type Secrets } from '../account/flows.ts';
+import { checkInvite, OnboardingError } from '../account/onboarding.ts';
+import { RelayApi } from '../api/relay.ts';
+import { createVault } from '../vault/vault.ts';
+import { begin, VAULT_DB } from './lock.ts';
+import { navigate } from './signals.ts';
+
+const deps = (): FlowDeps => ({
+  api: new RelayApi(),
+  createVault: (passphrase, onProgress) => createVault(passphrase, { dbName: VAULT_DB, ...(onProgress ? { onProgress } : {}) }),
+  now: () => Date.now(),
+});
+
+/** A therapist's first run (flows.ts `setUpPractice`), then their home screen. */
+export async function setUpTherapist(input: Secrets & { code: string; practiceName: string }): Promise<void> {
+  const { vault } = await setUpPractice(deps(), input);
+  navigate('#/');
+  await begin(vault);
+}
+
+/** A client's first run (flows.ts `joinFromInvite`), then their conversation with the therapist. */
+export async function joinFromInvite(input: Secrets & { invite: Invite }): Promise<void> {
+  const { vault, conversationId } = await joinFlow(deps(), input);
+  navigate(`#/c/${encodeURIComponent(conversationId)}`);
+  await begin(vault);
+}
+
+/** Parses the invite in a `#/join/<invite>` route; OnboardingError `invite_damaged` or `invite_expired` otherwise. */
+export async function inviteFromRoute(hash: string): Promise<Invite> {
+  const encoded = hash.replace(/^#\/join\//, '');
+  let invite: Invite;
+  try {
+    invite = await decodeInvite(decodeURIComponent(encoded));
+  } catch {
+    throw new OnboardingError('invite_damaged', 'This invite link is damaged or incomplete. Ask your therapist to send it again, and open the whole link.');
+  }
+  if (isInviteExpired(invite, Date.now())) throw new OnboardingError('invite_expired', 'This invite has expired. Ask your therapist for a new invite link.');
+  return invite;
+}
+
+/**
+ * Asks the relay, as the join screen opens, whether the invite can still be used (onboarding's
+ * `checkInvite`): its expiry, or OnboardingError `invite_refused`, or OfflineError.
+ */
+export const checkJoinInvite = (invite: Invite): Promise<number> => checkInvite(new RelayApi(), invite);

@@ -1,0 +1,71 @@
+/**
+ * One message in a conversation: its text rendered as text (message-text.tsx), the message it
+ * replies to, its attachments, when it was sent and, for ours, how far it got ("Not delivered"
+ * with Retry past the delivery bound, client/outbox/delivery.ts). A message that could not be
+ * opened is a notice in the app's words, never the peer's.
+ * @module
+ */
+import type { Conversation, StoredMessage } from '../data/records.ts';
+import { notDelivered } from '../outbox/delivery.ts';
+import { session } from '../state/session.ts';
+import { AttachmentView } from './attachment.tsx';
+import { setReply } from './composer.tsx';
+import { MessageText } from './message-text.tsx';
+import { shortened } from './text-limit.ts';
+
+const STATUS_LABEL: Record<StoredMessage['status'], string> = {
+  queued: 'Waiting to send',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Not delivered',
+};
+
+const clock = (ms: number): string => new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+
+export function MessageBubble({ message, quoted, conversation }: { message: StoredMessage; quoted: StoredMessage | undefined; conversation: Conversation }) {
+  if (message.notice) {
+    return (
+      <li class="message notice" data-message-id={message.id}>
+        A message from {conversation.label} could not be opened. <span class="meta">{clock(message.sentAt)}</span>
+      </li>
+    );
+  }
+  // "Not delivered": failed, or no delivered receipt within the bound (outbox/delivery.ts).
+  const undelivered = message.mine && notDelivered(message, Date.now());
+  const cls = `message${message.mine ? ' mine' : ''}${message.urgent ? ' urgent' : ''}`;
+  return (
+    <li class={cls} data-message-id={message.id}>
+      {message.urgent && <strong class="urgent-label">Urgent: </strong>}
+      {quoted && (
+        <span class="quote" dir="auto">
+          {quoted.text === undefined ? 'Attachment' : shortened(quoted.text)}
+        </span>
+      )}
+      {message.text !== undefined && <MessageText text={message.text} id={`text-${message.id}`} />}
+      {message.attachments?.map((a) => (
+        <AttachmentView key={a.blobId} meta={a} />
+      ))}
+      <span class="meta">
+        {clock(message.sentAt)}
+        {message.mine ? ` · ${undelivered ? 'Not delivered' : STATUS_LABEL[message.status]}` : ''}
+        {undelivered && conversation.disconnectedAt === undefined && (
+          <>
+            {' · '}
+            <button type="button" class="link reply-button retry-button" onClick={() => void session()?.resend(conversation.id, message.id)}>
+              Retry
+            </button>
+          </>
+        )}
+        {!message.mine && (
+          <>
+            {' · '}
+            <button type="button" class="link reply-button" onClick={() => setReply(conversation.id, message)}>
+              Reply
+            </button>
+          </>
+        )}
+      </span>
+    </li>
+  );
+}
