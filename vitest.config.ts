@@ -13,7 +13,7 @@ const RELAY_APP_TESTS = ['relay/routes/*.test.ts', 'relay/app.test.ts', 'relay/m
 const POSTGRES_ONLY = ['relay/routes/postgres.test.ts'];
 const EXCLUDE = ['**/node_modules/**', '**/dist/**', 'e2e/**'];
 
-// Tests sit beside the code they test (STYLE.md). The end-to-end tests in e2e/ run in real
+// Tests sit beside the code they test. The end-to-end tests in e2e/ run in real
 // headless Chromium with their own config (e2e/vitest.config.ts).
 //
 // Two projects, run together in one `vitest run` (issue 4: "`npm test` runs all of the above

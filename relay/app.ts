@@ -1,5 +1,5 @@
 /**
- * The relay application: composes middleware and routes, nothing else (STYLE.md, relay/).
+ * The relay application: composes middleware and routes, nothing else (ARCHITECTURE.md, "A relay route").
  * Construction is side-effect free so tests drive it in process with `app.request()`;
  * `start.ts` opens the store and binds it to a port.
  * @module

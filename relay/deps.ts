@@ -1,7 +1,7 @@
 /**
  * What the relay app is built from: the stores, the clock, and the options that override the
  * defaults in relay/limits.ts. Its own file so that the route files can take it without
- * importing the app that composes them (STYLE.md, relay/; relay/imports.test.ts).
+ * importing the app that composes them (ARCHITECTURE.md, "A relay route"; relay/imports.test.ts).
  * @module
  */
 import type { RateLimitOptions } from './middleware/rate-limit.ts';

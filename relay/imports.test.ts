@@ -1,5 +1,5 @@
 /**
- * The relay's modules form no import cycle (issue 10; STYLE.md, relay/: `app.ts` only composes,
+ * The relay's modules form no import cycle (issue 10; ARCHITECTURE.md, "Where to add": `app.ts` only composes,
  * routes never import the app). Reads every relay/**\/*.ts file, takes its relative `import` /
  * `export ... from` specifiers (type-only ones too: a type cycle is still a tangle), resolves
  * them, and fails naming the first cycle found.

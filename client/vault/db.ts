@@ -1,6 +1,6 @@
 /**
- * The client's one IndexedDB module (STYLE.md: "IndexedDB behind one idb module with
- * versioned upgrades"). Everything on the device lives in one database per vault:
+ * The client's one IndexedDB module, with versioned upgrades. Everything on the device lives in
+ * one database per vault:
  *
  *   meta     key: string            value: the vault header (wrapped key + KDF parameters)
  *   records  key: [collection, blindedPartition, id]   value: { c, p, k, v } with v the
