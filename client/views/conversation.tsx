@@ -54,10 +54,13 @@ export function ConversationView({ id }: { id: string }) {
     };
   }, [id, limit, version, conversation !== undefined]);
 
+  // On every change this page hears of, not only when the unread count it holds changes: another
+  // tab may have marked earlier messages read meanwhile, so a new one can arrive here with the
+  // count this page already showed (1 before, 1 again) and would never be marked read.
   useEffect(() => {
     const s = session();
     if (s && conversation && conversation.unread > 0 && document.visibilityState === 'visible') void s.markRead(conversation);
-  }, [conversation?.unread]);
+  }, [conversation?.unread, version]);
 
   if (!conversation) {
     return (
