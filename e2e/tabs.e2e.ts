@@ -9,11 +9,8 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
-import { toHex } from '../shared/encoding.ts';
-import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../shared/handshake.ts';
 import type { Identity } from '../shared/keys.ts';
-import { decodeRatchetMessage } from '../shared/ratchet.ts';
-import { openEnvelope } from '../shared/sealed.ts';
+import { chainPosition } from '../test-support/chain-position.ts';
 import { bubble, castTest as it, composer, identityOf, inviteClient, joinFromLink, openConversation, send, setUpPractice, unlockWith } from './harness/onboarding.ts';
 
 const PASS_THERAPIST = 'two tabs open all afternoon therapist';
@@ -29,13 +26,7 @@ const statuses: number[] = [];
 
 /** Every sent envelope's position in its sending chain, opened with the client's keys. */
 async function chainPositions(): Promise<string[]> {
-  return Promise.all(
-    envelopes.map(async (envelope) => {
-      const { type, message } = await openEnvelope(clientIdentity, envelope);
-      const { header } = decodeRatchetMessage(type === MESSAGE_TYPE_PREKEY ? decodePreKeyMessage(message).ratchetMessage : message);
-      return `${toHex(header.ratchetKey)}/${header.n}`;
-    }),
-  );
+  return Promise.all(envelopes.map((envelope) => chainPosition(clientIdentity, envelope)));
 }
 
 describe('a therapist working in two tabs at once', () => {

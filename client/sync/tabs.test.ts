@@ -8,10 +8,7 @@
  * refused by the relay (409) or marked failed, and every message is stored once on each side.
  */
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../../shared/encoding.ts';
-import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../../shared/handshake.ts';
-import { decodeRatchetMessage } from '../../shared/ratchet.ts';
-import { openEnvelope } from '../../shared/sealed.ts';
+import { chainPosition } from '../../test-support/chain-position.ts';
 import { conversationWith, joinClient, queueText, relayPerTest, secondTab, texts, therapistDevice, type Relay } from '../../test-support/devices.ts';
 
 let relay: Relay;
@@ -62,13 +59,7 @@ describe('one device in two tabs', () => {
     expect((await client.receiver.pull()).rejected).toBe(0);
 
     // Every envelope the therapist's tabs sent, opened with the client's keys: one per position.
-    const positions = await Promise.all(
-      tab1.net.envelopes.map(async (envelope) => {
-        const { type, message } = await openEnvelope(client.identity, envelope);
-        const { header } = decodeRatchetMessage(type === MESSAGE_TYPE_PREKEY ? decodePreKeyMessage(message).ratchetMessage : message);
-        return `${toHex(header.ratchetKey)}/${header.n}`;
-      }),
-    );
+    const positions = await Promise.all(tab1.net.envelopes.map((envelope) => chainPosition(client.identity, envelope)));
     expect(positions.length).toBeGreaterThan(ROUNDS * 4);
     expect(new Set(positions).size).toBe(positions.length);
 

@@ -9,12 +9,8 @@ import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { deriveIdentity, generateRootSecret, identitiesEqual } from '../../shared/keys.ts';
 import { MemoryProtocolStore } from '../../shared/memory-store.ts';
-import { decodePreKeyMessage, MESSAGE_TYPE_PREKEY } from '../../shared/handshake.ts';
-import { toHex } from '../../shared/encoding.ts';
-import { decodeRatchetMessage } from '../../shared/ratchet.ts';
-import { openEnvelope } from '../../shared/sealed.ts';
 import { addressOf, openMessage, sealMessage, startSession } from '../../shared/session.ts';
-import type { Identity } from '../../shared/keys.ts';
+import { chainPosition } from '../../test-support/chain-position.ts';
 import { VaultError } from './errors.ts';
 import type { KdfCost } from './kdf.ts';
 import { COLLECTION, VaultProtocolStore } from './protocol-store.ts';
@@ -282,14 +278,6 @@ describe('VaultProtocolStore', () => {
         }
       };
       return { alice, tabs: [first, second] as const, aliceAddress, close };
-    }
-
-    /** The (ratchet key, counter) an envelope's message key belongs to, as Alice opens the seal. */
-    async function chainPosition(recipient: Identity, envelope: Uint8Array): Promise<string> {
-      const { type, message } = await openEnvelope(recipient, envelope);
-      const ratchet = type === MESSAGE_TYPE_PREKEY ? decodePreKeyMessage(message).ratchetMessage : message;
-      const { header } = decodeRatchetMessage(ratchet);
-      return `${toHex(header.ratchetKey)}/${header.n}`;
     }
 
     it('unguarded, two stores step one session from the same state: the setup sees the reuse', async () => {
