@@ -1,6 +1,6 @@
 // @vitest-environment node
 /**
- * A received `consent` over the real relay (client/testing/devices.ts): the client's `accept`
+ * A received `consent` over the real relay (test-support/devices.ts): the client's `accept`
  * is recorded on the therapist's conversation; an `offer` or `revoke`, which no version of the
  * app sends yet (consent.ts), is opened, acknowledged and counted as ignored, and changes nothing.
  */

@@ -8,7 +8,7 @@
  * account's other tabs and devices took the places), it waits for one of those instead of
  * pushing another socket out. Every frame is checked against shared/live.ts's schemas; a bad
  * one is reported (`onError`) and ignored.
- * `onState` tells the UI whether the channel is up; pulling every 30 s (state/app.ts) covers a
+ * `onState` tells the UI whether the channel is up; pulling every 30 s (state/session.ts) covers a
  * tab without a socket.
  * @module
  */
