@@ -11,6 +11,7 @@ import { Home } from './views/home.tsx';
 import { InviteClient } from './views/invite.tsx';
 import { Join } from './views/join.tsx';
 import { Settings } from './views/settings.tsx';
+import { SecurityLog } from './views/security-log.tsx';
 import { SetupTherapist } from './views/setup-therapist.tsx';
 import { Unlock } from './views/unlock.tsx';
 import { Verify } from './views/verify.tsx';
@@ -42,6 +43,7 @@ export function App() {
       const v = param(hash, '#/verify/');
       if (v !== undefined) return <Verify id={v} />;
       if (hash === '#/settings') return <Settings />;
+      if (hash === '#/security-log') return <SecurityLog />;
       if (profile.value?.role === 'therapist') {
         if (hash === '#/invite') return <InviteClient />;
         const again = param(hash, '#/invite/');

@@ -10,6 +10,7 @@ import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { Payload } from '../../shared/payload.ts';
 import { createInvite, keepProvisioned } from '../account/onboarding.ts';
+import { AuditLog } from '../audit/log.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { uploadAttachment, type OnProgress } from '../attachments/attachments.ts';
@@ -33,6 +34,8 @@ export class Session {
   readonly receiver: Receiver;
   /** What the person is writing, kept in the vault across locks. */
   readonly drafts: Drafts;
+  /** The device's security log (client/audit/log.ts). */
+  readonly audit: AuditLog;
   private live: LiveChannel | undefined;
   private retryTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -45,6 +48,7 @@ export class Session {
   ) {
     this.records = new Records(vault);
     this.drafts = new Drafts(this.records);
+    this.audit = new AuditLog(vault, identity);
     // Each reports the conversations it changed; only those are read again.
     this.outbox = new Outbox({ records: this.records, store: this.store, api, onChange: (id) => refreshLists(this, [id]) });
     this.receiver = new Receiver({ records: this.records, store: this.store, api, identity, profile, outbox: this.outbox, onChange: (ids) => void refreshLists(this, ids) });
@@ -177,6 +181,7 @@ export class Session {
    */
   async acceptNewIdentity(conversation: Conversation): Promise<void> {
     if (!(await confirmNewIdentity(this, conversation))) return;
+    await this.audit.record('identity_confirmed', { conversation: conversation.id });
     await refreshLists(this, [conversation.id]);
     void this.outbox.flush();
   }
