@@ -100,6 +100,12 @@ export interface VaultExpectation {
 }
 
 interface UnlockedKeys {
+  /**
+   * The vault key itself, kept (and zeroed on lock) only so that a backup can carry it: a
+   * restored vault must have this key to read the records as they are stored (the partition
+   * blinding derives from it; docs/VAULT.md "Backups").
+   */
+  readonly vaultKey: Uint8Array;
   readonly recordKey: CryptoKey;
   readonly blindKey: CryptoKey;
   readonly blindCache: Map<string, string>;
@@ -243,7 +249,7 @@ async function deriveKeys(vaultKey: Uint8Array, vaultId: Uint8Array): Promise<Un
     subtle().deriveKey(hkdf(LABEL.records), base, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']),
     subtle().deriveKey(hkdf(LABEL.partitions), base, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign']),
   ]);
-  return { recordKey, blindKey, blindCache: new Map() };
+  return { vaultKey: vaultKey.slice(), recordKey, blindKey, blindCache: new Map() };
 }
 
 /** Map IndexedDB failures that mean "this handle is gone" to `closed`; rethrow the rest. */
@@ -360,6 +366,7 @@ export class Vault {
   /** Drop every key reference and cached blinded name. Idempotent. */
   lock(): void {
     if (!this.keys) return;
+    this.keys.vaultKey.fill(0);
     this.keys.blindCache.clear();
     this.keys = undefined;
     this.notify();
@@ -589,6 +596,35 @@ export class Vault {
     return rows.map((r, i) => ({ id: r.k, value: values[i]! }));
   }
 
+  /**
+   * What a backup needs to make a vault that reads these records as they are: the vault id and
+   * key (a copy: the caller wipes it). Only while unlocked.
+   */
+  backupKeys(): { readonly vaultId: Uint8Array; readonly vaultKey: Uint8Array } {
+    const keys = this.need();
+    return { vaultId: this.header.vaultId.slice(), vaultKey: keys.vaultKey.slice() };
+  }
+
+  /**
+   * Every stored record as stored (encrypted), in key order, `batch` at a time: each batch is
+   * one short read transaction, the next starts after the last key read, so a backup streams
+   * the whole vault in bounded memory while the app keeps writing. Only while unlocked.
+   */
+  async *rawRecords(batch = 256): AsyncGenerator<StoredRecord[]> {
+    this.need();
+    let after: RecordKey | undefined;
+    for (;;) {
+      const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true);
+      const rows = await this.db.getAll('records', range, batch).catch(idbError);
+      if (rows.length === 0) return;
+      this.need();
+      yield rows;
+      const last = rows.at(-1)!;
+      after = [last.c, last.p, last.k];
+      if (rows.length < batch) return;
+    }
+  }
+
   /** Number of records in one partition (no decryption). */
   async count(collection: string, partition: string): Promise<number> {
     const keys = this.need();
@@ -647,6 +683,51 @@ export async function createVault(passphrase: string, options: CreateOptions = {
     } finally {
       vaultKey.fill(0);
     }
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/**
+ * Make a vault in `dbName` from a backup: the backed-up vault's id and key (`keys`), wrapped
+ * under this device's `passphrase`, and its records exactly as they were stored (`records`, in
+ * batches). Its records then read as they did on the old device. The header is written last,
+ * so an interrupted restore leaves no vault (the next attempt starts from an empty database).
+ * Rejects with `exists` when `dbName` already holds a vault. Returns the vault unlocked.
+ */
+export async function restoreVault(
+  keys: { readonly vaultId: Uint8Array; readonly vaultKey: Uint8Array },
+  records: AsyncIterable<readonly StoredRecord[]>,
+  passphrase: string,
+  options: CreateOptions = {},
+): Promise<Vault> {
+  const dbName = options.dbName ?? DEFAULT_DB_NAME;
+  if (aBytes(keys.vaultId, 'vaultId').length !== VAULT_ID_LEN) throw vaultFail('invalid_argument', `vaultId must be ${VAULT_ID_LEN} bytes`);
+  if (aBytes(keys.vaultKey, 'vaultKey').length !== VAULT_KEY_LEN) throw vaultFail('invalid_argument', `vaultKey must be ${VAULT_KEY_LEN} bytes`);
+  const first = await Vault._open(dbName, false);
+  const leftover = first.stored === undefined && (await first.db.count('records').catch(idbError)) > 0;
+  first.db.close();
+  if (first.stored) throw vaultFail('exists', 'this database already holds a vault');
+  // Records of an earlier, interrupted restore: start again from nothing.
+  if (leftover) await deleteVaultDB(dbName);
+  const header = await wrapVaultKey(keys.vaultKey, keys.vaultId, passphrase, newKdfParams(options.kdf), options.onProgress);
+  const { db, attach } = await Vault._open(dbName, false);
+  try {
+    for await (const batch of records) {
+      const tx = db.transaction('records', 'readwrite');
+      for (const r of batch) tx.store.put(r).catch(() => undefined);
+      await tx.done.catch(idbError);
+    }
+    try {
+      await db.add('meta', storeHeader(header), 'header');
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'ConstraintError') throw vaultFail('exists', 'this database already holds a vault');
+      idbError(e);
+    }
+    const vault = attach(header);
+    vault._setKeys(await deriveKeys(keys.vaultKey, keys.vaultId));
+    return vault;
   } catch (e) {
     db.close();
     throw e;
