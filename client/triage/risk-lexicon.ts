@@ -44,17 +44,19 @@ export interface LexiconEntry {
   readonly supporting?: true;
   /** What next to a match makes it figurative: sources matched at the text right after it / right before it. */
   readonly figurative?: { readonly after?: string; readonly before?: string };
+  /** Often said in jest ("Mondays make me want to die lol"): a joke marker beside it halves it. */
+  readonly jest?: true;
   /** Another language's entry (BCP 47); absent: English. */
   readonly lang?: string;
 }
 
 /** Word classes, each a regular-expression source with common misspellings. */
 export const WORDS: Readonly<Record<string, string>> = {
-  myself: '(?:my ?self|myslef|mysef|myslf|myelf|mself|meself|myselv|mysel)',
+  myself: '(?:my ?self|my ?slef|mysef|myslf|myelf|mself|meself|myselv|mysel)',
   kill: '(?:kill|kil|kll)',
   killing: '(?:killing|kiling|killin|kilin)',
   // "want to", as typed.
-  wantto: '(?:want to|wanna|wana|want too|wan to|wnat to|wnt to|want ta|wantto|wanted to|would like to|d like to|want to just|wanna just|just want to)',
+  wantto: '(?:want to|wanna|wana|want too|wan to|wnat to|wnt to|want ta|wantto|wanted to|would like to|i ?d like to|id like to|want to just|wanna just|just want to)',
   // "I'm going to" and "I will", as typed (after "I", "I'm" or alone).
   goingto: '(?:im going to|i am going to|im gonna|im gunna|im gona|im goin to|i m going to|going to|gonna|gunna|gona|goin to|ill|i ll|i will|i shall|imma|ima|im about to|i am about to|about to)',
   // Killing oneself, every way it is said.
@@ -78,9 +80,10 @@ export const LEXICON: readonly LexiconEntry[] = [
     category: 'ideation',
     weight: 1,
     pattern: '<wantto> (?:die|dye|be dead|not exist|not be here|stop existing|disappear forever|sleep forever|go to sleep and never wake up|never wake up|not wake up|be gone)',
-    figurative: { after: '^ (?:of|from|with) (?:embarrassment|laughter|shame|cringe|boredom)|^ (?:laughing|lol)' },
+    figurative: { after: '^ (?:of|from|with) (?:embarrassment|laughter|shame|cringe|boredom)|^ (?:laughing|lol)|^ (?:my|her|his|the|it|them) (?:hair|beard|clothes|shirt|jeans|fabric|eyebrows)' },
+    jest: true,
   },
-  { category: 'ideation', weight: 1, pattern: '(?:thoughts?|thinking|thought|think|thinkin|fantasi[sz]ing|dreaming) (?:about|of) (?:suicide|dying|death|being dead|<killing> <myself>|ending (?:it|it all|my life|things|everything)|not being (?:here|alive)|not existing)' },
+  { category: 'ideation', weight: 1, pattern: '(?:thoughts?|thinking|thought|think|thinkin|fantasi[sz]e|fantasi[sz]ing|dream|dreaming|daydream|daydreaming) (?:about|of) (?:suicide|dying|death|being dead|<killing> <myself>|ending (?:it|it all|my life|things|everything)|taking my (?:own )?life|not being (?:here|alive)|not existing)' },
   {
     category: 'ideation',
     weight: 1,
@@ -92,7 +95,7 @@ export const LEXICON: readonly LexiconEntry[] = [
     category: 'ideation',
     weight: 1,
     pattern:
-      '(?:(?:no|nothing|not a single|not one) (?:reason|point|purpose) (?:to|in|of|for) (?:live|living|life|go on|going on|being alive|being here|carry on|carrying on|keep going|stay alive|staying alive)|nothing (?:left )?to live for|whats the point (?:of|in) (?:living|life|going on|being alive)|life (?:isnt|is not|aint|is no longer) worth (?:living|it)|not worth living)',
+      '(?:(?:no|nothing|not a single|not one) (?:reason|point|purpose) (?:to|in|of|for) (?:live|living|life|go on|going on|being alive|being here|carry on|carrying on|keep going|stay alive|staying alive)|nothing (?:left )?to live for|(?:whats|what is|wheres|where is) the point (?:of|in) (?:living|life|going on|being alive)|life (?:isnt|is not|aint|is no longer) worth (?:living|it)|not worth living)',
   },
   { category: 'ideation', weight: 1, pattern: '(?:cant|cannot|can not) (?:go on|keep living|live like this|live with this|keep going like this)' },
   { category: 'ideation', weight: 0.6, pattern: '(?:cant|cannot|can not) (?:do this|take (?:it|this|much more)|cope) <anymore>' },
@@ -106,7 +109,8 @@ export const LEXICON: readonly LexiconEntry[] = [
   {
     category: 'ideation',
     weight: 1,
-    pattern: '(?:d rather (?:be dead|die)|would rather (?:be dead|die))',
+    pattern: '(?:i ?d|id|i would|would) rather (?:be dead|die|not be alive|not exist|not wake up)',
+    jest: true,
     figurative: { after: '^ than (?!(?:keep|keeping|go|going|live|living|continue|continuing|feel|feeling|be|deal|dealing|face|facing|wake|spend)\\b)' },
   },
   { category: 'ideation', weight: 1, pattern: 'death (?:would be|is|feels like|seems like) (?:a )?(?:relief|better|the (?:only )?(?:answer|way out|solution|option))' },
@@ -116,20 +120,20 @@ export const LEXICON: readonly LexiconEntry[] = [
   {
     category: 'plan',
     weight: 1.5,
-    pattern: '(?:have|got|made|making|make|worked out|figured out|came up with) (?:a |the |my )?plans? (?:to|for|of how to|on how to) (?:<selfkill>|<kill> <myself>|die|end (?:it|things|everything|my life))',
+    pattern: '(?:have|got|made|making|make|worked out|figured out|came up with) (?:a |the |my )?plans? (?:to|for|for how to|of how to|on how to) (?:<selfkill>|<kill> <myself>|die|end (?:it|things|everything|my life))',
   },
   { category: 'plan', weight: 1.5, pattern: '(?:know|knew|decided|figured out|worked out|planned|planning|picked|chosen|chose) (?:exactly )?(?:how|when|where) (?:i would|i d|id|ill|i ll|i will|im going to|im gonna|to|i) (?:do it|<selfkill>|<kill> <myself>|end it|die)' },
   { category: 'plan', weight: 1.5, pattern: '(?:looked up|looking up|look up|googled|googling|researched|researching|searched|searching|read about|reading about) (?:how|ways|methods?|the (?:best|easiest|quickest|fastest|least painful) (?:way|method)|painless ways?) (?:to )?(?:<selfkill>|<kill> <myself>|die|end it|overdose|od|hang <myself>|commit)' },
   { category: 'plan', weight: 1.5, pattern: 'how (?:many|much) (?:<pills>|of (?:my|these|the|those) <pills>) (?:it )?(?:would )?(?:it take|would it take|does it take|to take|it would take|is (?:a )?(?:lethal|fatal|deadly)|to die|to overdose|to od)' },
   { category: 'plan', weight: 1.5, pattern: '(?:lethal|fatal|deadly) (?:dose|amount|overdose)|how to tie a noose' },
-  { category: 'plan', weight: 1.2, pattern: '(?:said|saying|say) (?:my )?goodbyes?(?: to (?:everyone|everybody|my family|all my friends))?|(?:said|saying) goodbye to (?:everyone|everybody)' , figurative: { after: '^ (?:at|before|and left|to (?:the|my) (?:old|house|flat|job))' } },
+  { category: 'plan', weight: 1.2, pattern: '(?:said|saying|say) my goodbyes|(?:said|saying|say) goodbyes? to (?:everyone|everybody|my family|all my friends|the world)' },
   { category: 'plan', weight: 0.8, pattern: '(?:giv(?:e|ing|en)|gave) away (?:all )?(?:my|all my|of my) (?:stuff|things|belongings|possessions|cat|dog|pets?|clothes|books)', supporting: true },
   { category: 'plan', weight: 0.6, pattern: '(?:updated|wrote|made|making|finished|written|writing) my will', supporting: true },
-  { category: 'plan', weight: 1.5, pattern: '(?:tonight|tomorrow|today|this weekend|friday|saturday|sunday|monday|next week) (?:is|will be|s) the (?:night|day)' },
 
   // ── means ─────────────────────────────────────────────────────────────────────────────────
   { category: 'means', weight: 2, pattern: '(?:hang|hanging|hanged|hung) <myself>|(?:a |the |my )?noose|tie (?:a|the) rope|rope (?:around|round) my neck' },
   { category: 'means', weight: 2, pattern: '(?:overdose|overdosing|overdosed|take an od|od on|oding)', figurative: { after: '^ on (?!(?:my |the |those |these |some |all )?<pills>)' } },
+  { category: 'means', weight: 2, pattern: '(?:<wantto>|<goingto>|(?:thinking|thought|thoughts) (?:about|of)) (?:od|o d|overdose)' },
   { category: 'means', weight: 2, pattern: '(?:whole|entire|full) (?:bottle|box|pack|packet|strip|packets|bottles|months supply|month supply|months worth) of (?:<pills>|pills)' },
   { category: 'means', weight: 2, pattern: '(?:take|taking|took|swallow|swallowing|swallowed|down|downing|downed) (?:all|every one) (?:of )?(?:my |the |these |those )?<pills> (?:at once|in one go|together|at the same time)' },
   { category: 'means', weight: 1.2, pattern: '(?:take|taking|took|swallow|swallowing|swallowed) all (?:of )?(?:my|the|these|those) <pills>' },
@@ -152,6 +156,7 @@ export const LEXICON: readonly LexiconEntry[] = [
 
   // ── intent ────────────────────────────────────────────────────────────────────────────────
   { category: 'intent', weight: 2, pattern: '<goingto> (?:just )?(?:<selfkill>|<kill> <myself>|hang <myself>|shoot <myself>|drown <myself>|overdose|od|jump (?:off|in front of) (?:a |the )?\\p{L}+|do it tonight|end it tonight)' },
+  { category: 'intent', weight: 2, pattern: '(?:tonight|tomorrow|today|this weekend|friday|saturday|sunday|monday|next week) (?:is|will be|s) the (?:night|day)' },
   { category: 'intent', weight: 2, pattern: '(?:ive|i have|i ve|i) (?:decided|made up my mind|made my decision) (?:to )?(?:<selfkill>|<kill> <myself>|die|end it|its time to go)' },
   { category: 'intent', weight: 1.5, pattern: '(?:im|i am) ready to (?:die|<selfkill>|go to sleep forever|end it)' },
   {
@@ -164,7 +169,8 @@ export const LEXICON: readonly LexiconEntry[] = [
   { category: 'intent', weight: 0.8, pattern: '(?:doing|do) it tonight|(?:going|gonna) (?:to )?do it (?:tonight|tomorrow|soon)', supporting: true },
 
   // ── self-harm ─────────────────────────────────────────────────────────────────────────────
-  { category: 'self-harm', weight: 1.2, pattern: '(?:cut|cutting|cuttin|cuts|slash|slashing|slashed|carve|carving|carved) (?:<myself>|my (?:arms?|legs?|thighs?|skin|stomach|hips?|body))', figurative: { after: '^ (?:on|with|while|when|shaving|cooking|chopping|on the|by accident|accidentally)\\b' } },
+  { category: 'self-harm', weight: 1.2, pattern: '(?:been|started|start|keep|kept|back to) cutting(?: again)?|cutting again|(?:urge|urges) to cut', figurative: { after: '^ (?:back|down|out|corners|costs|ties|in|off|up|the|my|our|class|school|work|it close)\\b' } },
+  { category: 'self-harm', weight: 1.2, pattern: '(?:cut|cutting|cuttin|cuts|slash|slashing|slashed|carve|carving|carved) (?:into )?(?:<myself>|my (?:arms?|legs?|thighs?|skin|stomach|hips?|body))', figurative: { after: '^ (?:on|with|while|when|shaving|cooking|chopping|on the|by accident|accidentally)\\b' } },
   {
     category: 'self-harm',
     weight: 1.2,
@@ -182,7 +188,7 @@ export const LEXICON: readonly LexiconEntry[] = [
     category: 'harm-to-others',
     weight: 1.5,
     pattern:
-      '(?:<wantto>|<goingto>|(?:ive been|been|im|i am|i keep) (?:thinking|dreaming|fantasi[sz]ing) (?:about|of)|(?:urge|urges|thoughts) (?:to|of|about)|fantasi[sz]e about|planning to|plan to|i will|ill|i ll) (?:kill|killing|murder|murdering|hurt|hurting|harm|harming|stab|stabbing|shoot|shooting|strangle|strangling|choke|choking|smother|smothering|poison|poisoning|drown|drowning|shake|shaking|beat|beating) <victim>',
+      '(?:<wantto>|<goingto>|(?:ive been|been|im|i am|i keep) (?:thinking|dreaming|fantasi[sz]ing) (?:about|of)|(?:urge|urges|thoughts) (?:to|of|about)|fantasi[sz]e about|planning to|plan to|i will|ill|i ll|i might|i may|might) (?:kill|killing|murder|murdering|hurt|hurting|harm|harming|stab|stabbing|shoot|shooting|strangle|strangling|choke|choking|smother|smothering|poison|poisoning|drown|drowning|shake|shaking|beat|beating) <victim>',
     figurative: { before: '\\b(?:could|couldve|could have)(?: (?:just|literally|honestly|seriously))?$', after: NOT_HARM_AFTER },
   },
   {
@@ -196,7 +202,7 @@ export const LEXICON: readonly LexiconEntry[] = [
   { category: 'harm-to-others', weight: 0.8, pattern: '(?:make|making) (?:them|him|her|everyone|everybody) pay|(?:they ll|theyll|they will|he ll|she ll|everyone will|they re all going to|theyre all going to) (?:all )?(?:be sorry|regret it|pay for (?:it|this))', supporting: true },
 
   // ── other languages (a stretch: the most common forms only) ───────────────────────────────
-  { lang: 'es', category: 'ideation', weight: 1, pattern: '(?:quiero|quisiera|me quiero) (?:morir|morirme|matarme|suicidarme|desaparecer)|(?:matarme|suicidarme|quitarme la vida)|no quiero (?:seguir )?(?:vivir|viviendo|estar aqui)', figurative: { after: '^ (?:de|del) (?:risa|hambre|verguenza|sueno|calor)' } },
+  { lang: 'es', category: 'ideation', weight: 1, pattern: '(?:quiero|quisiera|me quiero) (?:morir|morirme|matarme|suicidarme|desaparecer)|me quiero matar|(?:matarme|suicidarme|quitarme la vida)|no quiero (?:seguir )?(?:vivir|viviendo|estar aqui)', figurative: { after: '^ (?:de|del) (?:risa|hambre|verguenza|sueno|calor)' } },
   { lang: 'es', category: 'intent', weight: 2, pattern: '(?:voy a|me voy a) (?:matarme|suicidarme|quitarme la vida)|me voy a (?:matar|suicidar)', figurative: { after: '^ (?:de|del) (?:risa|hambre|verguenza|sueno|calor)' } },
   { lang: 'es', category: 'self-harm', weight: 1.2, pattern: '(?:cortarme|me corto|me corte|hacerme dano)', figurative: { after: '^ (?:el|la|las|los) (?:pelo|cabello|unas|flequillo|barba)' } },
   { lang: 'fr', category: 'ideation', weight: 1, pattern: '(?:je veux|jai envie de|envie de|je voudrais) (?:mourir|me tuer|me suicider|disparaitre|en finir)|me suicider|mettre fin a (?:mes jours|ma vie)|en finir avec (?:la vie|tout)', figurative: { after: '^ de (?:rire|honte|faim)' } },

@@ -19,9 +19,12 @@
  *      "*never* would kill myself"), not a hedge ("not sure", "can't stop");
  *    - figurative (dropped): the entry's own `figurative` context ("want to die *of
  *      embarrassment*", "*could* kill him", "overdosed *on Netflix*");
- *    - a joke marker in the sentence or the next (lol, haha, 😂, jk): × 0.5;
- *    - hyperbole ("if I have to sit through *one more* meeting"): × 0.4;
- *    - someone else's words ("my friend *said*…", "*she* wanted to die", "in the movie"): × 0.3;
+ *    - a joke marker in the sentence or the next (lol, haha, 😂, jk) beside an entry often said
+ *      in jest (`jest`: "want to die", "rather die"): × 0.5;
+ *    - hyperbole ("if I have to sit through *one more* meeting"): × 0.25;
+ *    - someone else's words or situation ("my friend *said*…", "in the movie", "a friend *who*
+ *      is suicidal": the clause's nearest person is someone else and the match does not say
+ *      "I", "me" or "my"): × 0.3;
  *    - the distant past ("*used to*", "*years ago*", "when I was a teen"), unless the message
  *      says it is back ("again", "relapsed", "lately"): × 0.3.
  * 4. Score: for each category the heaviest surviving match, summed (a `supporting` entry only
@@ -193,17 +196,24 @@ const IN_SCOPE = new Set([
   'honestly', 'seriously', 'just', 'try', 'trying', 'want', 'wanna', 'plan', 'planning', 'intend', 'intending', 'think', 'thinking',
   'about', 'of', 'feel', 'feeling', 'like', 'have', 'has', 'had', 'any', 'the', 'a', 'an', 'urge', 'urges', 'intention', 'intentions',
   'desire', 'thoughts', 'plans', 'do', 'did', 'again', 'ever', 'id', 'ive', 'ill', 'could', 'should', 'gonna', 'go', 'anymore', 'myself',
-  'so', 'never', 'longer', 'once', 'at', 'all', 'yet', 'quiero', 'je', 'veux', 'ich', 'will', 'eu', 'quero', 'voglio', 'me', 'mi',
+  'so', 'never', 'longer', 'once', 'at', 'all', 'yet', 'imagine', 'see', 'ever', 'quiero', 'je', 'veux', 'ich', 'will', 'eu', 'quero', 'voglio', 'me', 'mi',
 ]);
 /** Words that open a new clause: a negation or a reported speaker before them does not reach past. */
 const CLAUSE_WORDS = new Set(['but', 'though', 'although', 'however', 'except', 'yet', 'and', 'so', 'because', 'cause', 'cuz', 'bc']);
 
 const JOKE = /(?<![\p{L}\p{N}])(?:lol|lo+l|lmao|lmfao|rofl|ha(?:ha)+h?|he(?:he)+|jk|j k|just kidding|kidding|joking|jokes)(?![\p{L}\p{N}])/u;
 const HYPERBOLE =
-  /(?<![\p{L}\p{N}])(?:if i (?:have|had|need|got) to (?:\p{L}+ ){0,4}?(?:one more|another|again)|if i (?:hear|see|get|read|watch) (?:one more|another|that \p{L}+ again)|one more (?:\p{L}+ )?(?:meeting|email|call|zoom|exam|assignment|spreadsheet|report|episode|minute|day of this|lecture|shift)|if (?:you|u|he|she|they|my \p{L}+) (?:spoil|spoils|eat|eats|ate|forget|forgets|forgot|steal|steals|stole|borrow|borrows|borrowed|finish|finishes|finished|drink|drinks|drank|use|uses|used) (?:my|the|one|another|it|that))(?![\p{L}\p{N}])/u;
+  /(?<![\p{L}\p{N}])(?:if i (?:have|had|need|got) to (?:\p{L}+ ){0,4}?(?:one more|another|again)|if i (?:hear|see|get|read|watch|have to \p{L}+) (?:\p{L}+ ){0,3}?(?:one more|another|again)|one more (?:\p{L}+ )?(?:meeting|email|call|zoom|exam|assignment|spreadsheet|report|episode|minute|day of this|lecture|shift)|if (?:you|u|he|she|they|my \p{L}+) (?:spoil|spoils|eat|eats|ate|forget|forgets|forgot|steal|steals|stole|borrow|borrows|borrowed|finish|finishes|finished|drink|drinks|drank|use|uses|used) (?:my|the|one|another|it|that))(?![\p{L}\p{N}])/u;
 const REPORTED =
-  /(?<![\p{L}\p{N}])(?:(?:he|she|they|someone|somebody|people|my \p{L}+|a (?:friend|kid|girl|guy|boy|student|coworker|colleague|classmate)|the (?:guy|girl|kid|man|woman|character|narrator|singer|song|lyrics?|movie|film|book|show|article|news)) (?:said|says|say|told me|tells me|wrote|writes|texted|texts|posted|posts|screamed|yelled|asked|asks|keeps saying|kept saying|was saying|is saying|sang|sings)|(?:in|from) (?:the|a|this|that) (?:movie|song|book|show|film|novel|article|episode|series|documentary|podcast|lyrics?|game|play|poem)|(?:heard|read) (?:someone|somebody|a \p{L}+|people) (?:say|said|saying))(?![\p{L}\p{N}])/u;
-const THIRD_PERSON = new Set(['he', 'she', 'they', 'hes', 'shes', 'theyre', 'hed', 'shed', 'theyd', 'someone', 'somebody', 'people', 'whoever']);
+  /(?<![\p{L}\p{N}])(?:(?:he|she|they|someone|somebody|people|my \p{L}+|a (?:friend|kid|girl|guy|boy|student|coworker|colleague|classmate)|the (?:guy|girl|kid|man|woman|character|narrator|singer|song|lyrics?|movie|film|book|show|article|news)) (?:said|says|say|goes|went|told me|tells me|wrote|writes|texted|texts|posted|posts|screamed|yelled|asked|asks|keeps saying|kept saying|was saying|is saying|sang|sings)|(?:in|from) (?:the|a|this|that) (?:movie|song|book|show|film|novel|article|episode|series|documentary|podcast|lyrics?|game|play|poem)|(?:heard|read) (?:someone|somebody|a \p{L}+|people) (?:say|said|saying))(?![\p{L}\p{N}])/u;
+/** Who the clause is about: the nearest of these before a match that does not itself say "I", "me" or "my". */
+const THIRD_PERSON = new Set([
+  'he', 'she', 'they', 'hes', 'shes', 'theyre', 'hed', 'shed', 'theyd', 'theyve', 'someone', 'somebody', 'people', 'whoever', 'who',
+  'friend', 'sister', 'brother', 'mom', 'mum', 'dad', 'mother', 'father', 'son', 'daughter', 'cousin', 'partner', 'husband', 'wife',
+  'boyfriend', 'girlfriend', 'kid', 'child', 'patient', 'client', 'character', 'person', 'classmate', 'coworker', 'colleague',
+]);
+const FIRST_PERSON = new Set(['i', 'im', 'ive', 'id', 'ill', 'me', 'my', 'myself', 'we', 'us']);
+const SAYS_I = /(?<![\p{L}\p{N}])(?:i|im|ive|id|ill|me|my|mine|my ?self|my ?slef|mysef|myslf)(?![\p{L}\p{N}])/u;
 const REMOTE_PAST =
   /(?<![\p{L}\p{N}])(?:used to|years ago|a long time ago|long ago|ages ago|when i was (?:younger|a kid|a child|a teen|a teenager|little|in (?:high |middle )?school|at school|at uni|in college|\d+)|as a (?:teen|teenager|kid|child)|in (?:high|middle) school|back in (?:high school|school|college|uni|the day|\d+)|in the past|back then|(?:years|months) (?:clean|free))(?![\p{L}\p{N}])/u;
 const BACK_AGAIN = /(?<![\p{L}\p{N}])(?<!(?:havent|have not|never|didnt|not|dont|wont|hasnt) (?:\p{L}+ ){0,3})(?:again|relapsed?|relapsing|lately|recently|these days|this week|last night|started back)(?![\p{L}\p{N}])/u;
@@ -241,6 +251,15 @@ const negated = (before: readonly string[]): boolean => {
   return false;
 };
 
+/** The clause's nearest person before a match is someone else ("a friend who is suicidal"). */
+const aboutSomeoneElse = (before: readonly string[]): boolean => {
+  for (let k = before.length - 1; k >= 0; k--) {
+    if (FIRST_PERSON.has(before[k]!)) return false;
+    if (THIRD_PERSON.has(before[k]!)) return true;
+  }
+  return false;
+};
+
 /** The multiplier of a match's weight from its surroundings (0: it does not count). */
 function contextWeight(t: string, c: Compiled, s: number, e: number, backAgain: boolean): number {
   const before = clauseWordsBefore(t, s);
@@ -251,10 +270,9 @@ function contextWeight(t: string, c: Compiled, s: number, e: number, backAgain: 
   const sentence = sentenceOf(t, s, e);
   const next = sentence.to < t.length ? sentenceOf(t, sentence.to + 1, sentence.to + 1) : sentence;
   const around = t.slice(sentence.from, next.to);
-  if (JOKE.test(around)) w *= 0.5;
-  if (HYPERBOLE.test(t.slice(sentence.from, sentence.to))) w *= 0.4;
-  const last = before[before.length - 1];
-  if (REPORTED.test(before.join(' ')) || (last !== undefined && THIRD_PERSON.has(last))) w *= 0.3;
+  if (c.entry.jest && JOKE.test(around)) w *= 0.5;
+  if (HYPERBOLE.test(t.slice(sentence.from, sentence.to))) w *= 0.25;
+  if (REPORTED.test(before.join(' ')) || (!SAYS_I.test(t.slice(s, e)) && aboutSomeoneElse(before))) w *= 0.3;
   if (!backAgain && REMOTE_PAST.test(t.slice(sentence.from, sentence.to))) w *= 0.3;
   return w;
 }
