@@ -120,6 +120,21 @@ export function normalise(input: string): Normalised {
     push(' ', a, b);
   };
   for (let i = 0; i < input.length; ) {
+    const code = input.charCodeAt(i);
+    if (code < 0x80) {
+      // ASCII, most of what is written: no Unicode tables needed.
+      const a = i++;
+      if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a)) {
+        out.push(String.fromCharCode(code >= 0x41 && code <= 0x5a ? code + 0x20 : code));
+        start.push(a);
+        end.push(i);
+      }
+      else if (code === 0x27 || code === 0x60) continue;
+      else if (code === 0x2e || code === 0x21 || code === 0x3f || code === 0x0a || code === 0x0d) mark('.', a, i);
+      else if (code === 0x2c || code === 0x3b || code === 0x3a) mark(',', a, i);
+      else space(a, i);
+      continue;
+    }
     const ch = String.fromCodePoint(input.codePointAt(i)!);
     const a = i;
     const b = (i += ch.length);
@@ -136,7 +151,7 @@ export function normalise(input: string): Normalised {
     else space(a, b);
   }
   // Digits inside words as the letters they imitate ("su1c1de"); then runs of 3+ letters as one ("dieeee").
-  const isLetter = (c: string | undefined): boolean => c !== undefined && c !== ' ' && c !== '.' && c !== ',' && !/\d/.test(c);
+  const isLetter = (c: string | undefined): boolean => c !== undefined && c !== ' ' && c !== '.' && c !== ',' && (c < '0' || c > '9');
   for (let k = 1; k < out.length - 1; k++) {
     const leet = LEET[out[k]!];
     if (leet && isLetter(out[k - 1]) && isLetter(out[k + 1])) out[k] = leet;
