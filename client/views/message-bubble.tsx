@@ -38,7 +38,8 @@ export function MessageBubble({ message, quoted, conversation }: { message: Stor
   const undelivered = message.mine && notDelivered(message, Date.now());
   const cls = `message${message.mine ? ' mine' : ''}${message.urgent ? ' urgent' : ''}${message.risk ? ' risk' : ''}`;
   // Flagged on receipt (client/triage/risk-flag.ts); the words are found again to highlight them.
-  const risk = !message.mine && message.risk?.length && message.text !== undefined ? { matches: detectRisk(message.text).matches, labelId: `risk-${message.id}` } : undefined;
+  const flagged = !message.mine && message.text !== undefined && message.risk?.length ? message.risk : undefined;
+  const risk = flagged && message.text !== undefined ? { matches: detectRisk(message.text).matches, labelId: `risk-${message.id}` } : undefined;
   return (
     <li class={cls} data-message-id={message.id}>
       {message.urgent && <strong class="urgent-label">Urgent: </strong>}
@@ -47,7 +48,7 @@ export function MessageBubble({ message, quoted, conversation }: { message: Stor
           {quoted.text === undefined ? 'Attachment' : shortened(quoted.text)}
         </span>
       )}
-      {risk && <RiskLabel id={risk.labelId} categories={message.risk!} matches={risk.matches} />}
+      {flagged && risk && <RiskLabel id={risk.labelId} categories={flagged} matches={risk.matches} />}
       {message.text !== undefined && <MessageText text={message.text} id={`text-${message.id}`} {...(risk ? { risk } : {})} />}
       {message.attachments?.map((a) => (
         <AttachmentView key={a.blobId} meta={a} />
