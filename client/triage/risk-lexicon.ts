@@ -29,7 +29,9 @@
  *
  * `figurative` names what, right after (`after`) or right before (`before`) a match, makes it
  * a figure of speech ("want to die *of embarrassment*", "*could* kill him", "overdosed *on
- * Netflix*"); the detector also knows sentence-wide cues (risk.ts). Entries marked `lang` are
+ * Netflix*"); the detector also knows sentence-wide cues (risk.ts). `jest` marks an entry
+ * often said as a joke ("want to die", "rather die"): a joke marker beside it halves it, while
+ * method and intent language keeps its weight even after "lol". Entries marked `lang` are
  * the most common forms in another language, a stretch: far from complete.
  * @module
  */
