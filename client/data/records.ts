@@ -19,6 +19,7 @@
 import type * as v from 'valibot';
 import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
 import { encodeValue, type VaultValue } from '../vault/codec.ts';
+import type { RiskCategory } from '../triage/risk.ts';
 import { checked, ConversationSchema, DraftSchema, LocalInviteSchema, OutboxItemSchema, ProfileSchema, RetryAskSchema, SentRecordSchema, StoredMessageSchema } from './schemas.ts';
 
 export type Role = 'therapist' | 'client';
@@ -70,6 +71,8 @@ export interface StoredMessage {
    * after one re-send); `id` is `unopened:` and the envelope's relay message id. Rendered by the app, never as peer text.
    */
   readonly notice?: 'unopenable';
+  /** Theirs, on a therapist's device: the categories the on-device risk detector flagged in its text (client/triage/risk.ts). */
+  readonly risk?: readonly RiskCategory[];
 }
 
 export interface Conversation {
@@ -114,6 +117,8 @@ export interface Conversation {
   /** Client side: the therapist's emergency notice and consent text, as in the invite. */
   readonly emergencyNotice?: string;
   readonly consentText?: string;
+  /** The newest client message the on-device risk detector flagged, not yet answered (client/triage/risk.ts) */
+  readonly riskFlaggedAt?: number;
 }
 
 export interface LocalInvite {

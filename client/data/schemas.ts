@@ -11,6 +11,7 @@
  * @module
  */
 import * as v from 'valibot';
+import { RISK_CATEGORIES } from '../triage/risk.ts';
 import { VaultError } from '../vault/errors.ts';
 import type { AttachmentMeta, Conversation, Draft, LocalInvite, OutboxItem, Profile, RetryAsk, SentRecord, StoredMessage } from './records.ts';
 
@@ -59,6 +60,7 @@ export const StoredMessageSchema = recordOf<StoredMessage>()({
   readSent: v.optional(v.boolean()),
   relayAt: v.optional(time),
   notice: v.optional(v.literal('unopenable')),
+  risk: v.optional(v.array(v.picklist(RISK_CATEGORIES))),
 });
 
 export const ConversationSchema = recordOf<Conversation>()({
@@ -83,6 +85,7 @@ export const ConversationSchema = recordOf<Conversation>()({
   disconnectedAt: v.optional(time),
   emergencyNotice: v.optional(v.string()),
   consentText: v.optional(v.string()),
+  riskFlaggedAt: v.optional(time),
 });
 
 export const LocalInviteSchema = recordOf<LocalInvite>()({
