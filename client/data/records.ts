@@ -37,6 +37,8 @@ export interface Profile {
   readonly autoLockMinutes: number;
   /** When the relay last confirmed our mailbox and signed/KEM prekeys (absent: not yet). */
   readonly provisionedAt?: number;
+  /** Therapist: the version of `consentText` (client/data/consent.ts); absent: 1. */
+  readonly consentVersion?: number;
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -114,7 +116,26 @@ export interface Conversation {
   /** Client side: the therapist's emergency notice and consent text, as in the invite. */
   readonly emergencyNotice?: string;
   readonly consentText?: string;
+  /**
+   * Consent over time (client/messages/consent.ts). Both sides: the version of the consent text
+   * last accepted (absent with a `consentDigest`: 1, accepted before versions), and when the
+   * client withdrew their consent (absent: not withdrawn since they last accepted).
+   */
+  readonly consentVersion?: number;
+  readonly consentWithdrawnAt?: number;
+  /** Client side: a newer version the therapist offered, to accept before writing again. */
+  readonly consentOffer?: ConsentOffer;
 }
+
+/** A version of the therapist's consent text (client/data/consent.ts); a type, so a vault value as it is. */
+export type ConsentOffer = {
+  readonly version: number;
+  readonly text: string;
+  /** SHA-256 of `text` (b64url). */
+  readonly digest: string;
+  /** When it was offered (the therapist's `sentAt`). */
+  readonly at: number;
+};
 
 export interface LocalInvite {
   readonly hash: string;
