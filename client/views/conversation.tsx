@@ -9,7 +9,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { StoredMessage } from '../data/records.ts';
 import { session } from '../state/session.ts';
 import { conversations, messagesVersion, navigate, profile } from '../state/signals.ts';
+import { consentToAccept } from '../account/consent.ts';
 import { Composer } from './composer.tsx';
+import { ConsentPrompt } from './consent-prompt.tsx';
+import { ConsentLine } from './consent-status.tsx';
 import { IdentityChanged } from './identity-changed.tsx';
 import { MessageBubble } from './message-bubble.tsx';
 import { TopBar } from './topbar.tsx';
@@ -75,6 +78,8 @@ export function ConversationView({ id }: { id: string }) {
 
   const isTherapist = profile.value?.role === 'therapist';
   const byId = new Map(messages.map((m) => [m.message.id, m.message]));
+  // A client writes only under consent given: a new version, or consent withdrawn, replaces the composer.
+  const consentWaiting = isTherapist ? undefined : consentToAccept(conversation);
   return (
     <div class="conversation">
       <TopBar title={conversation.label} {...(isTherapist ? { back: '#/' } : {})}>
@@ -87,6 +92,7 @@ export function ConversationView({ id }: { id: string }) {
           </button>
         )}
       </TopBar>
+      {isTherapist && <ConsentLine conversation={conversation} />}
       {conversation.pendingIdentity && <IdentityChanged conversation={conversation} />}
       {conversation.disconnectedAt !== undefined && (
         <div class="banner identity-changed" role="alert">
@@ -119,7 +125,7 @@ export function ConversationView({ id }: { id: string }) {
       <div class="visually-hidden" aria-live="polite" role="log">
         {announce}
       </div>
-      <Composer key={conversation.id} conversation={conversation} />
+      {consentWaiting ? <ConsentPrompt conversation={conversation} offer={consentWaiting} /> : <Composer key={conversation.id} conversation={conversation} />}
     </div>
   );
 }
