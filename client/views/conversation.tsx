@@ -109,7 +109,7 @@ export function ConversationView({ id }: { id: string }) {
           <p>{conversation.emergencyNotice}</p>
         </details>
       )}
-      <ol class="messages" ref={listRef} aria-label={`Messages with ${conversation.label}`}>
+      <ol class="messages" ref={listRef} aria-label={`Messages with ${conversation.label}`} tabIndex={0}>
         {hasMore && (
           <li class="load-more">
             <button type="button" onClick={() => setLimit(limit + PAGE)}>
