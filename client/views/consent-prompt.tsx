@@ -33,23 +33,30 @@ export function ConsentText({ text, id }: { text: string; id: string }) {
   );
 }
 
-export function ConsentPrompt({ conversation, offer }: { conversation: Conversation; offer: ConsentOffer }) {
+/** A consent action in progress (`busy`) and its failure in plain words (`error`), for the buttons that start one. */
+export function useConsentAction(failure: string): { busy: boolean; error: string; run: (work: () => Promise<void>) => Promise<boolean> } {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
-  const withdrawn = conversation.consentWithdrawnAt !== undefined && !(conversation.consentOffer && offer.version === conversation.consentOffer.version);
-  const accept = async () => {
-    const s = session();
-    if (!s) return;
+  const run = async (work: () => Promise<void>): Promise<boolean> => {
     setBusy(true);
     setError('');
     try {
-      await s.acceptConsent(conversation.id);
+      await work();
+      return true;
     } catch {
-      setError('Your answer could not be saved on this device. Try again.');
+      setError(failure);
+      return false;
     } finally {
       setBusy(false);
     }
   };
+  return { busy, error, run };
+}
+
+export function ConsentPrompt({ conversation, offer }: { conversation: Conversation; offer: ConsentOffer }) {
+  const { busy, error, run } = useConsentAction('Your answer could not be saved on this device. Try again.');
+  const withdrawn = conversation.consentWithdrawnAt !== undefined && !(conversation.consentOffer && offer.version === conversation.consentOffer.version);
+  const accept = () => run(async () => session()?.acceptConsent(conversation.id));
   return (
     <section class="composer consent-prompt" aria-labelledby="consent-prompt-title">
       <h2 id="consent-prompt-title">{withdrawn ? 'You withdrew your consent to messaging' : 'Your therapist updated the consent text'}</h2>

@@ -12,6 +12,7 @@ import { MAX_CONSENT_TEXT } from '../../shared/consts.ts';
 import type { Conversation, Profile } from '../data/records.ts';
 import { session } from '../state/session.ts';
 import { conversations, navigate, profile } from '../state/signals.ts';
+import { useConsentAction } from './consent-prompt.tsx';
 import { ErrorAlert } from './error-alert.tsx';
 
 export function SettingsConsent() {
@@ -26,25 +27,15 @@ function TherapistConsent({ profile: p }: { profile: Profile }) {
   const current = p.consentText ?? DEFAULT_CONSENT_TEXT;
   const version = p.consentVersion ?? 1;
   const [text, setText] = useState(current);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, run } = useConsentAction('The consent text could not be saved on this device. Try again.');
   const [saved, setSaved] = useState('');
   const changed = text.trim().length > 0 && text !== current;
   const save = async (e: Event) => {
     e.preventDefault();
     const s = session();
     if (!s || !changed) return;
-    setBusy(true);
-    setError('');
     setSaved('');
-    try {
-      await s.publishConsent(text);
-      setSaved(`Saved as version ${version + 1}. Each client will be asked to accept it before their next message.`);
-    } catch {
-      setError('The consent text could not be saved on this device. Try again.');
-    } finally {
-      setBusy(false);
-    }
+    if (await run(() => s.publishConsent(text))) setSaved(`Saved as version ${version + 1}. Each client will be asked to accept it before their next message.`);
   };
   return (
     <section class="card consent-settings" aria-labelledby="consent-settings-title">
@@ -82,23 +73,12 @@ function TherapistConsent({ profile: p }: { profile: Profile }) {
 
 function ClientConsent({ conversation: c }: { conversation: Conversation }) {
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, run } = useConsentAction('Your choice could not be saved on this device. Try again.');
   const withdrawn = c.consentWithdrawnAt !== undefined;
   const waiting = consentToAccept(c);
   const act = async (what: 'withdraw' | 'accept') => {
     const s = session();
-    if (!s) return;
-    setBusy(true);
-    setError('');
-    try {
-      await (what === 'withdraw' ? s.withdrawConsent(c.id) : s.acceptConsent(c.id));
-      setConfirming(false);
-    } catch {
-      setError('Your choice could not be saved on this device. Try again.');
-    } finally {
-      setBusy(false);
-    }
+    if (s && (await run(() => (what === 'withdraw' ? s.withdrawConsent(c.id) : s.acceptConsent(c.id))))) setConfirming(false);
   };
   return (
     <section class="card" aria-labelledby="consent-settings-title">
