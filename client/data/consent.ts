@@ -59,9 +59,13 @@ const ConsentVersionSchema = recordOf<ConsentOffer>()({ version: count, text: v.
 type Entry = { collection: string; partition: string; id: string; value: VaultValue };
 const asValue = (x: object): VaultValue => x as unknown as VaultValue;
 
-/** Time order, then the action and version: the same statement delivered twice is one record. */
-export const consentRecordKey = (r: Pick<ConsentRecord, 'at' | 'action' | 'version'>): string =>
-  `${Math.max(0, Math.floor(r.at)).toString(36).padStart(11, '0')}:${r.action}:${r.version}`;
+/**
+ * Time order, then the signature's first 12 bytes: the same statement delivered twice is one
+ * record (Ed25519 signatures are deterministic, and only a verified one is kept). Record ids are
+ * readable without the vault key (docs/VAULT.md §4): they say when, never accept or withdraw.
+ */
+export const consentRecordKey = (r: Pick<ConsentRecord, 'at' | 'signature'>): string =>
+  `${Math.max(0, Math.floor(r.at)).toString(36).padStart(11, '0')}:${toBase64url(r.signature.subarray(0, 12))}`;
 
 export const consentRecordOp = (conversationId: string, r: ConsentRecord): Entry => ({ collection: RECORDS, partition: conversationId, id: consentRecordKey(r), value: asValue(r) });
 

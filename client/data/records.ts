@@ -14,6 +14,7 @@
  *   drafts         conv id   'draft'              Draft (what the composer holds, unsent)
  *   sent           ''        relay message id     SentRecord (what a retry request re-sends)
  *   retry-asks     conv id   relay message id     RetryAsk (envelopes we asked the peer to re-send)
+ *   consent-records, consent-versions: client/data/consent.ts (consent over time)
  * @module
  */
 import type * as v from 'valibot';
