@@ -1,8 +1,10 @@
 /**
  * One conversation: the newest messages (older ones a page at a time, so 2,000 messages cost
  * what 50 do), each a bubble (message-bubble.tsx), the banners (a new identity,
- * identity-changed.tsx; disconnected; not for emergencies), the composer (composer.tsx), and
- * read receipts sent while the conversation is on screen.
+ * identity-changed.tsx; disconnected; not for emergencies; a therapist's consent line,
+ * consent-status.tsx), the composer (composer.tsx; for a client whose consent is needed, the
+ * consent prompt instead, consent-prompt.tsx), and read receipts sent while the conversation is
+ * on screen.
  * @module
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
