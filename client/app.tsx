@@ -12,6 +12,7 @@ import { Home } from './views/home.tsx';
 import { InviteClient } from './views/invite.tsx';
 import { Join } from './views/join.tsx';
 import { Settings } from './views/settings.tsx';
+import { SecurityLog } from './views/security-log.tsx';
 import { SetupTherapist } from './views/setup-therapist.tsx';
 import { Unlock } from './views/unlock.tsx';
 import { Verify } from './views/verify.tsx';
@@ -43,6 +44,7 @@ export function App() {
       const v = param(hash, '#/verify/');
       if (v !== undefined) return <Verify id={v} />;
       if (hash === '#/settings') return <Settings />;
+      if (hash === '#/security-log') return <SecurityLog />;
       const consent = param(hash, '#/consent/');
       if (consent !== undefined) return <ConsentHistory id={consent} />;
       if (profile.value?.role === 'therapist') {

@@ -49,6 +49,9 @@ export const LABEL = {
   attachmentDigest: 'Confidant v1 attachment digest',
   safetyNumber: 'Confidant v1 safety number',
   relayRequest: 'Confidant v1 relay request',
+  auditEntry: 'Confidant v1 audit entry',
+  auditChain: 'Confidant v1 audit chain',
+  auditCheckpoint: 'Confidant v1 audit checkpoint',
   consentAccept: 'Confidant v1 consent accept',
   consentWithdraw: 'Confidant v1 consent withdraw',
 } as const;

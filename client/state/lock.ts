@@ -6,6 +6,8 @@
  * @module
  */
 import { batch } from '@preact/signals';
+import { clearFailures, countFailedUnlock, readFailures } from '../audit/failures.ts';
+import { VaultError } from '../vault/errors.ts';
 import { BEFORE_LOCK_MAX_MS, startAutoLock as startVaultAutoLock, type AutoLock } from '../vault/auto-lock.ts';
 import { openVault, vaultExists, type Vault } from '../vault/vault.ts';
 import { closeSession, openSession, session } from './session.ts';
@@ -17,6 +19,8 @@ export const VAULT_DB = 'confidant-vault';
 /** Opens the session of an unlocked vault and starts it, with auto-lock. */
 export async function begin(vault: Vault): Promise<void> {
   const s = await openSession(vault);
+  // The security log starts with the vault (setting up, joining, or the first unlock since the log existed).
+  if ((await s.audit.count()) === 0) await s.audit.record('log_started');
   s.onEnd(
     vault.onLockChange((unlocked) => {
       if (!unlocked && session() === s) endSession();
@@ -55,14 +59,27 @@ export async function boot(): Promise<void> {
 /** Unlocks with the passphrase; rejects with the vault's `wrong_passphrase` error otherwise. */
 export async function unlock(passphrase: string, onProgress?: (fraction: number) => void): Promise<void> {
   lockedVault ??= await openVault(VAULT_DB);
-  await lockedVault.unlock(passphrase, onProgress ? { onProgress } : {});
+  try {
+    await lockedVault.unlock(passphrase, onProgress ? { onProgress } : {});
+  } catch (e) {
+    if (e instanceof VaultError && e.code === 'wrong_passphrase') countFailedUnlock(Date.now());
+    throw e;
+  }
   await begin(lockedVault);
+  const audit = session()?.audit;
+  if (!audit) return;
+  const failures = readFailures();
+  if (failures) {
+    await audit.record('unlock_failed', { attempts: failures.attempts, first: failures.first, last: failures.last });
+    clearFailures();
+  }
+  await audit.record('unlock');
 }
 
 /** Locks now, once the draft being written is saved (the vault cannot write after the lock); bounded like auto-lock's. */
 export async function lockNow(): Promise<void> {
   const current = session();
-  const saving = current?.drafts.flush();
+  const saving = current && Promise.all([current.drafts.flush(), current.audit.record('lock', { how: 'now' })]);
   if (saving) await Promise.race([saving, new Promise((r) => setTimeout(r, BEFORE_LOCK_MAX_MS))]);
   const vault = current?.vault;
   endSession();
@@ -84,7 +101,11 @@ export function startAutoLock(minutes: number): void {
   const s = session();
   const vault = s?.vault;
   if (!vault || !(minutes > 0)) return;
-  autoLock = startVaultAutoLock(vault, minutes * 60_000, { beforeLock: () => s?.drafts.flush() ?? Promise.resolve() });
+  autoLock = startVaultAutoLock(vault, minutes * 60_000, {
+    beforeLock: async () => {
+      if (s) await Promise.all([s.drafts.flush(), s.audit.record('lock', { how: 'inactivity' })]);
+    },
+  });
   for (const e of ACTIVITY_EVENTS) addEventListener(e, activity, { passive: true, capture: true });
   document.addEventListener('visibilitychange', visibility);
 }

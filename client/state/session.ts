@@ -11,6 +11,7 @@ import type { Identity } from '../../shared/keys.ts';
 import type { Payload } from '../../shared/payload.ts';
 import { acceptConsentVersion, consentToAccept, publishConsentVersion, withdrawConsent } from '../account/consent.ts';
 import { createInvite, keepProvisioned } from '../account/onboarding.ts';
+import { AuditLog } from '../audit/log.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { uploadAttachment, type OnProgress } from '../attachments/attachments.ts';
@@ -34,6 +35,8 @@ export class Session {
   readonly receiver: Receiver;
   /** What the person is writing, kept in the vault across locks. */
   readonly drafts: Drafts;
+  /** The device's security log (client/audit/log.ts). */
+  readonly audit: AuditLog;
   private live: LiveChannel | undefined;
   private retryTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -46,6 +49,7 @@ export class Session {
   ) {
     this.records = new Records(vault);
     this.drafts = new Drafts(this.records);
+    this.audit = new AuditLog(vault, identity);
     // Each reports the conversations it changed; only those are read again.
     this.outbox = new Outbox({ records: this.records, store: this.store, api, onChange: (id) => refreshLists(this, [id]) });
     this.receiver = new Receiver({ records: this.records, store: this.store, api, identity, profile, outbox: this.outbox, onChange: (ids) => void refreshLists(this, ids) });
@@ -183,13 +187,16 @@ export class Session {
    */
   async acceptNewIdentity(conversation: Conversation): Promise<void> {
     if (!(await confirmNewIdentity(this, conversation))) return;
+    await this.audit.record('identity_confirmed', { conversation: conversation.id });
     await refreshLists(this, [conversation.id]);
     void this.outbox.flush();
   }
 
   /** Therapist: a new consent text becomes a new version, offered to every conversation (client/account/consent.ts). */
   async publishConsent(text: string): Promise<void> {
+    const before = (await this.records.profile())?.consentVersion ?? 1;
     const saved = await publishConsentVersion(this.consentDeps(), text);
+    if ((saved.consentVersion ?? 1) !== before) await this.audit.record('settings_changed', { setting: 'consentText', value: saved.consentVersion ?? 1 });
     if (current === this) profile.value = saved;
     await refreshLists(this);
     void this.outbox.flush();

@@ -17,6 +17,7 @@ export function Settings() {
   const setMinutes = async (minutes: number) => {
     await s.saveProfile({ ...p, autoLockMinutes: minutes });
     startAutoLock(minutes);
+    await s.audit.record('settings_changed', { setting: 'autoLockMinutes', value: minutes });
   };
   return (
     <div class="app-frame">
@@ -37,6 +38,13 @@ export function Settings() {
           <button type="button" onClick={lockNow}>
             Lock now
           </button>
+        </section>
+        <section class="card" aria-labelledby="security-log-title">
+          <h2 id="security-log-title">Security log</h2>
+          <p>Unlocks, wrong passphrases, locks, safety number changes and exports, signed by this device. Check it or export it for your records.</p>
+          <a class="button" href="#/security-log">
+            Open the security log
+          </a>
         </section>
         <SettingsConsent />
         <section class="card" aria-labelledby="about-title">
