@@ -52,6 +52,8 @@ export const LABEL = {
   auditEntry: 'Confidant v1 audit entry',
   auditChain: 'Confidant v1 audit chain',
   auditCheckpoint: 'Confidant v1 audit checkpoint',
+  consentAccept: 'Confidant v1 consent accept',
+  consentWithdraw: 'Confidant v1 consent withdraw',
 } as const;
 
 /**
@@ -189,6 +191,8 @@ export const MAX_RECEIPT_IDS = MAX_MESSAGES_PER_PAGE;
 export const MAX_PRACTICE_NAME = 80;
 /** Longest consent text in an invite: about two pages of prose, carried deflated in the link and QR code. */
 export const MAX_CONSENT_TEXT = 8_000;
+/** Highest consent text version (consent.ts, PROTOCOL.md §9.2): a u32 in the signed statement; one edit a second lasts 136 years. */
+export const MAX_CONSENT_VERSION = 0xffff_ffff;
 /** Longest emergency notice in an invite: a few sentences and phone numbers. */
 export const MAX_EMERGENCY_NOTICE = 600;
 /** Largest invite JSON encoded or decoded (16 KiB): decoding stops there, so a deflate bomb costs nothing. */

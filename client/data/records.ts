@@ -14,6 +14,7 @@
  *   drafts         conv id   'draft'              Draft (what the composer holds, unsent)
  *   sent           ''        relay message id     SentRecord (what a retry request re-sends)
  *   retry-asks     conv id   relay message id     RetryAsk (envelopes we asked the peer to re-send)
+ *   consent-records, consent-versions: client/data/consent.ts (consent over time)
  * @module
  */
 import type * as v from 'valibot';
@@ -38,6 +39,8 @@ export interface Profile {
   readonly autoLockMinutes: number;
   /** When the relay last confirmed our mailbox and signed/KEM prekeys (absent: not yet). */
   readonly provisionedAt?: number;
+  /** Therapist: the version of `consentText` (client/data/consent.ts); absent: 1. */
+  readonly consentVersion?: number;
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -119,7 +122,27 @@ export interface Conversation {
   readonly consentText?: string;
   /** The newest client message the on-device risk detector flagged, not yet answered (client/triage/risk.ts) */
   readonly riskFlaggedAt?: number;
+
+  /**
+   * Consent over time (client/messages/consent.ts). Both sides: the version of the consent text
+   * last accepted (absent with a `consentDigest`: 1, accepted before versions), and when the
+   * client withdrew their consent (absent: not withdrawn since they last accepted).
+   */
+  readonly consentVersion?: number;
+  readonly consentWithdrawnAt?: number;
+  /** Client side: a newer version the therapist offered, to accept before writing again. */
+  readonly consentOffer?: ConsentOffer;
 }
+
+/** A version of the therapist's consent text (client/data/consent.ts); a type, so a vault value as it is. */
+export type ConsentOffer = {
+  readonly version: number;
+  readonly text: string;
+  /** SHA-256 of `text` (b64url). */
+  readonly digest: string;
+  /** When it was offered (the therapist's `sentAt`). */
+  readonly at: number;
+};
 
 export interface LocalInvite {
   readonly hash: string;

@@ -15,10 +15,10 @@ import { RISK_CATEGORIES } from '../triage/risk.ts';
 import { VaultError } from '../vault/errors.ts';
 import type { AttachmentMeta, Conversation, Draft, LocalInvite, OutboxItem, Profile, RetryAsk, SentRecord, StoredMessage } from './records.ts';
 
-type FieldSchemas<T> = { readonly [K in keyof T]-?: v.GenericSchema<unknown, T[K]> };
+export type FieldSchemas<T> = { readonly [K in keyof T]-?: v.GenericSchema<unknown, T[K]> };
 
 /** A loose object schema for T, with one entry per field of T. */
-const recordOf =
+export const recordOf =
   <T>() =>
   (entries: FieldSchemas<T>): v.GenericSchema<unknown, T> =>
     v.looseObject(entries as v.ObjectEntries) as unknown as v.GenericSchema<unknown, T>;
@@ -36,6 +36,7 @@ export const ProfileSchema = recordOf<Profile>()({
   emergencyNotice: v.optional(v.string()),
   autoLockMinutes: v.number(),
   provisionedAt: v.optional(time),
+  consentVersion: v.optional(count),
 });
 
 export const AttachmentMetaSchema = recordOf<AttachmentMeta>()({
@@ -86,6 +87,10 @@ export const ConversationSchema = recordOf<Conversation>()({
   emergencyNotice: v.optional(v.string()),
   consentText: v.optional(v.string()),
   riskFlaggedAt: v.optional(time),
+
+  consentVersion: v.optional(count),
+  consentWithdrawnAt: v.optional(time),
+  consentOffer: v.optional(v.looseObject({ version: count, text: v.string(), digest: v.string(), at: time })),
 });
 
 export const LocalInviteSchema = recordOf<LocalInvite>()({
