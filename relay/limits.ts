@@ -168,11 +168,8 @@ export const LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT = 5;
 
 // --- Push notifications (relay/push/, routes/push.ts) -------------------------------------
 
-/**
- * Longest push endpoint accepted, in characters: 1,024. The push services' endpoints are a
- * few hundred characters (FCM, Mozilla and Apple all under 300); the cap bounds each row.
- */
-export const MAX_PUSH_ENDPOINT_LEN = 1024;
+/** Longest push endpoint accepted: part of the wire format, so it lives in shared/consts.ts. */
+export { MAX_PUSH_ENDPOINT_LEN } from '../shared/consts.ts';
 
 /**
  * Push subscriptions one account keeps (`Store.putPushSubscription`): 10, a therapist's phone,

@@ -27,6 +27,7 @@ import {
   MessageStoredJson,
   OneTimePreKeysStoredJson,
   PreKeyCountJson,
+  PushKeyJson,
 } from '../../shared/schemas.ts';
 
 export class OfflineError extends Error {
@@ -266,6 +267,29 @@ export class RelayApi {
   }
 
   /** The live socket's URL (ws: or wss: to match the page). */
+  /** The relay's VAPID public key (docs/API.md "Push"); RelayApiError 404 when the relay does not push. */
+  async pushKey(): Promise<Uint8Array> {
+    const res = await this.request('GET', '/v1/push/key');
+    return fromBase64url((await this.json(res, PushKeyJson)).publicKey);
+  }
+
+  /** Registers this browser's push subscription (`PushSubscription.toJSON()`) for the account. */
+  async registerPush(identity: Identity, subscription: { endpoint: string; keys: { p256dh: string; auth: string } }): Promise<void> {
+    await this.request('PUT', '/v1/push/subscription', {
+      signer: identity,
+      json: { endpoint: subscription.endpoint, keys: { p256dh: subscription.keys.p256dh, auth: subscription.keys.auth } },
+    });
+  }
+
+  /** Removes it; a subscription the relay no longer has (404) counts as removed. */
+  async unregisterPush(identity: Identity, endpoint: string): Promise<void> {
+    try {
+      await this.request('DELETE', '/v1/push/subscription', { signer: identity, json: { endpoint } });
+    } catch (e) {
+      if (!(e instanceof RelayApiError && e.status === 404)) throw e;
+    }
+  }
+
   liveUrl(): string {
     return `${this.origin.replace(/^http/, 'ws')}/v1/live`;
   }

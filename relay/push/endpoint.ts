@@ -141,19 +141,25 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 const refusedAddress = (): NodeJS.ErrnoException =>
   Object.assign(new Error('Push endpoint resolves to a non-public address'), { code: 'ERR_PUSH_PRIVATE_ADDRESS' });
 
+type Resolve = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
 /**
- * A `lookup` for `net.connect` / an https Agent: resolves like `dns.lookup`, then refuses the
- * connection unless every address the name has is public (one private address among public ones
- * is refused too: the connection may pick any of them). Handles both call forms Node uses
- * (`all: true` with autoSelectFamily, and a single address).
+ * A `lookup` for `net.connect` / `http.request`: resolves like `dns.lookup` (or `resolve`, for
+ * tests), then refuses the connection unless every address the name has is public (one private
+ * address among public ones is refused too: the connection may pick any of them). Handles both
+ * call forms Node uses (`all: true` with autoSelectFamily, and a single address).
  */
-export function publicLookup(hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, []);
-    const list = addresses as LookupAddress[];
-    if (list.length === 0 || !list.every((a) => isPublicAddress(a.address))) return callback(refusedAddress(), []);
-    if ((options as LookupAllOptions).all) return callback(null, list);
-    const first = list[0]!;
-    return callback(null, first.address, first.family);
-  });
+export function publicLookupWith(resolve: Resolve) {
+  return (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void => {
+    resolve(hostname, { ...options, all: true }, (err, list) => {
+      if (err) return callback(err, []);
+      if (list.length === 0 || !list.every((a) => isPublicAddress(a.address))) return callback(refusedAddress(), []);
+      if ((options as LookupAllOptions).all) return callback(null, list);
+      const first = list[0]!;
+      return callback(null, first.address, first.family);
+    });
+  };
 }
+
+/** `publicLookupWith` over the system resolver: what the push sender connects through. */
+export const publicLookup = publicLookupWith((hostname, options, callback) => dnsLookup(hostname, options, callback));

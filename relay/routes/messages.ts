@@ -79,6 +79,7 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
       switch (result.status) {
         case 'stored':
           await deps.store.notifier.publish(mailboxId, result.seq);
+          deps.push?.messageStored(mailboxId);
           return c.json({ seq: result.seq }, 201);
         case 'duplicate':
           return c.json({ seq: result.seq }, 200);
