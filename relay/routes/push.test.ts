@@ -7,6 +7,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PUSH_MARKER } from '../../shared/consts.ts';
 import { toBase64url } from '../../shared/encoding.ts';
@@ -14,6 +15,8 @@ import type { Identity } from '../../shared/keys.ts';
 import { PUSH_THROTTLE_MS, PUSH_TTL_SECONDS } from '../limits.ts';
 import { createPushSender, type PushSender } from '../push/sender.ts';
 import { generateVapidKeys, loadVapidKeys, VAPID_FILE, type VapidKeys } from '../push/vapid.ts';
+import type { PostgresStore } from '../storage/postgres/index.ts';
+import { SQLITE_FILE } from '../storage/sqlite/index.ts';
 import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
 import { deliver, mailboxWithCapability, seal, type TestMailbox } from '../testing/mailbox-helpers.ts';
 import { decryptPush, startPushReceiver, verifyVapid, type PushReceiver, type TestSubscription } from '../testing/push-receiver.ts';
@@ -279,6 +282,28 @@ describe('endpoint rules (no development setting)', () => {
       expect((await register(therapist, { ...receiver.subscription().json, endpoint })).status).toBe(201);
     }
     expect(await fx.store.listPushSubscriptions(therapist.publicIdentity.signingKey)).toHaveLength(3);
+  });
+});
+
+describe('the account goes, its subscriptions go', () => {
+  it('deleting an account deletes its push subscriptions (ON DELETE CASCADE), on either store', async () => {
+    const owner = await fx.therapist();
+    expect((await register(owner, receiver.subscription().json)).status).toBe(201);
+    expect((await register(owner, receiver.subscription().json)).status).toBe(201);
+    const key = Buffer.from(owner.publicIdentity.signingKey);
+    if (fx.store.kind === 'postgres') {
+      await (fx.store as PostgresStore).pool.query('DELETE FROM accounts WHERE signing_key = $1', [key]);
+    } else {
+      const db = new Database(join(fx.dataDir, SQLITE_FILE));
+      try {
+        db.pragma('foreign_keys = ON');
+        db.prepare('DELETE FROM accounts WHERE signing_key = ?').run(key);
+      } finally {
+        db.close();
+      }
+    }
+    expect(await fx.store.listPushSubscriptions(owner.publicIdentity.signingKey)).toEqual([]);
+    expect(fx.counts()['push_subscriptions']).toBe(0);
   });
 });
 

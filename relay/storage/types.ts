@@ -2,7 +2,8 @@
  * The relay's storage interfaces, one per resource as libsignal keeps one storage trait per
  * concern: `AccountStore` (registration codes, invites, accounts, nonces), `PreKeyStore`,
  * `MailboxStore` (mailboxes and delivery capabilities), `MessageStore`, `BlobRowStore` (blob
- * metadata; the bytes live in a `BlobStore`) and `StoreLifecycle` (migrate, ping, close, sweep).
+ * metadata; the bytes live in a `BlobStore`), `PushSubscriptionStore` (content-free push
+ * notifications) and `StoreLifecycle` (migrate, ping, close, sweep).
  * `Store` is all of them at once: what the routes and the sweeper are handed. Two adapters
  * implement it with the same layout, one file per resource: `sqlite/` (embedded default,
  * better-sqlite3 in WAL mode) and `postgres/` (`pg`, several relay instances on one database);
