@@ -188,15 +188,17 @@ export class RelayApi {
 
   /**
    * Delivers a sealed envelope (no account signature: sealed sender). Idempotent per
-   * `messageId`: a retry after a lost answer stores nothing twice.
+   * `messageId`: a retry after a lost answer stores nothing twice. `quiet`: the relay sends the
+   * recipient no push for it (client/push/quiet.ts).
    */
-  async send(capability: Uint8Array, messageId: Uint8Array, envelope: Uint8Array): Promise<number> {
+  async send(capability: Uint8Array, messageId: Uint8Array, envelope: Uint8Array, options: { quiet?: boolean } = {}): Promise<number> {
     const res = await this.request('POST', '/v1/messages', {
       body: envelope,
       headers: {
         'content-type': 'application/octet-stream',
         'confidant-capability': toBase64url(capability),
         'confidant-message-id': toBase64url(messageId),
+        ...(options.quiet ? { 'confidant-push': 'quiet' } : {}),
       },
     });
     return (await this.json(res, MessageStoredJson)).seq;

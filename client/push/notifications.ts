@@ -49,6 +49,29 @@ const sameKey = (a: ArrayBuffer | null, b: Uint8Array): boolean => {
   return x.every((byte, i) => byte === b[i]);
 };
 
+/**
+ * How long the browser's push service may take to hand out a subscription, in ms: 20 s. A
+ * browser that cannot reach its push service (no network to it, or none at all, as headless
+ * Chromium) may never answer; the person is told instead of waiting forever.
+ */
+export const SUBSCRIBE_TIMEOUT_MS = 20_000;
+
+/**
+ * `pushManager.subscribe`, or a rejection after `ms`. A subscription that arrives after that is
+ * unsubscribed at once: it was never registered with the relay, and the screen said "off".
+ */
+function subscribeWithin(reg: ServiceWorkerRegistration, key: Uint8Array, ms: number): Promise<PushSubscription> {
+  const pending = reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key as Uint8Array<ArrayBuffer> });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void pending.then((late) => late.unsubscribe(), () => false);
+      reject(new Error('push service did not answer'));
+    }, ms);
+  });
+  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Ask permission, subscribe, register with the relay. Resolves when notifications are on. */
 export async function enablePush(api: RelayApi, identity: Identity): Promise<void> {
   const reg = await registration();
@@ -70,7 +93,7 @@ export async function enablePush(api: RelayApi, identity: Identity): Promise<voi
   if (existing && !sameKey(existing.options.applicationServerKey, key)) await existing.unsubscribe();
   let subscription: PushSubscription;
   try {
-    subscription = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key as Uint8Array<ArrayBuffer> });
+    subscription = await subscribeWithin(reg, key, SUBSCRIBE_TIMEOUT_MS);
   } catch {
     throw new PushSetupError(
       'This browser could not reach its notification service, so notifications cannot be turned on here. Messages still arrive whenever the app is open.',

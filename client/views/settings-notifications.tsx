@@ -49,7 +49,7 @@ export function NotificationSettings() {
       </p>
       {state !== undefined && (
         <p role="status" id="notifications-state">
-          {STATE_TEXT[state]}
+          {busy ? 'Asking your browser and its notification service. This can take a few seconds.' : STATE_TEXT[state]}
         </p>
       )}
       <ErrorAlert message={error} id="notifications-error" />

@@ -144,6 +144,16 @@ describe('a stored message pushes to the mailbox owner\'s devices', () => {
     }
   });
 
+  it('sends no push for a send marked quiet (a receipt), and the message is stored all the same', async () => {
+    const envelope = await seal(client, therapist, mailbox.id, new Uint8Array(48).fill(3));
+    const res = await deliver(fx, envelope, { capability: mailbox.capability, headers: { 'confidant-push': 'quiet' } });
+    expect(res.status).toBe(201);
+    await push.idle();
+    expect(receiver.received).toEqual([]);
+    await clientWrites();
+    expect(receiver.received).toHaveLength(1);
+  });
+
   it('pushes to every device of the owner, and to no one else\'s', async () => {
     const second = receiver.subscription();
     expect((await register(therapist, second.json)).status).toBe(201);
