@@ -225,3 +225,21 @@ export const MAX_PREVIOUS_BASE_KEYS = 16;
 export const SEALED_STATIC_CACHE_MAX = 512;
 /** Most identities keys.ts remembers as verified before it forgets them all and verifies again. */
 export const VERIFIED_IDENTITIES_MAX = 4096;
+
+// Push notifications (issue 11, "Notifications without content"; docs/API.md "Push").
+
+/**
+ * The whole plaintext of every push the relay sends (encrypted to the device, RFC 8291): a
+ * fixed marker that says "something new", the same bytes every time. No sender, practice,
+ * conversation, count or time: the service worker shows a generic notification whatever arrives.
+ */
+export const PUSH_MARKER = '{"t":"m"}';
+/** A push subscription's P-256 public key (`keys.p256dh`), uncompressed: 65 bytes. */
+export const PUSH_P256DH_LEN = 65;
+/** A push subscription's authentication secret (`keys.auth`): 16 bytes (RFC 8291 §3.2). */
+export const PUSH_AUTH_LEN = 16;
+/**
+ * Longest push endpoint the relay accepts, in characters: 1,024. The push services' endpoints
+ * are a few hundred characters (FCM, Mozilla and Apple all under 300); the cap bounds each row.
+ */
+export const MAX_PUSH_ENDPOINT_LEN = 1024;

@@ -6,6 +6,7 @@ import { lockNow, startAutoLock } from '../state/lock.ts';
 import { session } from '../state/session.ts';
 import { profile } from '../state/signals.ts';
 import { SettingsConsent } from './settings-consent.tsx';
+import { NotificationSettings } from './settings-notifications.tsx';
 import { TopBar } from './topbar.tsx';
 
 const CHOICES = [1, 5, 15, 60] as const;
@@ -47,6 +48,7 @@ export function Settings() {
           </a>
         </section>
         <SettingsConsent />
+        <NotificationSettings />
         <section class="card" aria-labelledby="about-title">
           <h2 id="about-title">This device</h2>
           <p>
