@@ -6,6 +6,7 @@
 import { useEffect } from 'preact/hooks';
 import { boot } from './state/lock.ts';
 import { conversations, phase, profile, route } from './state/signals.ts';
+import { ConsentHistory } from './views/consent-history.tsx';
 import { ConversationView } from './views/conversation.tsx';
 import { Home } from './views/home.tsx';
 import { InviteClient } from './views/invite.tsx';
@@ -44,6 +45,8 @@ export function App() {
       if (v !== undefined) return <Verify id={v} />;
       if (hash === '#/settings') return <Settings />;
       if (hash === '#/security-log') return <SecurityLog />;
+      const consent = param(hash, '#/consent/');
+      if (consent !== undefined) return <ConsentHistory id={consent} />;
       if (profile.value?.role === 'therapist') {
         if (hash === '#/invite') return <InviteClient />;
         const again = param(hash, '#/invite/');

@@ -6,6 +6,7 @@
 import { render } from 'preact';
 import './styles.css';
 import { App } from './app.tsx';
+import { startUnreadIndicator } from './state/unread.ts';
 import { registerServiceWorker } from './sw/register.ts';
 
 const root = document.getElementById('app');
@@ -14,3 +15,4 @@ if (root) {
   render(<App />, root);
 }
 registerServiceWorker();
+startUnreadIndicator();

@@ -23,6 +23,7 @@ import { liveRoutes } from './routes/live.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { preKeyRoutes } from './routes/prekeys.ts';
+import { pushRoutes } from './routes/push.ts';
 import { staticRoutes } from './static.ts';
 
 export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
@@ -41,6 +42,7 @@ export const createApp = (deps: AppDeps): Hono<RelayEnv> => {
   app.route('/', messageRoutes(deps));
   app.route('/', liveRoutes(deps));
   app.route('/', blobRoutes(deps));
+  app.route('/', pushRoutes(deps));
   if (deps.clientDir) app.route('/', staticRoutes(deps.clientDir));
   app.notFound(notFound);
   app.onError(onError);

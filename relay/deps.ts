@@ -5,6 +5,7 @@
  * @module
  */
 import type { RateLimitOptions } from './middleware/rate-limit.ts';
+import type { PushSender } from './push/sender.ts';
 import type { LiveOptions } from './routes/live.ts';
 import type { BlobStore, MailboxQuota, Store } from './storage/types.ts';
 
@@ -34,4 +35,6 @@ export interface AppDeps {
   readonly blobTtlMs?: number;
   /** The built client (dist/) to serve at `/`; none: the API alone. */
   readonly clientDir?: string;
+  /** Content-free push notifications (relay/push/sender.ts); none: the push routes answer 404. */
+  readonly push?: PushSender;
 }

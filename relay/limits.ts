@@ -165,3 +165,42 @@ export const LIVE_DEFAULT_AUTH_TIMEOUT_MS = 10 * SECOND_MS;
  * and subscriptions.
  */
 export const LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT = 5;
+
+// --- Push notifications (relay/push/, routes/push.ts) -------------------------------------
+
+/** Longest push endpoint accepted: part of the wire format, so it lives in shared/consts.ts. */
+export { MAX_PUSH_ENDPOINT_LEN } from '../shared/consts.ts';
+
+/**
+ * Push subscriptions one account keeps (`Store.putPushSubscription`): 10, a therapist's phone,
+ * laptop and a few browsers. A new one beyond that replaces the account's oldest, so a device
+ * that re-subscribes never gets stuck; the rows per account stay bounded.
+ */
+export const MAX_PUSH_SUBSCRIPTIONS_PER_ACCOUNT = 10;
+
+/**
+ * At most one push per device per this many ms (`AppDeps.push`, `PushOptions.throttleMs`):
+ * 3 minutes. A push says only "something new"; a burst of messages needs one, and a steady
+ * conversation should not buzz a phone for every line (the best portals' reminders do the same).
+ */
+export const PUSH_THROTTLE_MS = 3 * 60 * SECOND_MS;
+
+/**
+ * How long the push service may hold a push for an offline device, in seconds (the `TTL`
+ * header, RFC 8030 §5.2): 1 hour. Later than that a "new message" is stale: the app fetches
+ * its mailbox when it opens anyway.
+ */
+export const PUSH_TTL_SECONDS = 60 * 60;
+
+/** How long one request to a push service may take, in ms, connection included: 10 s. */
+export const PUSH_REQUEST_TIMEOUT_MS = 10 * SECOND_MS;
+
+/**
+ * Pushes waiting to be sent, per relay process: 1,000. Sending never holds up storing a
+ * message; when the push services are slow and this fills, further pushes are dropped (and
+ * counted in the log) rather than kept in memory without bound.
+ */
+export const PUSH_QUEUE_MAX = 1000;
+
+/** Pushes in flight at once, per relay process: 8. */
+export const PUSH_CONCURRENCY = 8;

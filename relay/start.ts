@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 import { createApp } from './app.ts';
 import { dataDirFromEnv } from './data-dir.ts';
 import { SWEEP_INTERVAL_MS } from './limits.ts';
+import { createPushSender } from './push/sender.ts';
+import { loadVapidKeys } from './push/vapid.ts';
 import { isClientBuilt } from './static.ts';
 import { liveSocketServer } from './routes/live.ts';
 import { serveRelay } from './server.ts';
@@ -52,11 +54,33 @@ const sweeper = startSweeper({ store, blobs, intervalMs: SWEEP_INTERVAL_MS });
 const logSink = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
+
+/**
+ * Content-free push notifications (relay/push/; docs/OPERATING.md "Push notifications"): the
+ * VAPID key pair (made at first start), PUSH_SUBJECT, and the development-only
+ * PUSH_ALLOW_PRIVATE_ENDPOINTS=1, which is never for a real deployment and says so loudly.
+ */
+let push: ReturnType<typeof createPushSender>;
+try {
+  const { keys, source } = await loadVapidKeys({ store, dataDir });
+  const allowPrivateEndpoints = process.env.PUSH_ALLOW_PRIVATE_ENDPOINTS === '1';
+  const subject = process.env.PUSH_SUBJECT || undefined;
+  push = createPushSender({ store, vapid: keys, ...(subject ? { subject } : {}), allowPrivateEndpoints, log: logSink });
+  console.log(`relay: push notifications on (VAPID key pair from the ${source})`);
+  if (!subject) console.warn('relay: PUSH_SUBJECT is not set; set it to a mailto: or https: contact for the push services (docs/OPERATING.md)');
+  if (allowPrivateEndpoints) {
+    console.warn('relay: WARNING: PUSH_ALLOW_PRIVATE_ENDPOINTS=1: push endpoints on loopback, private and internal hosts, over http, are ACCEPTED.');
+    console.warn('relay: WARNING: this lets any account make the relay send requests into its own network. For tests only; never in production.');
+  }
+} catch (err) {
+  console.error(`relay: cannot set up push notifications: ${(err as Error).message}`);
+  process.exit(1);
+}
 /** WebSocket upgrades (GET /v1/live) go through the app first: Origin check, then `ws`. */
 const websocket = { server: liveSocketServer() };
 /** Header limit and parser refusals in the relay's error shape: relay/server.ts. */
 const server = serveRelay({
-  fetch: createApp({ store, blobs, logSink, ...(serveClient ? { clientDir } : {}) }).fetch,
+  fetch: createApp({ store, blobs, logSink, push, ...(serveClient ? { clientDir } : {}) }).fetch,
   port,
   hostname,
   websocket,

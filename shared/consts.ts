@@ -52,6 +52,8 @@ export const LABEL = {
   auditEntry: 'Confidant v1 audit entry',
   auditChain: 'Confidant v1 audit chain',
   auditCheckpoint: 'Confidant v1 audit checkpoint',
+  consentAccept: 'Confidant v1 consent accept',
+  consentWithdraw: 'Confidant v1 consent withdraw',
 } as const;
 
 /**
@@ -189,6 +191,8 @@ export const MAX_RECEIPT_IDS = MAX_MESSAGES_PER_PAGE;
 export const MAX_PRACTICE_NAME = 80;
 /** Longest consent text in an invite: about two pages of prose, carried deflated in the link and QR code. */
 export const MAX_CONSENT_TEXT = 8_000;
+/** Highest consent text version (consent.ts, PROTOCOL.md §9.2): a u32 in the signed statement; one edit a second lasts 136 years. */
+export const MAX_CONSENT_VERSION = 0xffff_ffff;
 /** Longest emergency notice in an invite: a few sentences and phone numbers. */
 export const MAX_EMERGENCY_NOTICE = 600;
 /** Largest invite JSON encoded or decoded (16 KiB): decoding stops there, so a deflate bomb costs nothing. */
@@ -221,3 +225,21 @@ export const MAX_PREVIOUS_BASE_KEYS = 16;
 export const SEALED_STATIC_CACHE_MAX = 512;
 /** Most identities keys.ts remembers as verified before it forgets them all and verifies again. */
 export const VERIFIED_IDENTITIES_MAX = 4096;
+
+// Push notifications (issue 11, "Notifications without content"; docs/API.md "Push").
+
+/**
+ * The whole plaintext of every push the relay sends (encrypted to the device, RFC 8291): a
+ * fixed marker that says "something new", the same bytes every time. No sender, practice,
+ * conversation, count or time: the service worker shows a generic notification whatever arrives.
+ */
+export const PUSH_MARKER = '{"t":"m"}';
+/** A push subscription's P-256 public key (`keys.p256dh`), uncompressed: 65 bytes. */
+export const PUSH_P256DH_LEN = 65;
+/** A push subscription's authentication secret (`keys.auth`): 16 bytes (RFC 8291 §3.2). */
+export const PUSH_AUTH_LEN = 16;
+/**
+ * Longest push endpoint the relay accepts, in characters: 1,024. The push services' endpoints
+ * are a few hundred characters (FCM, Mozilla and Apple all under 300); the cap bounds each row.
+ */
+export const MAX_PUSH_ENDPOINT_LEN = 1024;

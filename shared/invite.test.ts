@@ -107,3 +107,11 @@ describe('invites', () => {
     expect(isInviteExpired({ expiresAt: 1000 }, 1000)).toBe(true);
   });
 });
+
+describe('invite consent version', () => {
+  it('carries the consent text version when given, absent (read as 1) when not, and refuses 0', async () => {
+    expect((await decodeInvite(await encodeInvite(invite({ consentVersion: 3 })))).consentVersion).toBe(3);
+    expect('consentVersion' in (await decodeInvite(await encodeInvite(invite())))).toBe(false);
+    expect(await code(encodeInvite(invite({ consentVersion: 0 })))).toBe('schema');
+  });
+});

@@ -20,7 +20,7 @@
  */
 import * as v from 'valibot';
 import { utf8 } from './_bytes.ts';
-import { CAPABILITY_LEN, INVITE_SECRET_LEN, MAILBOX_ID_LEN, MAX_CONSENT_TEXT, MAX_EMERGENCY_NOTICE, MAX_INVITE_JSON, MAX_PRACTICE_NAME } from './consts.ts';
+import { CAPABILITY_LEN, INVITE_SECRET_LEN, MAILBOX_ID_LEN, MAX_CONSENT_TEXT, MAX_CONSENT_VERSION, MAX_EMERGENCY_NOTICE, MAX_INVITE_JSON, MAX_PRACTICE_NAME } from './consts.ts';
 import { fromBase64url, toBase64url } from './encoding.ts';
 import { ConfidantError, fail } from './errors.ts';
 import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN, verifyPublicIdentity, type PublicIdentity } from './keys.ts';
@@ -36,6 +36,8 @@ export interface Invite {
   readonly secret: Uint8Array;
   readonly practiceName: string;
   readonly consentText: string;
+  /** The version of `consentText` (client/messages/consent.ts); absent: 1. */
+  readonly consentVersion?: number;
   readonly emergencyNotice: string;
   /** Milliseconds since the epoch. */
   readonly expiresAt: number;
@@ -52,6 +54,7 @@ const InviteJson = v.strictObject({
   consentText: text(MAX_CONSENT_TEXT),
   emergencyNotice: text(MAX_EMERGENCY_NOTICE),
   expiresAt: Timestamp,
+  consentVersion: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_CONSENT_VERSION))),
 });
 
 async function pipeBytes(bytes: Uint8Array, transform: CompressionStream | DecompressionStream, limit: number): Promise<Uint8Array> {
@@ -90,6 +93,7 @@ export async function encodeInvite(invite: Invite): Promise<string> {
       consentText: invite.consentText,
       emergencyNotice: invite.emergencyNotice,
       expiresAt: invite.expiresAt,
+      ...(invite.consentVersion !== undefined ? { consentVersion: invite.consentVersion } : {}),
     },
     'invite',
   );
@@ -140,6 +144,7 @@ export async function decodeInvite(encoded: string): Promise<Invite> {
     consentText: parsed.consentText,
     emergencyNotice: parsed.emergencyNotice,
     expiresAt: parsed.expiresAt,
+    ...(parsed.consentVersion !== undefined ? { consentVersion: parsed.consentVersion } : {}),
   };
 }
 

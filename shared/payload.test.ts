@@ -73,3 +73,11 @@ describe('payload', () => {
     expect(() => encodePayload({ ...message, sentAt: -5 } as Payload)).toThrow(expect.objectContaining({ code: 'schema' }));
   });
 });
+
+describe('consent payload version (PROTOCOL.md §9.2)', () => {
+  it('an offer with its version and text round-trips; a version of 0, a fraction or over 2^32 - 1 is schema', () => {
+    const offer: Payload = { v: 1, type: 'consent', id, sentAt: 1, action: 'offer', version: 2, document: 'Version two', documentDigest: key };
+    expect(decodePayload(encodePayload(offer))).toEqual(offer);
+    for (const version of [0, 1.5, 2 ** 32]) expect(() => decodePayload(enc({ ...offer, version }))).toThrow(expect.objectContaining({ code: 'schema' }));
+  });
+});

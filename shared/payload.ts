@@ -17,6 +17,7 @@ import {
   KEY_LEN,
   MAX_ATTACHMENT_SIZE,
   MAX_ATTACHMENTS,
+  MAX_CONSENT_VERSION,
   MAX_FILE_NAME,
   MAX_IMAGE_DIMENSION,
   MAX_MIME_TYPE,
@@ -68,7 +69,12 @@ export const ReceiptPayload = v.object({
   messageIds: v.pipe(v.array(MessageId), v.minLength(1), v.maxLength(MAX_RECEIPT_IDS)),
 });
 
-/** Consent control message; the consent workflow issue deepens it. `signature` is by the sender's identity key. */
+/**
+ * Consent over time (PROTOCOL.md §9.2): the therapist `offer`s a version of the consent text
+ * (`document` is its full text); the client `accept`s a version or `revoke`s (withdraws) their
+ * consent, with `signature` by their identity key over the statement of shared/consent.ts
+ * (version, `documentDigest`, the therapist's identity, `sentAt`).
+ */
 export const ConsentPayload = v.object({
   ...base,
   type: v.literal('consent'),
@@ -77,6 +83,8 @@ export const ConsentPayload = v.object({
   documentDigest: b64(SHA256_LEN),
   document: v.optional(v.pipe(v.string(), v.maxLength(MAX_TEXT_LENGTH))),
   signature: v.optional(b64(ED25519_SIGNATURE_LEN)),
+  /** The version of the consent text (absent: sent by a build before versions, refused on receipt). */
+  version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_CONSENT_VERSION))),
 });
 
 /**

@@ -14,9 +14,12 @@ import {
   MAILBOX_ID_LEN,
   MAX_MESSAGES_PER_PAGE,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
+  MAX_PUSH_ENDPOINT_LEN,
   MAX_TIMESTAMP,
   MESSAGE_ID_LEN,
   MLKEM768_PUBLIC_LEN,
+  PUSH_AUTH_LEN,
+  PUSH_P256DH_LEN,
   REGISTRATION_CODE_LEN,
   REQUEST_TIME_MAX_DIGITS,
   SHA256_LEN,
@@ -159,3 +162,20 @@ export function bundleFromJson(input: unknown): PreKeyBundle {
     ...(j.oneTimePreKey ? { oneTimePreKey: { id: j.oneTimePreKey.id, publicKey: fromBase64url(j.oneTimePreKey.publicKey) } } : {}),
   };
 }
+
+// Push notifications (docs/API.md "Push"; issue 11).
+
+/** A push endpoint as text; the relay's rules for it (https, public host) are in relay/push/endpoint.ts. */
+export const PushEndpoint = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_PUSH_ENDPOINT_LEN));
+/**
+ * `PUT /v1/push/subscription`: the browser's `PushSubscription.toJSON()` (its `expirationTime`
+ * is dropped with any other unknown key).
+ */
+export const PushSubscriptionJson = v.object({
+  endpoint: PushEndpoint,
+  keys: v.object({ p256dh: b64(PUSH_P256DH_LEN), auth: b64(PUSH_AUTH_LEN) }),
+});
+/** `DELETE /v1/push/subscription`. */
+export const PushUnsubscribeJson = v.object({ endpoint: PushEndpoint });
+/** `GET /v1/push/key`: the relay's VAPID public key, the `applicationServerKey` to subscribe with. */
+export const PushKeyJson = v.object({ publicKey: b64(PUSH_P256DH_LEN) });

@@ -15,18 +15,19 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toBase64url } from '../../shared/encoding.ts';
 import type { Invite } from '../../shared/invite.ts';
-import { deriveIdentity, identityId } from '../../shared/keys.ts';
+import { deriveIdentity, encodePublicIdentity, identityId } from '../../shared/keys.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { startSession } from '../../shared/session.ts';
 import { OfflineError, type RelayApi } from '../api/relay.ts';
+import { consentRecordOp, consentVersionOf } from '../data/consent.ts';
 import { Records } from '../data/records.ts';
-import { buildConsent } from '../messages/consent.ts';
 import { buildHello } from '../messages/hello.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
 import type { Vault } from '../vault/vault.ts';
-import { acceptConsent, conversationFromInvite, createMailboxOnce, keepProvisioned, newProfile, registerClient, registerTherapist } from './onboarding.ts';
+import { consentStatement } from './consent.ts';
+import { conversationFromInvite, createMailboxOnce, keepProvisioned, newProfile, registerClient, registerTherapist } from './onboarding.ts';
 
 /** What a flow needs from the outside world. */
 export interface FlowDeps {
@@ -95,15 +96,16 @@ export async function joinFromInvite(deps: FlowDeps, input: Secrets & { invite: 
   const records = new Records(vault);
   const conversationId = identityId(invite.therapist);
   await store.transact((session) => startSession(session, conversationId, bundle, { expectedIdentity: invite.therapist }));
-  const consent = await acceptConsent(identity, invite.consentText);
-  const conversation = conversationFromInvite(invite, issued, deps.now(), consent.documentDigest);
+  const acceptedAt = deps.now();
+  const consent = await consentStatement(identity, encodePublicIdentity(invite.therapist), 'accept', consentVersionOf(invite.consentVersion ?? 1, invite.consentText, acceptedAt), acceptedAt);
+  const conversation = conversationFromInvite(invite, issued, acceptedAt, consent.payload.documentDigest);
   await records.saveProfile(profile);
-  await records.saveConversation(conversation);
+  await records.putJSONMany([records.conversationOp(conversation), consentRecordOp(conversationId, consent.record)]);
 
   const outbox = new Outbox({ records, store, api });
   const now = deps.now();
   await outbox.enqueue(conversation, buildHello({ mailboxId: profile.mailboxId, capability: issued, inviteHash: conversation.inviteHash! }, now));
-  await outbox.enqueue(conversation, buildConsent({ action: 'accept', ...consent }, now));
+  await outbox.enqueue(conversation, consent.payload);
   await provisionedOrLater(keepProvisioned(api, identity, store, records, profile));
   await outbox.flush().catch(() => {});
   store.close();

@@ -14,7 +14,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { encodeInvite, type Invite } from '../../shared/invite.ts';
 import { encodePublicIdentity, identityId, type Identity } from '../../shared/keys.ts';
-import { getProvider, randomBytes } from '../../shared/provider.ts';
+import { randomBytes } from '../../shared/provider.ts';
 import { REGISTRATION_CODE_LEN } from '../../shared/consts.ts';
 import { RelayApiError, type RelayApi } from '../api/relay.ts';
 import type { Conversation, LocalInvite, Profile, Records } from '../data/records.ts';
@@ -172,22 +172,6 @@ export function newProfile(role: Profile['role'], practiceName: string, now: num
 
 export const inviteHashOf = (secret: Uint8Array): string => toBase64url(sha256(secret));
 
-/** Domain separation of a consent signature (PROTOCOL.md §9). */
-const CONSENT_LABEL = new TextEncoder().encode('Confidant consent v1\0');
-
-/** SHA-256 of a consent text (b64url), as the consent payload and the conversation name it. */
-export const consentDigest = (text: string): string => toBase64url(sha256(new TextEncoder().encode(text)));
-
-/**
- * The client's acceptance of a consent text: its digest and an Ed25519 signature by the client's
- * identity over `"Confidant consent v1\0" || SHA-256(text)`, for a `consent` payload.
- */
-export async function acceptConsent(identity: Identity, text: string): Promise<{ documentDigest: string; signature: string }> {
-  const digest = sha256(new TextEncoder().encode(text));
-  const signature = await (await getProvider()).ed25519Sign(identity.signing.secretKey, new Uint8Array([...CONSENT_LABEL, ...digest]));
-  return { documentDigest: toBase64url(digest), signature: toBase64url(signature) };
-}
-
 /**
  * A therapist's invite for a new client: a fresh capability for our mailbox and a fresh invite
  * secret, both registered (as hashes) with the relay, and the link that carries them. The label
@@ -218,6 +202,7 @@ export async function createInvite(
     consentText: profile.consentText ?? DEFAULT_CONSENT_TEXT,
     emergencyNotice: profile.emergencyNotice ?? DEFAULT_EMERGENCY_NOTICE,
     expiresAt,
+    ...(profile.consentVersion !== undefined ? { consentVersion: profile.consentVersion } : {}),
   });
   const invite: LocalInvite = {
     hash: inviteHashOf(secret),
@@ -249,5 +234,6 @@ export function conversationFromInvite(invite: Invite, issuedCapability: Uint8Ar
     consentAt: now,
     consentText: invite.consentText,
     emergencyNotice: invite.emergencyNotice,
+    consentVersion: invite.consentVersion ?? 1,
   };
 }

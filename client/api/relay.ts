@@ -27,6 +27,7 @@ import {
   MessageStoredJson,
   OneTimePreKeysStoredJson,
   PreKeyCountJson,
+  PushKeyJson,
 } from '../../shared/schemas.ts';
 
 export class OfflineError extends Error {
@@ -187,15 +188,17 @@ export class RelayApi {
 
   /**
    * Delivers a sealed envelope (no account signature: sealed sender). Idempotent per
-   * `messageId`: a retry after a lost answer stores nothing twice.
+   * `messageId`: a retry after a lost answer stores nothing twice. `quiet`: the relay sends the
+   * recipient no push for it (client/push/quiet.ts).
    */
-  async send(capability: Uint8Array, messageId: Uint8Array, envelope: Uint8Array): Promise<number> {
+  async send(capability: Uint8Array, messageId: Uint8Array, envelope: Uint8Array, options: { quiet?: boolean } = {}): Promise<number> {
     const res = await this.request('POST', '/v1/messages', {
       body: envelope,
       headers: {
         'content-type': 'application/octet-stream',
         'confidant-capability': toBase64url(capability),
         'confidant-message-id': toBase64url(messageId),
+        ...(options.quiet ? { 'confidant-push': 'quiet' } : {}),
       },
     });
     return (await this.json(res, MessageStoredJson)).seq;
@@ -266,6 +269,29 @@ export class RelayApi {
   }
 
   /** The live socket's URL (ws: or wss: to match the page). */
+  /** The relay's VAPID public key (docs/API.md "Push"); RelayApiError 404 when the relay does not push. */
+  async pushKey(): Promise<Uint8Array> {
+    const res = await this.request('GET', '/v1/push/key');
+    return fromBase64url((await this.json(res, PushKeyJson)).publicKey);
+  }
+
+  /** Registers this browser's push subscription (`PushSubscription.toJSON()`) for the account. */
+  async registerPush(identity: Identity, subscription: { endpoint: string; keys: { p256dh: string; auth: string } }): Promise<void> {
+    await this.request('PUT', '/v1/push/subscription', {
+      signer: identity,
+      json: { endpoint: subscription.endpoint, keys: { p256dh: subscription.keys.p256dh, auth: subscription.keys.auth } },
+    });
+  }
+
+  /** Removes it; a subscription the relay no longer has (404) counts as removed. */
+  async unregisterPush(identity: Identity, endpoint: string): Promise<void> {
+    try {
+      await this.request('DELETE', '/v1/push/subscription', { signer: identity, json: { endpoint } });
+    } catch (e) {
+      if (!(e instanceof RelayApiError && e.status === 404)) throw e;
+    }
+  }
+
   liveUrl(): string {
     return `${this.origin.replace(/^http/, 'ws')}/v1/live`;
   }

@@ -14,11 +14,13 @@
  *   drafts         conv id   'draft'              Draft (what the composer holds, unsent)
  *   sent           ''        relay message id     SentRecord (what a retry request re-sends)
  *   retry-asks     conv id   relay message id     RetryAsk (envelopes we asked the peer to re-send)
+ *   consent-records, consent-versions: client/data/consent.ts (consent over time)
  * @module
  */
 import type * as v from 'valibot';
 import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
 import { encodeValue, type VaultValue } from '../vault/codec.ts';
+import type { RiskCategory } from '../triage/risk.ts';
 import { checked, ConversationSchema, DraftSchema, LocalInviteSchema, OutboxItemSchema, ProfileSchema, RetryAskSchema, SentRecordSchema, StoredMessageSchema } from './schemas.ts';
 
 export type Role = 'therapist' | 'client';
@@ -37,6 +39,8 @@ export interface Profile {
   readonly autoLockMinutes: number;
   /** When the relay last confirmed our mailbox and signed/KEM prekeys (absent: not yet). */
   readonly provisionedAt?: number;
+  /** Therapist: the version of `consentText` (client/data/consent.ts); absent: 1. */
+  readonly consentVersion?: number;
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -70,6 +74,8 @@ export interface StoredMessage {
    * after one re-send); `id` is `unopened:` and the envelope's relay message id. Rendered by the app, never as peer text.
    */
   readonly notice?: 'unopenable';
+  /** Theirs, on a therapist's device: the categories the on-device risk detector flagged in its text (client/triage/risk.ts). */
+  readonly risk?: readonly RiskCategory[];
 }
 
 export interface Conversation {
@@ -114,7 +120,29 @@ export interface Conversation {
   /** Client side: the therapist's emergency notice and consent text, as in the invite. */
   readonly emergencyNotice?: string;
   readonly consentText?: string;
+  /** The newest client message the on-device risk detector flagged, not yet answered (client/triage/risk.ts) */
+  readonly riskFlaggedAt?: number;
+
+  /**
+   * Consent over time (client/messages/consent.ts). Both sides: the version of the consent text
+   * last accepted (absent with a `consentDigest`: 1, accepted before versions), and when the
+   * client withdrew their consent (absent: not withdrawn since they last accepted).
+   */
+  readonly consentVersion?: number;
+  readonly consentWithdrawnAt?: number;
+  /** Client side: a newer version the therapist offered, to accept before writing again. */
+  readonly consentOffer?: ConsentOffer;
 }
+
+/** A version of the therapist's consent text (client/data/consent.ts); a type, so a vault value as it is. */
+export type ConsentOffer = {
+  readonly version: number;
+  readonly text: string;
+  /** SHA-256 of `text` (b64url). */
+  readonly digest: string;
+  /** When it was offered (the therapist's `sentAt`). */
+  readonly at: number;
+};
 
 export interface LocalInvite {
   readonly hash: string;

@@ -11,13 +11,14 @@
  * @module
  */
 import * as v from 'valibot';
+import { RISK_CATEGORIES } from '../triage/risk.ts';
 import { VaultError } from '../vault/errors.ts';
 import type { AttachmentMeta, Conversation, Draft, LocalInvite, OutboxItem, Profile, RetryAsk, SentRecord, StoredMessage } from './records.ts';
 
-type FieldSchemas<T> = { readonly [K in keyof T]-?: v.GenericSchema<unknown, T[K]> };
+export type FieldSchemas<T> = { readonly [K in keyof T]-?: v.GenericSchema<unknown, T[K]> };
 
 /** A loose object schema for T, with one entry per field of T. */
-const recordOf =
+export const recordOf =
   <T>() =>
   (entries: FieldSchemas<T>): v.GenericSchema<unknown, T> =>
     v.looseObject(entries as v.ObjectEntries) as unknown as v.GenericSchema<unknown, T>;
@@ -35,6 +36,7 @@ export const ProfileSchema = recordOf<Profile>()({
   emergencyNotice: v.optional(v.string()),
   autoLockMinutes: v.number(),
   provisionedAt: v.optional(time),
+  consentVersion: v.optional(count),
 });
 
 export const AttachmentMetaSchema = recordOf<AttachmentMeta>()({
@@ -59,6 +61,7 @@ export const StoredMessageSchema = recordOf<StoredMessage>()({
   readSent: v.optional(v.boolean()),
   relayAt: v.optional(time),
   notice: v.optional(v.literal('unopenable')),
+  risk: v.optional(v.array(v.picklist(RISK_CATEGORIES))),
 });
 
 export const ConversationSchema = recordOf<Conversation>()({
@@ -83,6 +86,11 @@ export const ConversationSchema = recordOf<Conversation>()({
   disconnectedAt: v.optional(time),
   emergencyNotice: v.optional(v.string()),
   consentText: v.optional(v.string()),
+  riskFlaggedAt: v.optional(time),
+
+  consentVersion: v.optional(count),
+  consentWithdrawnAt: v.optional(time),
+  consentOffer: v.optional(v.looseObject({ version: count, text: v.string(), digest: v.string(), at: time })),
 });
 
 export const LocalInviteSchema = recordOf<LocalInvite>()({

@@ -43,6 +43,8 @@ export interface ReceiveContext {
   readonly profile: Profile;
   /** The sender's identity, authenticated by the session (shared/session.ts). */
   readonly sender: PublicIdentity;
+  /** Our own identity (the therapist a consent statement names, client/messages/consent.ts). */
+  readonly self: PublicIdentity;
   /** The sender's session address. */
   readonly address: string;
   /** The conversation whose pinned or pending peer has that address, if any. */

@@ -8,6 +8,7 @@
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import type { MessagePayload } from '../../shared/payload.ts';
 import type { AttachmentMeta, StoredMessage } from '../data/records.ts';
+import { flaggedAt, riskOfReceived } from '../triage/risk-flag.ts';
 import { payloadOf, type Handler } from './context.ts';
 import { newMessageId } from './ids.ts';
 
@@ -57,10 +58,12 @@ export function newMessage(content: MessageContent, sentAt: number): { payload: 
  * message in the same transaction as that session step; but a re-send (client/messages/retry.ts,
  * or the person's retry) is a new envelope with the same payload id: kept once, receipted again.
  */
-export const applyMessage: Handler<MessagePayload> = async (payload, { writer, conversation, receivedAt, deliveredReceipt, ignore }) => {
+export const applyMessage: Handler<MessagePayload> = async (payload, { writer, conversation, profile, receivedAt, deliveredReceipt, ignore }) => {
   if (!conversation) return ignore('message from no conversation'), undefined;
   deliveredReceipt(conversation.id, payload.id);
   if (await writer.message(conversation.id, payload.id)) return conversation.id;
+  // A therapist's device flags risk language in a client's message, here only (client/triage/risk-flag.ts).
+  const risk = riskOfReceived(profile.role, payload.text);
   writer.putMessage(conversation.id, {
     id: payload.id,
     mine: false,
@@ -82,9 +85,10 @@ export const applyMessage: Handler<MessagePayload> = async (payload, { writer, c
           })),
         }
       : {}),
+    ...(risk ? { risk } : {}),
   });
   writer.setConversation({
-    ...conversation,
+    ...(risk ? flaggedAt(conversation, receivedAt) : conversation),
     unread: conversation.unread + 1,
     urgentUnread: conversation.urgentUnread + (payload.urgent ? 1 : 0),
     lastAt: Math.max(conversation.lastAt, receivedAt),

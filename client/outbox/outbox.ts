@@ -26,6 +26,8 @@ import { sealMessage } from '../../shared/session.ts';
 import { OfflineError, RelayApiError, type RelayApi } from '../api/relay.ts';
 import { addressOf, outboxKey, type Conversation, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
 import { rank } from '../messages/status.ts';
+import { wakesRecipient } from '../push/quiet.ts';
+import { answered } from '../triage/risk-flag.ts';
 import { withLock } from '../vault/locks.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { markDisconnected, rememberSent } from './delivery.ts';
@@ -71,7 +73,7 @@ export class Outbox {
       // The stored conversation, not the caller's copy: a copy taken before the receiver wrote
       // must not undo what it wrote (unread counts, a pending identity that blocks sending).
       const current = (await records.conversation(conversation.id)) ?? conversation;
-      ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...current, lastAt: message.sentAt }));
+      ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...answered(current), lastAt: message.sentAt }));
     }
     await records.putJSONMany(ops);
     await this.deps.onChange?.(conversation.id);
@@ -145,7 +147,7 @@ export class Outbox {
       item = sealed;
     }
     item = { ...item, attempts: item.attempts + 1 };
-    await api.send(conversation.sendCapability!, fromBase64url(item.relayId ?? item.messageId, 16), item.envelope!);
+    await api.send(conversation.sendCapability!, fromBase64url(item.relayId ?? item.messageId, 16), item.envelope!, { quiet: !wakesRecipient(item.payload) });
     await rememberSent(records, item, this.now());
     await records.removeOutboxItem(item.key);
     await this.setStatus(conversation.id, item.messageId, 'sent');

@@ -34,3 +34,19 @@ describe('Session.send', () => {
     expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 0 });
   });
 });
+
+describe('Session.send under consent', () => {
+  it("a client's message is refused while consent is withdrawn, and goes once they accept again", async () => {
+    const s = sessionOf(client);
+    await s.withdrawConsent(toTherapist.id);
+    const refused = await s.send(toTherapist, { text: 'not while withdrawn' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Error);
+    expect(await client.records.messages(toTherapist.id)).toEqual([]);
+
+    await s.acceptConsent(toTherapist.id);
+    await s.send(toTherapist, { text: 'after accepting again' });
+    s.drafts.stop();
+    await s.outbox.flush(); // the session's own background flushes, before the device closes
+    expect((await client.records.messages(toTherapist.id)).map((m) => m.message.text)).toEqual(['after accepting again']);
+  });
+});

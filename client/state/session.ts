@@ -9,6 +9,7 @@ import { batch } from '@preact/signals';
 import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { Payload } from '../../shared/payload.ts';
+import { acceptConsentVersion, consentToAccept, publishConsentVersion, withdrawConsent } from '../account/consent.ts';
 import { createInvite, keepProvisioned } from '../account/onboarding.ts';
 import { AuditLog } from '../audit/log.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
@@ -140,6 +141,9 @@ export class Session {
     draft: { text: string; urgent?: boolean; replyTo?: string; attachments?: StoredMessage['attachments']; files?: readonly File[] },
     onUpload?: OnProgress,
   ): Promise<void> {
+    // A client writes only under consent they have given (client/account/consent.ts); the composer is closed meanwhile.
+    const stored = await this.records.conversation(conversation.id);
+    if (this.profile.role === 'client' && stored && consentToAccept(stored)) throw new Error('Consent is needed before writing');
     if (draft.files?.length) draft = { ...draft, attachments: [...(draft.attachments ?? []), ...(await this.upload(draft.files, onUpload))] };
     const { payload, message } = newMessage(draft, Date.now());
     await this.outbox.enqueue(conversation, payload, message); // refreshes this conversation
@@ -169,7 +173,9 @@ export class Session {
   }
 
   async createInvite(label: string, replaces?: string): Promise<LocalInvite> {
-    const invite = await createInvite(this.api, this.identity, this.profile, this.records, label, location.origin, Date.now(), replaces);
+    // The stored profile: the consent text may have a new version since this session opened.
+    const current = (await this.records.profile()) ?? this.profile;
+    const invite = await createInvite(this.api, this.identity, current, this.records, label, location.origin, Date.now(), replaces);
     await refreshLists(this);
     return invite;
   }
@@ -183,6 +189,34 @@ export class Session {
     if (!(await confirmNewIdentity(this, conversation))) return;
     await this.audit.record('identity_confirmed', { conversation: conversation.id });
     await refreshLists(this, [conversation.id]);
+    void this.outbox.flush();
+  }
+
+  /** Therapist: a new consent text becomes a new version, offered to every conversation (client/account/consent.ts). */
+  async publishConsent(text: string): Promise<void> {
+    const before = (await this.records.profile())?.consentVersion ?? 1;
+    const saved = await publishConsentVersion(this.consentDeps(), text);
+    if ((saved.consentVersion ?? 1) !== before) await this.audit.record('settings_changed', { setting: 'consentText', value: saved.consentVersion ?? 1 });
+    if (current === this) profile.value = saved;
+    await refreshLists(this);
+    void this.outbox.flush();
+  }
+
+  /** Client: accept the version waiting (a new one, or the one withdrawn), which reopens writing. */
+  async acceptConsent(conversationId: string): Promise<void> {
+    if (await acceptConsentVersion(this.consentDeps(), conversationId)) await this.afterConsent(conversationId);
+  }
+
+  /** Client: withdraw consent; writing closes until they accept again. */
+  async withdrawConsent(conversationId: string): Promise<void> {
+    if (await withdrawConsent(this.consentDeps(), conversationId)) await this.afterConsent(conversationId);
+  }
+
+  private consentDeps() {
+    return { records: this.records, outbox: this.outbox, identity: this.identity, now: () => Date.now() };
+  }
+  private async afterConsent(conversationId: string): Promise<void> {
+    await refreshLists(this, [conversationId]);
     void this.outbox.flush();
   }
 

@@ -9,7 +9,7 @@
  * channel exist).
  * @module
  */
-import { signal } from '@preact/signals';
+import { computed, signal } from '@preact/signals';
 import type { Conversation, LocalInvite, Profile } from '../data/records.ts';
 import type { LiveState } from '../sync/live.ts';
 
@@ -26,6 +26,8 @@ export const messagesVersion = signal(0);
 export const liveState = signal<LiveState>('offline');
 export const outboxPending = signal(0);
 export const browserOnline = signal(typeof navigator === 'undefined' ? true : navigator.onLine);
+/** Unread messages across the open session's conversations (the inbox's counts, summed); 0 unless unlocked. Shown by unread.ts. */
+export const unreadTotal = computed(() => (phase.value === 'ready' ? conversations.value.reduce((n, c) => n + c.unread, 0) : 0));
 
 export const navigate = (hash: string): void => {
   if (location.hash !== hash) location.hash = hash;

@@ -296,6 +296,7 @@ export class Receiver {
       writer,
       profile: this.deps.profile,
       sender,
+      self: this.deps.identity.publicIdentity,
       address,
       conversation: await writer.byAddress(address),
       receivedAt,

@@ -1,15 +1,20 @@
 /**
  * One conversation: the newest messages (older ones a page at a time, so 2,000 messages cost
  * what 50 do), each a bubble (message-bubble.tsx), the banners (a new identity,
- * identity-changed.tsx; disconnected; not for emergencies), the composer (composer.tsx), and
- * read receipts sent while the conversation is on screen.
+ * identity-changed.tsx; disconnected; not for emergencies; a therapist's consent line,
+ * consent-status.tsx), the composer (composer.tsx; for a client whose consent is needed, the
+ * consent prompt instead, consent-prompt.tsx), and read receipts sent while the conversation is
+ * on screen.
  * @module
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { StoredMessage } from '../data/records.ts';
 import { session } from '../state/session.ts';
 import { conversations, messagesVersion, navigate, profile } from '../state/signals.ts';
+import { consentToAccept } from '../account/consent.ts';
 import { Composer } from './composer.tsx';
+import { ConsentPrompt } from './consent-prompt.tsx';
+import { ConsentLine } from './consent-status.tsx';
 import { IdentityChanged } from './identity-changed.tsx';
 import { MessageBubble } from './message-bubble.tsx';
 import { TopBar } from './topbar.tsx';
@@ -75,6 +80,8 @@ export function ConversationView({ id }: { id: string }) {
 
   const isTherapist = profile.value?.role === 'therapist';
   const byId = new Map(messages.map((m) => [m.message.id, m.message]));
+  // A client writes only under consent given: a new version, or consent withdrawn, replaces the composer.
+  const consentWaiting = isTherapist ? undefined : consentToAccept(conversation);
   return (
     <div class="conversation">
       <TopBar title={conversation.label} {...(isTherapist ? { back: '#/' } : {})}>
@@ -87,6 +94,7 @@ export function ConversationView({ id }: { id: string }) {
           </button>
         )}
       </TopBar>
+      {isTherapist && <ConsentLine conversation={conversation} />}
       {conversation.pendingIdentity && <IdentityChanged conversation={conversation} />}
       {conversation.disconnectedAt !== undefined && (
         <div class="banner identity-changed" role="alert">
@@ -103,7 +111,7 @@ export function ConversationView({ id }: { id: string }) {
           <p>{conversation.emergencyNotice}</p>
         </details>
       )}
-      <ol class="messages" ref={listRef} aria-label={`Messages with ${conversation.label}`}>
+      <ol class="messages" ref={listRef} aria-label={`Messages with ${conversation.label}`} tabIndex={0}>
         {hasMore && (
           <li class="load-more">
             <button type="button" onClick={() => setLimit(limit + PAGE)}>
@@ -119,7 +127,7 @@ export function ConversationView({ id }: { id: string }) {
       <div class="visually-hidden" aria-live="polite" role="log">
         {announce}
       </div>
-      <Composer key={conversation.id} conversation={conversation} />
+      {consentWaiting ? <ConsentPrompt conversation={conversation} offer={consentWaiting} /> : <Composer key={conversation.id} conversation={conversation} />}
     </div>
   );
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { conversations, invites, navigate, profile } from '../state/signals.ts';
+import { ConsentMarker } from './consent-status.tsx';
 import { TopBar } from './topbar.tsx';
 
 const time = (ms: number): string => {
@@ -37,6 +38,7 @@ export function Home() {
               <li key={c.id}>
                 <a class="conversation-link" href={`#/c/${encodeURIComponent(c.id)}`}>
                   <span class="name">{c.label}</span>
+                  <ConsentMarker conversation={c} />
                   <span class="muted">{time(c.lastAt)}</span>
                   {c.urgentUnread > 0 && (
                     <span class="badge urgent" aria-label={`${c.urgentUnread} urgent`}>

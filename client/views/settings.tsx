@@ -5,6 +5,8 @@
 import { lockNow, startAutoLock } from '../state/lock.ts';
 import { session } from '../state/session.ts';
 import { profile } from '../state/signals.ts';
+import { SettingsConsent } from './settings-consent.tsx';
+import { NotificationSettings } from './settings-notifications.tsx';
 import { TopBar } from './topbar.tsx';
 
 const CHOICES = [1, 5, 15, 60] as const;
@@ -45,6 +47,8 @@ export function Settings() {
             Open the security log
           </a>
         </section>
+        <SettingsConsent />
+        <NotificationSettings />
         <section class="card" aria-labelledby="about-title">
           <h2 id="about-title">This device</h2>
           <p>

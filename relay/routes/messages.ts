@@ -5,7 +5,8 @@
  * revoked); it reads only the mailbox id from the envelope header (`envelopeMailboxId`).
  *
  *   POST /v1/messages   raw envelope (application/octet-stream, MIN_ENVELOPE_LEN..256 KiB)
- *        headers confidant-capability: b64(32) secret, confidant-message-id: b64(16)
+ *        headers confidant-capability: b64(32) secret, confidant-message-id: b64(16),
+ *                optional confidant-push: quiet (no push to the owner's devices; routes/push.ts)
  *        -> 201 { seq } stored / 200 { seq } duplicate (same id, same bytes; after an ack too,
  *           until the original's expiry: Store.ackMessages keeps a tombstone) / 409 conflict
  *           403 capability missing, malformed, revoked or for another mailbox (one answer)
@@ -79,6 +80,8 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
       switch (result.status) {
         case 'stored':
           await deps.store.notifier.publish(mailboxId, result.seq);
+          // A send marked quiet (a receipt, a retry request: client/push/quiet.ts) wakes no one.
+          if (c.req.header('confidant-push') !== 'quiet') deps.push?.messageStored(mailboxId);
           return c.json({ seq: result.seq }, 201);
         case 'duplicate':
           return c.json({ seq: result.seq }, 200);

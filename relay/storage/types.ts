@@ -2,7 +2,8 @@
  * The relay's storage interfaces, one per resource as libsignal keeps one storage trait per
  * concern: `AccountStore` (registration codes, invites, accounts, nonces), `PreKeyStore`,
  * `MailboxStore` (mailboxes and delivery capabilities), `MessageStore`, `BlobRowStore` (blob
- * metadata; the bytes live in a `BlobStore`) and `StoreLifecycle` (migrate, ping, close, sweep).
+ * metadata; the bytes live in a `BlobStore`), `PushSubscriptionStore` (content-free push
+ * notifications) and `StoreLifecycle` (migrate, ping, close, sweep).
  * `Store` is all of them at once: what the routes and the sweeper are handed. Two adapters
  * implement it with the same layout, one file per resource: `sqlite/` (embedded default,
  * better-sqlite3 in WAL mode) and `postgres/` (`pg`, several relay instances on one database);
@@ -279,8 +280,49 @@ export interface StoreLifecycle {
   ): Promise<SweepResult & { expiredBlobIds: Uint8Array[] }>;
 }
 
+/**
+ * One Web Push subscription (RFC 8030; the browser's `PushSubscription`): where the push
+ * service accepts pushes for one device, and the keys a push is encrypted to (RFC 8291).
+ */
+export interface PushSubscriptionRow {
+  /** The push service's URL for this device (checked by relay/push/endpoint.ts before it is stored). */
+  readonly endpoint: string;
+  /** The subscription's P-256 public key, uncompressed (65 bytes). */
+  readonly p256dh: Uint8Array;
+  /** The subscription's authentication secret (16 bytes). */
+  readonly auth: Uint8Array;
+}
+
+/**
+ * Push subscriptions of accounts (issue 11, "Notifications without content"; relay/push/).
+ * A subscription belongs to the account that registered it last (one endpoint is one browser
+ * profile); deleting the account deletes its subscriptions (foreign key, ON DELETE CASCADE).
+ * The throttle is a `last_pushed_at` time per subscription, claimed in one statement so that
+ * several relay instances on one database never push twice within the interval.
+ */
+export interface PushSubscriptionStore {
+  /**
+   * Add the subscription for `account`, or replace the keys and owner of the one with this
+   * endpoint (`updated`; its throttle time is kept). Then the account keeps at most `max`
+   * subscriptions: the oldest others are deleted.
+   */
+  putPushSubscription(account: Uint8Array, subscription: PushSubscriptionRow, now: number, max: number): Promise<'created' | 'updated'>;
+  /** Delete `account`'s subscription with this endpoint; true when there was one. */
+  deletePushSubscription(account: Uint8Array, endpoint: string): Promise<boolean>;
+  /** Delete the subscription with this endpoint whoever holds it (the push service said it is gone). */
+  dropPushSubscription(endpoint: string): Promise<boolean>;
+  /** `account`'s subscriptions, oldest first. */
+  listPushSubscriptions(account: Uint8Array): Promise<PushSubscriptionRow[]>;
+  /**
+   * The subscriptions of the owner of `mailboxId` that were not pushed to after
+   * `now - intervalMs`, each marked as pushed at `now` in the same statement: two concurrent
+   * calls (on any instance) never both get one subscription within the interval.
+   */
+  claimPushTargets(mailboxId: Uint8Array, now: number, intervalMs: number): Promise<PushSubscriptionRow[]>;
+}
+
 /** Every resource of one adapter: what the routes and the sweeper are handed. */
-export type Store = StoreLifecycle & AccountStore & PreKeyStore & MailboxStore & MessageStore & BlobRowStore;
+export type Store = StoreLifecycle & AccountStore & PreKeyStore & MailboxStore & MessageStore & BlobRowStore & PushSubscriptionStore;
 
 /** Encrypted attachment bytes: files under DATA_DIR/blobs, or rows in PostgreSQL. Streams only. */
 export interface BlobStore {

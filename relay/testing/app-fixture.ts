@@ -25,6 +25,7 @@ import { signRequest } from '../../shared/request-auth.ts';
 import { createApp } from '../app.ts';
 import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
+import type { PushSender } from '../push/sender.ts';
 import { openStore } from '../storage/index.ts';
 import { SQLITE_FILE } from '../storage/sqlite/index.ts';
 import type { BlobStore, Store } from '../storage/types.ts';
@@ -229,7 +230,12 @@ async function readFilesUnder(dir: string, skip: (path: string) => boolean = () 
  * expiry, mailbox quota and blob limits.
  */
 export async function appFixture(
-  options: { databaseUrl?: string; deps?: Pick<AppDeps, 'messageTtlMs' | 'mailboxQuota' | 'blobMaxBytes' | 'blobTtlMs'> } = {},
+  options: {
+    databaseUrl?: string;
+    deps?: Pick<AppDeps, 'messageTtlMs' | 'mailboxQuota' | 'blobMaxBytes' | 'blobTtlMs'>;
+    /** Push notifications over the fixture's store (relay/push/sender.ts); none: push routes answer 404. */
+    push?: (store: Store, now: () => number) => PushSender;
+  } = {},
 ): Promise<AppFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'confidant-relay-'));
   let postgres: PostgresSide | undefined;
@@ -353,6 +359,7 @@ export async function appFixture(
       }
     },
   };
-  fx.app = createApp({ store, blobs, now: () => fx.now, ...options.deps });
+  const push = options.push?.(store, () => fx.now);
+  fx.app = createApp({ store, blobs, now: () => fx.now, ...options.deps, ...(push ? { push } : {}) });
   return fx;
 }

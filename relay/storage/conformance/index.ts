@@ -20,6 +20,7 @@ import type { OpenStore } from './_fixture.ts';
 import { mailboxesConformance } from './mailboxes.ts';
 import { messagesConformance } from './messages.ts';
 import { prekeysConformance } from './prekeys.ts';
+import { pushConformance } from './push.ts';
 import { sweepConformance } from './sweep.ts';
 
 export type { OpenedForTest, OpenStore } from './_fixture.ts';
@@ -33,5 +34,6 @@ export function storeConformance(name: string, open: OpenStore): void {
     mailboxesConformance(open);
     messagesConformance(open);
     blobsConformance(open);
+    pushConformance(open);
   });
 }

@@ -26,6 +26,7 @@ import { postgresMailboxes } from './mailboxes.ts';
 import { postgresMessages } from './messages.ts';
 import { openNotifier, type PostgresNotifier } from './notifier.ts';
 import { postgresPreKeys } from './prekeys.ts';
+import { postgresPush, sharedVapidKeys, type VapidKeyBytes } from './push.ts';
 import { postgresLifecycle } from './sweep.ts';
 
 export { BLOB_CHUNK_SIZE, PostgresBlobStore } from './blob-chunks.ts';
@@ -37,6 +38,8 @@ export interface PostgresStore extends Store {
   /** The main pool (exposed for operators' diagnostics and tests; the Store owns it). */
   readonly pool: Pool;
   readonly notifier: PostgresNotifier;
+  /** The VAPID key pair every instance on this database shares (push.ts; relay/push/vapid.ts). */
+  sharedVapidKeys(candidate: VapidKeyBytes, now: number): Promise<VapidKeyBytes>;
 }
 
 /** The Store over `pool`: one object made of every resource's methods. */
@@ -49,8 +52,10 @@ const postgresStore = (pool: Pool, notifier: PostgresNotifier, onClose: () => Pr
     ...postgresMailboxes(ctx),
     ...postgresMessages(ctx),
     ...postgresBlobRows(ctx),
+    ...postgresPush(ctx),
     kind: 'postgres',
     pool,
+    sharedVapidKeys: (candidate, now) => sharedVapidKeys(pool, candidate, now),
   };
 };
 

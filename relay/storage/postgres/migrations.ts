@@ -277,6 +277,41 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX blobs_expiry ON blobs (expires_at);
       CREATE INDEX blobs_incomplete ON blobs (created_at) WHERE NOT complete;
     `,
+  },  {
+    // Reserved for the short invites' migration (issue 11, "Invites that work on paper"), which
+    // lands on its own branch with version 7; on merge, that branch's entry replaces this one.
+    version: 7,
+    name: 'reserved for short invites',
+    sql: 'SELECT 1',
+  },
+  {
+    version: 8,
+    name: 'push subscriptions and the shared VAPID key pair',
+    sql: `
+      -- Issue 11, "Notifications without content" (relay/push/): one row per device that asked
+      -- for content-free pushes. The endpoint is the push service's URL for that device; p256dh
+      -- and auth are the keys a push is encrypted to (RFC 8291). last_pushed_at is the per-device
+      -- throttle (Store.claimPushTargets). Deleting the account deletes its rows.
+      CREATE TABLE push_subscriptions (
+        endpoint       TEXT PRIMARY KEY,
+        account        BYTEA NOT NULL REFERENCES accounts (signing_key) ON DELETE CASCADE,
+        p256dh         BYTEA NOT NULL,
+        auth           BYTEA NOT NULL,
+        created_at     BIGINT NOT NULL,
+        last_pushed_at BIGINT
+      );
+      CREATE INDEX push_subscriptions_account ON push_subscriptions (account, created_at);
+
+      -- The relay's VAPID key pair (RFC 8292), one for all instances on this database: a push
+      -- service ties a subscription to the public key it was made with, so every instance must
+      -- sign with the same one. Written once by the first instance to start (push/vapid.ts).
+      CREATE TABLE push_vapid_keys (
+        id          SMALLINT PRIMARY KEY CHECK (id = 1),
+        public_key  BYTEA NOT NULL,
+        private_key BYTEA NOT NULL,
+        created_at  BIGINT NOT NULL
+      );
+    `,
   },
 ];
 

@@ -20,6 +20,7 @@ import { checkpoint, openDatabase, sqliteContext } from './database.ts';
 import { sqliteMailboxes } from './mailboxes.ts';
 import { sqliteMessages } from './messages.ts';
 import { sqlitePreKeys } from './prekeys.ts';
+import { sqlitePush } from './push.ts';
 import { sqliteLifecycle } from './sweep.ts';
 
 /** File name of the database under DATA_DIR. */
@@ -41,6 +42,7 @@ export function sqliteStore(file: string): SqliteStore {
     ...sqliteMailboxes(ctx),
     ...sqliteMessages(ctx),
     ...sqliteBlobRows(ctx),
+    ...sqlitePush(ctx),
     kind: 'sqlite',
     checkpoint: () => checkpoint(ctx.db),
   };

@@ -208,6 +208,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE blobs ADD COLUMN delete_token_hash BLOB;
     `,
   },
+  {
+    // Reserved for the short invites' migration (issue 11, "Invites that work on paper"), which
+    // lands on its own branch: versions must follow each other, so this branch holds the number
+    // with an empty step. On merge, that branch's version 6 replaces this entry.
+    version: 6,
+    sql: '',
+  },
+  {
+    version: 7,
+    sql: `
+      -- Issue 11, "Notifications without content" (relay/push/): one row per device that asked
+      -- for content-free pushes. The endpoint is the push service's URL for that device; p256dh
+      -- and auth are the keys a push is encrypted to (RFC 8291). last_pushed_at is the per-device
+      -- throttle (Store.claimPushTargets). Deleting the account deletes its rows.
+      CREATE TABLE push_subscriptions (
+        endpoint       TEXT PRIMARY KEY,
+        account        BLOB NOT NULL REFERENCES accounts (signing_key) ON DELETE CASCADE,
+        p256dh         BLOB NOT NULL,
+        auth           BLOB NOT NULL,
+        created_at     INTEGER NOT NULL,
+        last_pushed_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX push_subscriptions_account ON push_subscriptions (account, created_at);
+    `,
+  },
 ];
 
 /**
