@@ -121,6 +121,8 @@ export const InviteCheckedJson = v.object({ valid: v.literal(true), expiresAt: T
 /** `POST /v1/prekeys/one-time` 200: one-time prekeys the account now holds. */
 export const OneTimePreKeysStoredJson = v.object({ count: Count });
 /** `GET /v1/prekeys/count` 200. */
+/** `DELETE /v1/prekeys/one-time`'s answer. */
+export const PreKeysClearedJson = v.object({ cleared: Count });
 export const PreKeyCountJson = v.object({ oneTime: Count });
 /** `POST /v1/messages` 201 (stored) or 200 (the same message again). */
 export const MessageStoredJson = v.object({ seq: Seq });

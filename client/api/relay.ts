@@ -27,6 +27,7 @@ import {
   MessageStoredJson,
   OneTimePreKeysStoredJson,
   PreKeyCountJson,
+  PreKeysClearedJson,
   PushKeyJson,
 } from '../../shared/schemas.ts';
 
@@ -163,6 +164,12 @@ export class RelayApi {
   async oneTimePreKeyCount(identity: Identity): Promise<number> {
     const res = await this.request('GET', '/v1/prekeys/count', { signer: identity });
     return (await this.json(res, PreKeyCountJson)).oneTime;
+  }
+
+  /** Deletes every one-time prekey the relay holds for us (after a restore); returns how many. */
+  async clearOneTimePreKeys(identity: Identity): Promise<number> {
+    const res = await this.request('DELETE', '/v1/prekeys/one-time', { signer: identity });
+    return (await this.json(res, PreKeysClearedJson)).cleared;
   }
 
   /** The peer's prekey bundle (consumes one of its one-time prekeys). Verify it against the pinned identity. */

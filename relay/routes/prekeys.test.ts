@@ -23,6 +23,18 @@ describe('prekey upload', () => {
     expect(await json(await fx.send(t, 'GET', '/v1/prekeys/count'))).toEqual({ oneTime: 110 });
   });
 
+  it('clears the one-time prekeys of the account (a restored device), signed, and only its own', async () => {
+    const t = await fx.therapist();
+    const c = await fx.client(t);
+    await publish(fx, t, 4);
+    await publish(fx, c, 3);
+    expect(await json(await fx.send(t, 'DELETE', '/v1/prekeys/one-time'))).toEqual({ cleared: 4 });
+    expect(await json(await fx.send(t, 'GET', '/v1/prekeys/count'))).toEqual({ oneTime: 0 });
+    expect(await json(await fx.send(c, 'GET', '/v1/prekeys/count'))).toEqual({ oneTime: 3 });
+    const unsigned = await fx.app.request('/v1/prekeys/one-time', { method: 'DELETE' });
+    expect(unsigned.status).toBe(401);
+  });
+
   it('lets a client publish prekeys too', async () => {
     const c = await fx.client(await fx.therapist());
     await publish(fx, c, 3);

@@ -7,6 +7,7 @@
  *   PUT  /v1/prekeys/signed    { id, publicKey, signature }  -> 200 { id }
  *   PUT  /v1/prekeys/kem       { id, publicKey, signature }  -> 200 { id }
  *   POST /v1/prekeys/one-time  { preKeys: [{ id, publicKey }] (1..100) } -> 200 { count }
+ *   DELETE /v1/prekeys/one-time               -> 200 { cleared }  (a device restored from a backup)
  *   GET  /v1/prekeys/count     -> 200 { oneTime }
  * @module
  */
@@ -56,6 +57,7 @@ export function preKeyRoutes(deps: AppDeps): Hono<RelayEnv> {
       const count = await deps.store.addOneTimePreKeys(c.get('account').signingKey, rows);
       return c.json({ count });
     })
+    .delete('/v1/prekeys/one-time', bodyLimit(BODY_LIMITS.none), auth, async (c) => c.json({ cleared: await deps.store.clearOneTimePreKeys(c.get('account').signingKey) }))
     .get('/v1/prekeys/count', bodyLimit(BODY_LIMITS.none), auth, async (c) =>
       c.json({ oneTime: await deps.store.countOneTimePreKeys(c.get('account').signingKey) }),
     );

@@ -185,6 +185,11 @@ export interface PreKeyStore {
   addOneTimePreKeys(signingKey: Uint8Array, rows: readonly OneTimePreKeyRow[]): Promise<number>;
   countOneTimePreKeys(signingKey: Uint8Array): Promise<number>;
   /**
+   * Deletes every one-time prekey of the account; returns how many there were. A device restored
+   * from a backup holds none of the private keys of what its predecessor uploaded since.
+   */
+  clearOneTimePreKeys(signingKey: Uint8Array): Promise<number>;
+  /**
    * The account's bundle, consuming one one-time prekey atomically: two concurrent calls never
    * get the same one. Undefined when the account or its signed/KEM prekey is missing. With
    * `limit`, the key is taken only while the requester is under its cap for this account, and

@@ -35,6 +35,19 @@ export function prekeysConformance(open: OpenStore): void {
       expect(taken).toEqual(new Map(ones.map((o) => [o.id, o.publicKey])));
     });
 
+    it('clears every one-time prekey of one account, and only of that one', async () => {
+      const a = await therapist();
+      const b = await therapist();
+      await store.addOneTimePreKeys(a.signingKey, [1, 2, 3].map((id) => ({ id, publicKey: rnd(32) })));
+      await store.addOneTimePreKeys(b.signingKey, [{ id: 1, publicKey: rnd(32) }]);
+      expect(await store.clearOneTimePreKeys(a.signingKey)).toBe(3);
+      expect(await store.countOneTimePreKeys(a.signingKey)).toBe(0);
+      expect(await store.countOneTimePreKeys(b.signingKey)).toBe(1);
+      expect(await store.clearOneTimePreKeys(a.signingKey)).toBe(0);
+      // The same ids can be uploaded again, with new keys.
+      expect(await store.addOneTimePreKeys(a.signingKey, [{ id: 1, publicKey: rnd(32) }])).toBe(1);
+    });
+
     it('still hands out a bundle without one-time prekeys: oneTimePreKey undefined, 0 left', async () => {
       const account = await therapist();
       await withPreKeys(account, []);

@@ -76,6 +76,11 @@ export function postgresPreKeys({ pool }: PostgresContext): PreKeyStore {
       return countOneTime(pool, param(signingKey, 'signingKey'));
     },
 
+    async clearOneTimePreKeys(signingKey) {
+      const { rowCount } = await pool.query('DELETE FROM one_time_prekeys WHERE signing_key = $1', [param(signingKey, 'signingKey')]);
+      return rowCount ?? 0;
+    },
+
     async takeBundle(signingKey, limit) {
       const key = param(signingKey, 'signingKey');
       const requester = limit && param(limit.requester, 'limit.requester');

@@ -34,6 +34,7 @@ const prepare = (db: SqliteDatabase) => ({
   addOneTime: db.prepare('INSERT OR IGNORE INTO one_time_prekeys (signing_key, key_id, public_key) VALUES (?, ?, ?)'),
   countOneTime: db.prepare('SELECT count(*) FROM one_time_prekeys WHERE signing_key = ?').pluck(),
   firstOneTime: db.prepare('SELECT key_id, public_key FROM one_time_prekeys WHERE signing_key = ? ORDER BY key_id LIMIT 1'),
+  clearOneTime: db.prepare('DELETE FROM one_time_prekeys WHERE signing_key = ?'),
   deleteOneTime: db.prepare('DELETE FROM one_time_prekeys WHERE signing_key = ? AND key_id = ?'),
   // The open window of a pair, under this epoch's tag or the previous one's (see _tags.ts).
   getGrant: db.prepare(
@@ -106,6 +107,10 @@ export function sqlitePreKeys(ctx: SqliteContext): PreKeyStore {
 
     async countOneTimePreKeys(signingKey) {
       return stmts().countOneTime.get(checkBytes(signingKey, 'signingKey')) as number;
+    },
+
+    async clearOneTimePreKeys(signingKey) {
+      return stmts().clearOneTime.run(checkBytes(signingKey, 'signingKey')).changes;
     },
 
     async takeBundle(signingKey, limit) {
