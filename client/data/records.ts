@@ -114,6 +114,19 @@ export interface Conversation {
   /** Client side: the therapist's emergency notice and consent text, as in the invite. */
   readonly emergencyNotice?: string;
   readonly consentText?: string;
+  /** The newest client message the on-device risk detector flagged, not yet answered (client/triage/risk.ts) */
+  readonly riskFlaggedAt?: number;
+  /** Triage (client/triage/status.ts): when the client's oldest message not yet answered arrived (the relay's time); absent once answered. */
+  readonly waitingSince?: number;
+  /** Triage: when the client's newest urgent message not yet answered arrived; absent once answered. */
+  readonly urgentSince?: number;
+  /** Triage: the status the therapist set by hand; holds until the next message ("done": until the client writes). */
+  readonly statusByHand?: 'needs-reply' | 'waiting' | 'done';
+  /** Triage: hidden from the inbox until then; kept once due ("back from snooze") until the thread is opened. */
+  readonly snoozedUntil?: number;
+  /** Therapist side: labels and a private note about this client, on this device only (never sent). */
+  readonly labels?: readonly string[];
+  readonly privateNote?: string;
 }
 
 export interface LocalInvite {

@@ -83,6 +83,13 @@ export const ConversationSchema = recordOf<Conversation>()({
   disconnectedAt: v.optional(time),
   emergencyNotice: v.optional(v.string()),
   consentText: v.optional(v.string()),
+  riskFlaggedAt: v.optional(time),
+  waitingSince: v.optional(time),
+  urgentSince: v.optional(time),
+  statusByHand: v.optional(v.picklist(['needs-reply', 'waiting', 'done'])),
+  snoozedUntil: v.optional(time),
+  labels: v.optional(v.array(v.string())),
+  privateNote: v.optional(v.string()),
 });
 
 export const LocalInviteSchema = recordOf<LocalInvite>()({

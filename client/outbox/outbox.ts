@@ -26,6 +26,7 @@ import { sealMessage } from '../../shared/session.ts';
 import { OfflineError, RelayApiError, type RelayApi } from '../api/relay.ts';
 import { addressOf, outboxKey, type Conversation, type OutboxItem, type Records, type StoredMessage } from '../data/records.ts';
 import { rank } from '../messages/status.ts';
+import { afterMine } from '../triage/status.ts';
 import { withLock } from '../vault/locks.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { markDisconnected, rememberSent } from './delivery.ts';
@@ -71,7 +72,8 @@ export class Outbox {
       // The stored conversation, not the caller's copy: a copy taken before the receiver wrote
       // must not undo what it wrote (unread counts, a pending identity that blocks sending).
       const current = (await records.conversation(conversation.id)) ?? conversation;
-      ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...current, lastAt: message.sentAt }));
+      // Answered: the thread now waits on the peer (client/triage/status.ts).
+      ops.push(...records.messageOps(conversation.id, message), records.conversationOp(afterMine({ ...current, lastAt: message.sentAt })));
     }
     await records.putJSONMany(ops);
     await this.deps.onChange?.(conversation.id);
