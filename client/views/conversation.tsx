@@ -12,6 +12,7 @@ import { conversations, messagesVersion, navigate, profile } from '../state/sign
 import { Composer } from './composer.tsx';
 import { IdentityChanged } from './identity-changed.tsx';
 import { MessageBubble } from './message-bubble.tsx';
+import { ThreadDetails } from './thread-details.tsx';
 import { TopBar } from './topbar.tsx';
 
 const PAGE = 50;
@@ -87,6 +88,7 @@ export function ConversationView({ id }: { id: string }) {
           </button>
         )}
       </TopBar>
+      {isTherapist && <ThreadDetails key={conversation.id} conversation={conversation} />}
       {conversation.pendingIdentity && <IdentityChanged conversation={conversation} />}
       {conversation.disconnectedAt !== undefined && (
         <div class="banner identity-changed" role="alert">
