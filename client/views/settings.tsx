@@ -5,6 +5,7 @@
 import { lockNow, startAutoLock } from '../state/lock.ts';
 import { session } from '../state/session.ts';
 import { profile } from '../state/signals.ts';
+import { TemplatesSettings } from './settings-templates.tsx';
 import { TopBar } from './topbar.tsx';
 
 const CHOICES = [1, 5, 15, 60] as const;
@@ -37,6 +38,7 @@ export function Settings() {
             Lock now
           </button>
         </section>
+        {p.role === 'therapist' && <TemplatesSettings />}
         <section class="card" aria-labelledby="about-title">
           <h2 id="about-title">This device</h2>
           <p>
