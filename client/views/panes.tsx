@@ -21,25 +21,37 @@ const query = typeof matchMedia === 'undefined' ? undefined : matchMedia(TWO_PAN
 export const wide = signal(query?.matches ?? false);
 query?.addEventListener('change', (e) => (wide.value = e.matches));
 
+/**
+ * A therapist's inbox and conversation routes, at any width. Wide: both panes. Narrow: the
+ * conversation when one is open, else the inbox, as one screen (the wrappers are
+ * `display: contents`). The conversation sits at the same place in the tree either way, so a
+ * resize across 1024 px keeps it (and its composer) as it is instead of drawing it anew.
+ */
 export function Panes({ selected }: { selected: string | undefined }) {
+  const two = wide.value;
+  const showList = two || selected === undefined;
   return (
-    <div class="panes">
+    <div class={two ? 'panes' : 'panes one-pane'}>
       <div class="pane-list">
-        <Pane.Provider value="list">
-          <Home {...(selected !== undefined ? { selected } : {})} />
-        </Pane.Provider>
+        {showList && (
+          <Pane.Provider value={two ? 'list' : undefined}>
+            <Home {...(two && selected !== undefined ? { selected } : {})} />
+          </Pane.Provider>
+        )}
       </div>
-      <section class="pane-detail" aria-label="Conversation">
-        <Pane.Provider value="detail">
+      <div class="pane-detail" {...(two ? { role: 'region', 'aria-label': 'Conversation' } : {})}>
+        <Pane.Provider value={two ? 'detail' : undefined}>
           {selected !== undefined ? (
             <ConversationView key={selected} id={selected} />
           ) : (
-            <div class="pane-empty">
-              <p class="muted">Choose a conversation to read it here.</p>
-            </div>
+            two && (
+              <div class="pane-empty">
+                <p class="muted">Choose a conversation to read it here.</p>
+              </div>
+            )
           )}
         </Pane.Provider>
-      </section>
+      </div>
     </div>
   );
 }

@@ -5,6 +5,7 @@
  * messages keep the screen. Everything here stays in this device's vault; nothing is sent.
  * @module
  */
+import { signal } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
 import type { Conversation } from '../data/records.ts';
 import { changeConversation, MAX_LABEL_LENGTH, MAX_LABELS, MAX_NOTE_LENGTH, withLabel } from '../triage/actions.ts';
@@ -13,6 +14,9 @@ import { isBackFromSnooze, isSnoozed, setStatus, snooze, STATUS_NAMES, threadSta
 import { navigate } from '../state/signals.ts';
 
 const STATUSES: readonly ThreadStatus[] = ['needs-reply', 'waiting', 'done'];
+
+/** Unfolded or not, kept while the view is drawn again (a resize across 1024 px changes the layout). */
+const unfolded = signal(false);
 
 export function ThreadDetails({ conversation: c }: { conversation: Conversation }) {
   const status = threadStatus(c);
@@ -32,6 +36,7 @@ export function ThreadDetails({ conversation: c }: { conversation: Conversation 
   const snoozeTo = (until: number) =>
     void changeConversation(c.id, (x) => snooze(x, until)).then(() => {
       // Out of sight until then: back to the inbox, where "Snoozed" lists it.
+      unfolded.value = false;
       navigate('#/');
     });
 
@@ -52,7 +57,7 @@ export function ThreadDetails({ conversation: c }: { conversation: Conversation 
   };
 
   return (
-    <details class="thread-details">
+    <details class="thread-details" open={unfolded.value} onToggle={(e) => (unfolded.value = e.currentTarget.open)}>
       <summary>
         <span>
           Status: <strong>{STATUS_NAMES[status]}</strong>
