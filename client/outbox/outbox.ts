@@ -28,6 +28,7 @@ import { addressOf, outboxKey, type Conversation, type OutboxItem, type Records,
 import { rank } from '../messages/status.ts';
 import { wakesRecipient } from '../push/quiet.ts';
 import { answered } from '../triage/risk-flag.ts';
+import { afterMine } from '../triage/status.ts';
 import { withLock } from '../vault/locks.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { markDisconnected, rememberSent } from './delivery.ts';
@@ -73,7 +74,8 @@ export class Outbox {
       // The stored conversation, not the caller's copy: a copy taken before the receiver wrote
       // must not undo what it wrote (unread counts, a pending identity that blocks sending).
       const current = (await records.conversation(conversation.id)) ?? conversation;
-      ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...answered(current), lastAt: message.sentAt }));
+      // Answered: the thread now waits on the peer (client/triage/status.ts).
+      ops.push(...records.messageOps(conversation.id, message), records.conversationOp(afterMine({ ...answered(current), lastAt: message.sentAt })));
     }
     await records.putJSONMany(ops);
     await this.deps.onChange?.(conversation.id);
