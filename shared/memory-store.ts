@@ -51,6 +51,16 @@ export class MemoryProtocolStore implements ProtocolStore {
     return makeBundle(this.identity, spk, kem, opk);
   }
 
+  /** A deep copy of everything the store holds, to prove that a rejected input changed nothing. */
+  snapshot(): { sessions: [string, number[]][]; oneTime: number[]; signed: number[]; kem: number[] } {
+    return {
+      sessions: [...this.sessions.entries()].map(([k, v]) => [k, Array.from(v)]),
+      oneTime: [...this.oneTimePreKeys.keys()],
+      signed: [...this.signedPreKeys.keys()],
+      kem: [...this.kemPreKeys.keys()],
+    };
+  }
+
   async getIdentity(): Promise<Identity> {
     return this.identity;
   }

@@ -15,6 +15,7 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { any, NOT_BYTES, wrongType } from './_test-inputs.ts';
 /** A size split for AES-GCM cases: inputs on both sides of 2 KiB, small messages and chunks alike. */
 const SIZE_SPLIT = 2048;
 import { ConfidantError, type ErrorCode } from './errors.ts';
@@ -155,21 +156,6 @@ describe('aesGcmKey: webcrypto and noble give identical bytes (fast-check)', () 
   });
 });
 
-const NOT_BYTES: readonly (readonly [string, unknown])[] = [
-  ['a string', 'x'.repeat(32)],
-  ['a number[]', Array.from({ length: 32 }, () => 1)],
-  ['an ArrayBuffer', new ArrayBuffer(32)],
-  ['a Uint16Array', new Uint16Array(16)],
-  ['a DataView', new DataView(new ArrayBuffer(32))],
-  ['null', null],
-  ['undefined', undefined],
-];
-const wrongType = (name: string, sizes: readonly number[]): (readonly [string, unknown])[] => [
-  ...sizes.map((n) => [`${name} of ${n} bytes`, new Uint8Array(n)] as const),
-  ...NOT_BYTES.map(([what, v]) => [`${name} as ${what}`, v] as const),
-];
-// The type system forbids these calls; the tests make them anyway, as a JS caller could.
-const any = (v: unknown) => v as Uint8Array;
 
 describe.each(PROVIDERS)('aesGcmKey input checks on %s', (_name, p) => {
   const nonce = new Uint8Array(12);

@@ -18,6 +18,7 @@ import { sha256 as nobleSha256, sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { any, NOT_BYTES, wrongType } from './_test-inputs.ts';
 import { MLKEM768_CIPHERTEXT_LEN, MLKEM768_PUBLIC_LEN, MLKEM768_SECRET_LEN } from './consts.ts';
 
 /** A size split for AES-GCM cases: inputs on both sides of 2 KiB, small messages and chunks alike. */
@@ -618,22 +619,7 @@ describe('Ed25519 edge cases: one verdict, noble strict’s, on both paths', () 
 // ---------------------------------------------------------------------------------------------
 // 5. Input checks, per export
 
-/** Values that are not a Uint8Array (a Uint16Array and a number[] of 32 bytes' worth included). */
-const NOT_BYTES: readonly (readonly [string, unknown])[] = [
-  ['a string', 'x'.repeat(32)],
-  ['a number[]', Array.from({ length: 32 }, () => 1)],
-  ['an ArrayBuffer', new ArrayBuffer(32)],
-  ['a Uint16Array', new Uint16Array(16)],
-  ['a DataView', new DataView(new ArrayBuffer(32))],
-  ['null', null],
-  ['undefined', undefined],
-];
-const wrongType = (name: string, sizes: readonly number[]): (readonly [string, unknown])[] => [
-  ...sizes.map((n) => [`${name} of ${n} bytes`, new Uint8Array(n)] as const),
-  ...NOT_BYTES.map(([what, v]) => [`${name} as ${what}`, v] as const),
-];
-// The type system forbids these calls; the tests make them anyway, as a JS caller could.
-const any = (v: unknown) => v as Uint8Array;
+// Wrong inputs: _test-inputs.ts.
 
 describe('randomBytes', () => {
   it('returns fresh bytes of the asked length', () => {

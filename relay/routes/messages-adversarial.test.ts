@@ -6,12 +6,13 @@
  * its 4xx and leaves every stored row as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
 import { MIN_ENVELOPE_LEN } from '../../shared/sealed.ts';
-import { appFixture, sha256, type AppFixture } from '../testing/app-fixture.ts';
+import { sha256, type AppFixture } from '../testing/app-fixture.ts';
+import { errorCode as code, expectRefused, useAppFixture } from '../testing/use-app-fixture.ts';
 import { addCapability, deliver, mailboxWithCapability, seal, type TestMailbox } from '../testing/mailbox-helpers.ts';
 import { BODY_LIMITS } from '../limits.ts';
 
@@ -21,8 +22,8 @@ let client: Identity;
 let boxA: TestMailbox;
 let boxB: TestMailbox;
 let storedId: string;
-beforeAll(async () => {
-  fx = await appFixture({ deps: { mailboxQuota: { maxMessages: 5, maxBytes: 64 * 1024 } } });
+useAppFixture(async (f) => {
+  fx = f;
   therapist = await fx.therapist();
   client = await fx.client(therapist);
   boxA = await mailboxWithCapability(fx, therapist);
@@ -30,20 +31,12 @@ beforeAll(async () => {
   storedId = toBase64url(randomBytes(16));
   const res = await deliver(fx, await seal(client, therapist, boxA.id, enc.encode('to A')), { capability: boxA.capability, messageId: storedId });
   if (res.status !== 201) throw new Error(`setup: send answered ${res.status}`);
-});
-afterAll(async () => fx.close());
+}, { deps: { mailboxQuota: { maxMessages: 5, maxBytes: 64 * 1024 } } });
 
 const enc = new TextEncoder();
-const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
 /** Run `attempt`, expect `status` and `errorCode`, and no stored row changed. */
-async function refused(attempt: () => Response | Promise<Response>, status: number, errorCode: string) {
-  const before = fx.counts();
-  const res = await attempt();
-  expect(res.status).toBe(status);
-  expect(await code(res)).toBe(errorCode);
-  expect(fx.counts()).toEqual(before);
-}
+const refused = (attempt: () => Response | Promise<Response>, status: number, errorCode: string) => expectRefused(fx, attempt, status, errorCode);
 
 const toA = () => seal(client, therapist, boxA.id, enc.encode('hello'));
 

@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { openEnvelope } from '../../shared/sealed.ts';
 import { appFixture, FIXTURE_NOW, type AppFixture } from '../testing/app-fixture.ts';
+import { useAppFixture } from '../testing/use-app-fixture.ts';
 import { deliver, mailboxWithCapability, seal } from '../testing/mailbox-helpers.ts';
 import { DEFAULT_MESSAGE_TTL_MS } from '../limits.ts';
 
 let fx: AppFixture;
-beforeEach(async () => {
-  fx = await appFixture();
-});
-afterEach(async () => fx.close());
+useAppFixture((f) => (fx = f), { each: true });
 
 interface Page {
   messages: { seq: number; messageId: string; envelope: string; receivedAt: number }[];
