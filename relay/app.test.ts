@@ -2,13 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../shared/encoding.ts';
 import { createApp } from './app.ts';
-import type { AppFixture } from './testing/app-fixture.ts';
 import { useAppFixture } from './testing/use-app-fixture.ts';
 import { deliver, mailboxWithCapability, seal } from './testing/mailbox-helpers.ts';
 
 describe('relay app', () => {
-  let fx: AppFixture;
-  useAppFixture((f) => (fx = f));
+  const fx = useAppFixture();
 
   it('answers GET /healthz with 200 {"ok":true} when the store is reachable', async () => {
     const res = await fx.app.request('/healthz');

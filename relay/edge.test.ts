@@ -11,15 +11,13 @@ import { toBase64url } from '../shared/encoding.ts';
 import type { Identity } from '../shared/keys.ts';
 import { signRequest } from '../shared/request-auth.ts';
 import { DEFAULT_BLOB_MAX_BYTES, MAX_HEADER_BYTES } from './limits.ts';
-import { appFixture, type AppFixture } from './testing/app-fixture.ts';
+import { appFixture } from './testing/app-fixture.ts';
 import { useAppFixture } from './testing/use-app-fixture.ts';
 import { listenRelay, rawExchange, type ListeningRelay, type RawResponse } from './testing/raw-http.ts';
 
-let fx: AppFixture;
 let relay: ListeningRelay;
 let alice: Identity;
-useAppFixture(async (f) => {
-  fx = f;
+const fx = useAppFixture({}, async (fx) => {
   alice = await fx.therapist();
   relay = await listenRelay(fx.app);
 });

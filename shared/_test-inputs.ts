@@ -1,9 +1,21 @@
 /**
- * Inputs that shared's input-check tests feed every export (provider.test.ts,
- * provider-aead.test.ts): values that are not a Uint8Array, and the wrong sizes of one. Test
- * support only: no product file imports it.
+ * What the provider tests (provider.test.ts, provider-aead.test.ts) run over: both providers, the
+ * AES-GCM size split, values that are not a Uint8Array and the wrong sizes of one. Test support
+ * only: no product file imports it.
  * @module
  */
+import { ConfidantError } from './errors.ts';
+import { detectProvider, nobleProvider, type CryptoProvider } from './provider.ts';
+
+/** Both providers, by name: every case runs on each. `web` is WebCrypto where it has the primitive. */
+export const web = await detectProvider();
+export const PROVIDERS = [
+  ['webcrypto', web],
+  ['noble', nobleProvider],
+] as const satisfies readonly (readonly [string, CryptoProvider])[];
+
+/** A size split for AES-GCM cases: inputs on both sides of 2 KiB, small messages and chunks alike. */
+export const SIZE_SPLIT = 2048;
 
 /** Values that are not a Uint8Array (a Uint16Array and a number[] of 32 bytes' worth included). */
 export const NOT_BYTES: readonly (readonly [string, unknown])[] = [
@@ -24,3 +36,14 @@ export const wrongType = (name: string, sizes: readonly number[]): (readonly [st
 
 /** The type system forbids these calls; the tests make them anyway, as a JS caller could. */
 export const any = (v: unknown) => v as Uint8Array;
+
+/** How awaiting `run` (sync throws included) failed: a ConfidantError's code, another error's name and message, or 'did not throw'. */
+export async function failureOf(run: () => unknown): Promise<string> {
+  let caught: unknown = 'did not throw';
+  try {
+    await run();
+  } catch (e) {
+    caught = e;
+  }
+  return caught instanceof ConfidantError ? caught.code : `${(caught as Error)?.name ?? caught}: ${(caught as Error)?.message ?? ''}`;
+}

@@ -5,16 +5,7 @@
  * @module
  */
 import { deriveIdentity, generateRootSecret, type Identity } from './keys.ts';
-import {
-  generateKemPreKey,
-  generateOneTimePreKeys,
-  generateSignedPreKey,
-  makeBundle,
-  type KemPreKeyRecord,
-  type OneTimePreKeyRecord,
-  type PreKeyBundle,
-  type SignedPreKeyRecord,
-} from './prekeys.ts';
+import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, makeBundle, type KemPreKeyRecord, type OneTimePreKeyRecord, type PreKeyBundle, type SignedPreKeyRecord } from './prekeys.ts';
 import type { CryptoProvider } from './provider.ts';
 import type { ProtocolStore } from './session.ts';
 

@@ -15,30 +15,13 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { any, NOT_BYTES, wrongType } from './_test-inputs.ts';
-/** A size split for AES-GCM cases: inputs on both sides of 2 KiB, small messages and chunks alike. */
-const SIZE_SPLIT = 2048;
-import { ConfidantError, type ErrorCode } from './errors.ts';
-import { detectProvider, nobleProvider, randomBytes, type CryptoProvider } from './provider.ts';
+import { any, failureOf, NOT_BYTES, PROVIDERS, SIZE_SPLIT, web, wrongType } from './_test-inputs.ts';
+import type { ErrorCode } from './errors.ts';
+import { nobleProvider, randomBytes } from './provider.ts';
 
 const RUNS = 40;
 
-const web = await detectProvider();
-const PROVIDERS = [
-  ['webcrypto', web],
-  ['noble', nobleProvider],
-] as const satisfies readonly (readonly [string, CryptoProvider])[];
-
-async function expectCode(run: () => unknown, code: ErrorCode): Promise<void> {
-  let caught: unknown = 'did not throw';
-  try {
-    await run();
-  } catch (e) {
-    caught = e;
-  }
-  const got = caught instanceof ConfidantError ? caught.code : `${(caught as Error)?.name ?? caught}: ${(caught as Error)?.message ?? ''}`;
-  expect(got).toBe(code);
-}
+const expectCode = async (run: () => unknown, code: ErrorCode): Promise<void> => expect(await failureOf(run)).toBe(code);
 
 const flip = (b: Uint8Array, index: number, mask = 1): Uint8Array => {
   const out = b.slice();

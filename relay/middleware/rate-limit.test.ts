@@ -2,7 +2,6 @@ import { Hono, type Context } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { signRequest } from '../../shared/request-auth.ts';
 import { createApp } from '../app.ts';
-import type { AppFixture } from '../testing/app-fixture.ts';
 import { useAppFixture } from '../testing/use-app-fixture.ts';
 import { defaultRateLimitKey, rateLimit, rateLimited, type RateLimitOptions } from './rate-limit.ts';
 
@@ -228,8 +227,7 @@ describe('rateLimit', () => {
 });
 
 describe('rateLimit in the relay app: by account after auth, by address before', () => {
-  let fx: AppFixture;
-  useAppFixture((f) => (fx = f), { each: true });
+  const fx = useAppFixture({ each: true });
 
   /** The app with a small limit (3 a burst, 1 a second); in-process requests share one address. */
   const limited = () => {
@@ -279,8 +277,7 @@ describe('rateLimit in the relay app: by account after auth, by address before',
 });
 
 describe('a replayed request costs the address that sent it, never the account (issue 9, item 1)', () => {
-  let fx: AppFixture;
-  useAppFixture((f) => (fx = f), { each: true });
+  const fx = useAppFixture({ each: true });
 
   it('600 replays from address B leave the account served from address A; B is limited', async () => {
     const alice = await fx.therapist();

@@ -9,14 +9,11 @@ import { REQUEST_MAX_SKEW_MS } from '../../shared/consts.ts';
 import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import type { AppFixture } from '../testing/app-fixture.ts';
 import { errorCode as code, expectRefused, useAppFixture } from '../testing/use-app-fixture.ts';
 
-let fx: AppFixture;
 let therapist: Identity;
 let client: Identity;
-useAppFixture(async (f) => {
-  fx = f;
+const fx = useAppFixture({}, async (fx) => {
   therapist = await fx.therapist();
   client = await fx.client(therapist);
 });

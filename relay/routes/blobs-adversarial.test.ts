@@ -7,24 +7,18 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import type { AppFixture } from '../testing/app-fixture.ts';
 import { errorCode as code, expectRefused, useAppFixture } from '../testing/use-app-fixture.ts';
 import { blobFiles, upload } from '../testing/blob-helpers.ts';
 
 const MAX = 64 * 1024;
-let fx: AppFixture;
 let owner: Identity;
 let storedId: string;
-useAppFixture(
-  async (f) => {
-    fx = f;
-    owner = await fx.therapist();
-    const res = await upload(fx, owner, new Uint8Array(randomBytes(100)));
-    if (res.status !== 201) throw new Error(`setup: upload answered ${res.status}`);
-    storedId = ((await res.json()) as { blobId: string }).blobId;
-  },
-  { deps: { blobMaxBytes: MAX } },
-);
+const fx = useAppFixture({ deps: { blobMaxBytes: MAX } }, async (fx) => {
+  owner = await fx.therapist();
+  const res = await upload(fx, owner, new Uint8Array(randomBytes(100)));
+  if (res.status !== 201) throw new Error(`setup: upload answered ${res.status}`);
+  storedId = ((await res.json()) as { blobId: string }).blobId;
+});
 
 /** Run `attempt`, expect `status` and `errorCode`, and no row or file changed. */
 const refused = (attempt: () => Response | Promise<Response>, status: number, errorCode: string) =>

@@ -7,17 +7,14 @@
 import { expect, it } from 'vitest';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import type { AppFixture } from '../testing/app-fixture.ts';
 import { useAppFixture } from '../testing/use-app-fixture.ts';
 
 const MiB = 1024 * 1024;
 const SIZE = 128 * MiB;
 /** Half the blob: a buffered copy cannot fit; measured ~1-36 MiB, most of it garbage awaiting GC. */
 const BOUND = SIZE / 2;
-let fx: AppFixture;
 let owner: Identity;
-useAppFixture(async (f) => {
-  fx = f;
+const fx = useAppFixture({}, async (fx) => {
   owner = await fx.therapist();
 });
 

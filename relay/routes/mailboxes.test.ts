@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
-import { sha256, type AppFixture } from '../testing/app-fixture.ts';
+import { sha256 } from '../testing/app-fixture.ts';
 import { errorCode as code, useAppFixture } from '../testing/use-app-fixture.ts';
 import { mailboxWithCapability } from '../testing/mailbox-helpers.ts';
 
-let fx: AppFixture;
-useAppFixture((f) => (fx = f), { each: true });
+const fx = useAppFixture({ each: true });
 
 const capBody = (secret = randomBytes(32)) => JSON.stringify({ capabilityHash: toBase64url(sha256(secret)) });
 

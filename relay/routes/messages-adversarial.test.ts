@@ -11,19 +11,17 @@ import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
 import { MIN_ENVELOPE_LEN } from '../../shared/sealed.ts';
-import { sha256, type AppFixture } from '../testing/app-fixture.ts';
+import { sha256 } from '../testing/app-fixture.ts';
 import { errorCode as code, expectRefused, useAppFixture } from '../testing/use-app-fixture.ts';
 import { addCapability, deliver, mailboxWithCapability, seal, type TestMailbox } from '../testing/mailbox-helpers.ts';
 import { BODY_LIMITS } from '../limits.ts';
 
-let fx: AppFixture;
 let therapist: Identity;
 let client: Identity;
 let boxA: TestMailbox;
 let boxB: TestMailbox;
 let storedId: string;
-useAppFixture(async (f) => {
-  fx = f;
+const fx = useAppFixture({ deps: { mailboxQuota: { maxMessages: 5, maxBytes: 64 * 1024 } } }, async (fx) => {
   therapist = await fx.therapist();
   client = await fx.client(therapist);
   boxA = await mailboxWithCapability(fx, therapist);
@@ -31,7 +29,7 @@ useAppFixture(async (f) => {
   storedId = toBase64url(randomBytes(16));
   const res = await deliver(fx, await seal(client, therapist, boxA.id, enc.encode('to A')), { capability: boxA.capability, messageId: storedId });
   if (res.status !== 201) throw new Error(`setup: send answered ${res.status}`);
-}, { deps: { mailboxQuota: { maxMessages: 5, maxBytes: 64 * 1024 } } });
+});
 
 const enc = new TextEncoder();
 

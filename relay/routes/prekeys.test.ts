@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AppFixture } from '../testing/app-fixture.ts';
 import { useAppFixture } from '../testing/use-app-fixture.ts';
 import { kemPreKeyBody, oneTimeBody, publish, signedPreKeyBody } from '../testing/prekey-bodies.ts';
 
-let fx: AppFixture;
-useAppFixture((f) => (fx = f), { each: true });
+const fx = useAppFixture({ each: true });
 
 const json = async <T>(res: Response) => (await res.json()) as T;
 

@@ -9,13 +9,14 @@ import { appFixture, type AppFixture } from './app-fixture.ts';
 
 /**
  * Opens a fixture before the file's (or the describe block's) tests, or before each test with
- * `each`, hands it to `ready` (which keeps it and may set up accounts; awaited) and closes it
- * after. A `ready` that throws still gets the fixture closed.
+ * `each`, runs `ready` on it (accounts a whole file uses, say; awaited) and closes it after.
+ * Returns a stand-in for the current fixture: read it (and set `now` or `app` on it) in tests
+ * and hooks, never at the top level. A `ready` that throws still gets the fixture closed.
  */
 export function useAppFixture(
-  ready: (fx: AppFixture) => unknown,
   options: Parameters<typeof appFixture>[0] & { readonly each?: boolean } = {},
-): void {
+  ready: (fx: AppFixture) => unknown = () => {},
+): AppFixture {
   const { each, ...fixtureOptions } = options;
   let fx: AppFixture | undefined;
   (each ? beforeEach : beforeAll)(async () => {
@@ -25,6 +26,14 @@ export function useAppFixture(
   (each ? afterEach : afterAll)(async () => {
     await fx?.close();
     fx = undefined;
+  });
+  const current = (): AppFixture => {
+    if (!fx) throw new Error('useAppFixture: no fixture open here (read it inside a test or hook)');
+    return fx;
+  };
+  return new Proxy({} as AppFixture, {
+    get: (_, key) => Reflect.get(current(), key),
+    set: (_, key, value) => Reflect.set(current(), key, value),
   });
 }
 
