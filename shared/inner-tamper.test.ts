@@ -11,8 +11,9 @@ import { ConfidantError } from './errors.ts';
 import { MemoryProtocolStore } from './memory-store.ts';
 import { openEnvelope, sealEnvelope } from './sealed.ts';
 import { addressOf, openMessage, sealMessage, startSession } from './session.ts';
+import { asMailboxId } from './ids.ts';
 
-const MAILBOX = new Uint8Array(16).fill(9);
+const MAILBOX = asMailboxId(new Uint8Array(16).fill(9));
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
 

@@ -13,8 +13,9 @@ import { generateSignedPreKey, makeBundle, verifyBundle, type PreKeyBundle } fro
 import { getProvider } from './provider.ts';
 import { openEnvelope, sealEnvelope } from './sealed.ts';
 import { addressOf, decodeSessionRecord, openMessage, sealMessage, startSession } from './session.ts';
+import { asMailboxId } from './ids.ts';
 
-const MAILBOX = new Uint8Array(16).fill(7);
+const MAILBOX = asMailboxId(new Uint8Array(16).fill(7));
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
 

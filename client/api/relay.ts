@@ -12,6 +12,7 @@
  */
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import type { Capability, MessageId } from '../../shared/ids.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { encodePublicIdentity } from '../../shared/keys.ts';
 import type { KemPreKeyRecord, OneTimePreKeyRecord, PreKeyBundle, SignedPreKeyRecord } from '../../shared/prekeys.ts';
@@ -189,7 +190,7 @@ export class RelayApi {
    * Delivers a sealed envelope (no account signature: sealed sender). Idempotent per
    * `messageId`: a retry after a lost answer stores nothing twice.
    */
-  async send(capability: Uint8Array, messageId: Uint8Array, envelope: Uint8Array): Promise<number> {
+  async send(capability: Capability, messageId: MessageId, envelope: Uint8Array): Promise<number> {
     const res = await this.request('POST', '/v1/messages', {
       body: envelope,
       headers: {

@@ -29,6 +29,7 @@ import { rank } from '../messages/status.ts';
 import { withLock } from '../vault/locks.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { markDisconnected, rememberSent } from './delivery.ts';
+import { asCapability, asMailboxId, asMessageId } from '../../shared/ids.ts';
 
 export interface OutboxDeps {
   readonly records: Records;
@@ -136,7 +137,7 @@ export class Outbox {
       const sealed = await store.transact(async (session) => {
         const current = await records.outboxItem(queued.key);
         if (!current || current.envelope) return current;
-        const envelope = await sealMessage(session, addressOf(conversation), conversation.sendMailboxId!, current.payload);
+        const envelope = await sealMessage(session, addressOf(conversation), asMailboxId(conversation.sendMailboxId!), current.payload);
         const next = { ...current, envelope };
         session.stage(records.toVaultOps([records.outboxOp(next)]));
         return next;
@@ -145,7 +146,7 @@ export class Outbox {
       item = sealed;
     }
     item = { ...item, attempts: item.attempts + 1 };
-    await api.send(conversation.sendCapability!, fromBase64url(item.relayId ?? item.messageId, 16), item.envelope!);
+    await api.send(asCapability(conversation.sendCapability!), asMessageId(fromBase64url(item.relayId ?? item.messageId, 16)), item.envelope!);
     await rememberSent(records, item, this.now());
     await records.removeOutboxItem(item.key);
     await this.setStatus(conversation.id, item.messageId, 'sent');

@@ -19,6 +19,7 @@ import { newMessageId } from '../messages/ids.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { Receiver } from './receive.ts';
 import { conversationWith, joinClient, queueText, relayPerTest, texts, therapistAndClient, type Device, type Relay } from '../../test-support/devices.ts';
+import { asCapability, asMailboxId, asMessageId } from '../../shared/ids.ts';
 
 let relay: Relay, therapist: Device, client: Device, toTherapist: Conversation;
 const devices = relayPerTest(async (r, open) => {
@@ -163,9 +164,9 @@ describe('pull', () => {
     for (const [at, mask] of flips) {
       const tampered = real.slice();
       tampered[at]! ^= mask;
-      await client.api.send(toTherapist.sendCapability!, randomBytes(16), tampered);
+      await client.api.send(asCapability(toTherapist.sendCapability!), asMessageId(randomBytes(16)), tampered);
     }
-    await client.api.send(toTherapist.sendCapability!, randomBytes(16), real.slice(0, real.length - 16));
+    await client.api.send(asCapability(toTherapist.sendCapability!), asMessageId(randomBytes(16)), real.slice(0, real.length - 16));
     const positions = [...flips, 'truncated'];
     await client.outbox.flush();
     await sendTexts(client, toTherapist, ['and the next']);
@@ -182,9 +183,9 @@ describe('strangers', () => {
   it('an envelope from an identity with no session here is rejected and acknowledged', async () => {
     await therapist.receiver.pull();
     const stranger = await deriveIdentity(generateRootSecret());
-    const envelope = await sealEnvelope(stranger, therapist.identity.publicIdentity, therapist.profile.mailboxId, { type: MESSAGE_TYPE_RATCHET, message: randomBytes(80) });
+    const envelope = await sealEnvelope(stranger, therapist.identity.publicIdentity, asMailboxId(therapist.profile.mailboxId), { type: MESSAGE_TYPE_RATCHET, message: randomBytes(80) });
     // Delivered with the capability the client holds (a leaked one, say).
-    await client.api.send(toTherapist.sendCapability!, randomBytes(16), envelope);
+    await client.api.send(asCapability(toTherapist.sendCapability!), asMessageId(randomBytes(16)), envelope);
     expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 1 });
     expect(await relayHolds(therapist)).toEqual([]);
     expect(await therapist.records.conversations()).toHaveLength(1);
