@@ -81,6 +81,21 @@ describe('errors', () => {
     expect(await caught(portal.oneTimePreKeyCount(id))).toMatchObject({ status: 200, code: 'bad_response' });
   });
 
+  it('every JSON answer is parsed with its schema, the ones with nothing to read included: another shape is bad_response', async () => {
+    const id = await relay.fx.therapist();
+    const portal = new RelayApi({ origin: ORIGIN, fetch: async () => new Response('"Sign in to the Wi-Fi"', { status: 201 }) });
+    const mailbox = asMailboxId(randomBytes(16));
+    for (const call of [
+      () => portal.registerTherapist(id, randomBytes(32)),
+      () => portal.registerClient(id, randomBytes(32)),
+      () => portal.createMailbox(id, mailbox),
+      () => portal.addCapability(id, mailbox, randomBytes(32)),
+      () => portal.fetchBundle(id, randomBytes(32)),
+    ]) {
+      expect(await caught(call())).toMatchObject({ status: 201, code: 'bad_response' });
+    }
+  });
+
   it('health is true with the relay there and false without it', async () => {
     const net = new Net(relay.fx);
     expect(await apiFor(net).health()).toBe(true);
