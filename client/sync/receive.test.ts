@@ -5,7 +5,7 @@
  * harming the session; receipts and hellos applied; one delivered receipt per conversation per
  * page; a backlog across pages processed completely.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { toBase64url } from '../../shared/encoding.ts';
 import { decodePayload, type Payload } from '../../shared/payload.ts';
@@ -48,6 +48,23 @@ async function sendTexts(from: Device, conversation: Conversation, list: readonl
 }
 
 describe('pull', () => {
+  it("checks a slice's received messages for re-sends with one vault lookup, not a read per message", async () => {
+    await therapist.receiver.pull(); // hello, consent
+    const ids = await sendTexts(client, toTherapist, ['one', 'two', 'three', 'four', 'five']);
+    const perMessage = vi.spyOn(therapist.records, 'message');
+    const batched = vi.spyOn(therapist.records, 'storedMessageIds');
+    try {
+      expect(await therapist.receiver.pull()).toEqual({ received: 5, rejected: 0 });
+      expect(perMessage).not.toHaveBeenCalled();
+      expect(batched).toHaveBeenCalledTimes(1);
+      expect(batched.mock.calls[0]![1]).toEqual(ids);
+    } finally {
+      perMessage.mockRestore();
+      batched.mockRestore();
+    }
+    expect(await texts(therapist, (await conversationWith(therapist, client)).id)).toEqual(['one', 'two', 'three', 'four', 'five']);
+  });
+
   it('opens, stores and then acknowledges; a second pull finds nothing', async () => {
     expect(await therapist.receiver.pull()).toEqual({ received: 2, rejected: 0 }); // hello, consent
     const ids = await sendTexts(client, toTherapist, ['first', 'second']);
