@@ -281,6 +281,11 @@ export class Records {
     if (typeof key !== 'string') return undefined;
     return one(StoredMessageSchema, C.messages, await this.vault.getJSON(C.messages, conversationId, key));
   }
+  /** Which of `ids` this conversation holds a message of, in one vault read (the receiver's duplicate check). */
+  async storedMessageIds(conversationId: string, ids: readonly string[]): Promise<Set<string>> {
+    const keys = await this.vault.getMany(C.messageKeys, conversationId, ids);
+    return new Set(ids.filter((_, i) => keys[i] !== undefined));
+  }
   /** The ops that store `m` (for one atomic batch with other records). */
   messageOps(conversationId: string, m: StoredMessage): { collection: string; partition: string; id: string; value: VaultValue }[] {
     const key = messageKey(m.sentAt, m.id);

@@ -32,6 +32,7 @@ import { afterMine } from '../triage/status.ts';
 import { withLock } from '../vault/locks.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { markDisconnected, rememberSent } from './delivery.ts';
+import { asCapability, asMailboxId, asMessageId } from '../../shared/ids.ts';
 
 export interface OutboxDeps {
   readonly records: Records;
@@ -140,7 +141,7 @@ export class Outbox {
       const sealed = await store.transact(async (session) => {
         const current = await records.outboxItem(queued.key);
         if (!current || current.envelope) return current;
-        const envelope = await sealMessage(session, addressOf(conversation), conversation.sendMailboxId!, current.payload);
+        const envelope = await sealMessage(session, addressOf(conversation), asMailboxId(conversation.sendMailboxId!), current.payload);
         const next = { ...current, envelope };
         session.stage(records.toVaultOps([records.outboxOp(next)]));
         return next;
@@ -149,7 +150,7 @@ export class Outbox {
       item = sealed;
     }
     item = { ...item, attempts: item.attempts + 1 };
-    await api.send(conversation.sendCapability!, fromBase64url(item.relayId ?? item.messageId, 16), item.envelope!, { quiet: !wakesRecipient(item.payload) });
+    await api.send(asCapability(conversation.sendCapability!), asMessageId(fromBase64url(item.relayId ?? item.messageId, 16)), item.envelope!, { quiet: !wakesRecipient(item.payload) });
     await rememberSent(records, item, this.now());
     await records.removeOutboxItem(item.key);
     await this.setStatus(conversation.id, item.messageId, 'sent');
