@@ -19,8 +19,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toBase64url } from '../shared/encoding.ts';
-import { createApp } from '../relay/app.ts';
-import { appFixture } from '../relay/testing/app-fixture.ts';
+import { appFixture, onRealClock } from '../relay/testing/app-fixture.ts';
 import { mailboxWithCapability, seal } from '../relay/testing/mailbox-helpers.ts';
 import { log } from './_harness.ts';
 import { cannon, serveLoopback } from './_relay.ts';
@@ -45,15 +44,7 @@ if (mode === 'load') {
   log(`relay send: ${rate.toFixed(0)} req/s`);
 } else {
   const seconds = mode === 'serve' ? 0 : Number(mode);
-  const fx = await appFixture();
-  fx.now = Date.now();
-  fx.app = createApp({
-    store: fx.store,
-    blobs: fx.blobs,
-    now: () => Date.now(),
-    rateLimit: { capacity: 1e9, refillPerSecond: 1e9 },
-    mailboxQuota: { maxMessages: 1e9, maxBytes: 1e15 },
-  });
+  const fx = onRealClock(await appFixture(), { mailboxQuota: { maxMessages: 1e9, maxBytes: 1e15 } });
   const served = await serveLoopback(fx.app.fetch);
   const owner = await fx.therapist();
   const mailbox = await mailboxWithCapability(fx, owner);

@@ -13,6 +13,7 @@ import { decodeBundle, encodeBundle } from '../shared/prekeys.ts';
 import { getProvider, randomBytes, type CryptoProvider } from '../shared/provider.ts';
 import { addressOf, openMessage, sealMessage, startSession } from '../shared/session.ts';
 import { log } from './_harness.ts';
+import { asMailboxId } from '../shared/ids.ts';
 
 const stats = new Map<string, { calls: number; ms: number }>();
 /** The tail of the serialized provider calls. */
@@ -58,7 +59,7 @@ function report(title: string, ops: number, elapsedMs: number): void {
 
 const provider = instrument(await getProvider());
 log(`provider: ${JSON.stringify(provider.implementation)}`);
-const mailboxId = randomBytes(16);
+const mailboxId = asMailboxId(randomBytes(16));
 
 // Session setup: fresh Alice and Bob per op, keys made before timing.
 {

@@ -27,6 +27,7 @@ import { randomBytes } from '../shared/provider.ts';
 import { addressOf, openMessage, sealMessage, startSession } from '../shared/session.ts';
 import { gc, type Comparison } from './_harness.ts';
 import { makeTrust, Party, type Trust } from './_libsignal.ts';
+import { asMailboxId } from '../shared/ids.ts';
 
 const LIBSIGNAL = '@signalapp/libsignal-client';
 
@@ -46,7 +47,7 @@ async function timed<T>(count: number, prepare: (i: number) => Promise<T> | T, o
 
 export function sessionSetup(rounds: number): Comparison {
   const plaintext = randomBytes(64);
-  const mailboxId = randomBytes(16);
+  const mailboxId = asMailboxId(randomBytes(16));
   const trust: Trust = makeTrust();
   // Per-round counts chosen so each side runs ~0.3-0.5 s per round on the reference machine.
   const oursOps = 32;
@@ -93,7 +94,7 @@ export function sessionSetup(rounds: number): Comparison {
 
 export async function message1kRoundtrip(rounds: number): Promise<Comparison> {
   const plaintext = randomBytes(1024);
-  const mailboxId = randomBytes(16);
+  const mailboxId = asMailboxId(randomBytes(16));
   const oursMessages = 160;
   const theirMessages = 320;
 

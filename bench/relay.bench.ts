@@ -31,10 +31,9 @@ import pg from 'pg';
 import { fromBase64url, toBase64url } from '../shared/encoding.ts';
 import type { Identity } from '../shared/keys.ts';
 import { signRequest } from '../shared/request-auth.ts';
-import { createApp } from '../relay/app.ts';
 import { openDatabase } from '../relay/storage/sqlite/database.ts';
 import { SQLITE_FILE } from '../relay/storage/sqlite/index.ts';
-import { appFixture, type AppFixture } from '../relay/testing/app-fixture.ts';
+import { appFixture, onRealClock, type AppFixture } from '../relay/testing/app-fixture.ts';
 import { deliver, mailboxWithCapability, seal, type TestMailbox } from '../relay/testing/mailbox-helpers.ts';
 import { startPostgresCluster, type PostgresCluster } from '../relay/testing/postgres-cluster.ts';
 import { log, type Comparison } from './_harness.ts';
@@ -78,13 +77,7 @@ export interface RelayBenches {
 
 /** The relay with its limits out of the way (rate limit and mailbox quota), on a real clock. */
 async function relay(databaseUrl?: string): Promise<{ fx: AppFixture; served: Served }> {
-  const fx = await appFixture({ ...(databaseUrl === undefined ? {} : { databaseUrl }) });
-  fx.now = Date.now();
-  fx.app = createApp({
-    store: fx.store,
-    blobs: fx.blobs,
-    now: () => Date.now(),
-    rateLimit: { capacity: 1e9, refillPerSecond: 1e9 },
+  const fx = onRealClock(await appFixture({ ...(databaseUrl === undefined ? {} : { databaseUrl }) }), {
     mailboxQuota: { maxMessages: 1e9, maxBytes: 1e15 },
   });
   return { fx, served: await serveLoopback(fx.app.fetch) };

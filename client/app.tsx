@@ -11,6 +11,7 @@ import { ConversationView } from './views/conversation.tsx';
 import { Home } from './views/home.tsx';
 import { InviteClient } from './views/invite.tsx';
 import { Join } from './views/join.tsx';
+import { Panes } from './views/panes.tsx';
 import { Settings } from './views/settings.tsx';
 import { SecurityLog } from './views/security-log.tsx';
 import { SetupTherapist } from './views/setup-therapist.tsx';
@@ -40,6 +41,8 @@ export function App() {
       return <Unlock />;
     case 'ready': {
       const c = param(hash, '#/c/');
+      // A therapist's inbox and conversations: side by side on a wide screen, one at a time below (views/panes.tsx).
+      if (profile.value?.role === 'therapist' && (c !== undefined || hash === '' || hash === '#/')) return <Panes selected={c} />;
       if (c !== undefined) return <ConversationView id={c} />;
       const v = param(hash, '#/verify/');
       if (v !== undefined) return <Verify id={v} />;

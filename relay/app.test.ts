@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../shared/encoding.ts';
 import { createApp } from './app.ts';
-import { appFixture, type AppFixture } from './testing/app-fixture.ts';
+import { useAppFixture } from './testing/use-app-fixture.ts';
 import { deliver, mailboxWithCapability, seal } from './testing/mailbox-helpers.ts';
 
 describe('relay app', () => {
-  let fx: AppFixture;
-  beforeAll(async () => {
-    fx = await appFixture();
-  });
-  afterAll(async () => fx.close());
+  const fx = useAppFixture();
 
   it('answers GET /healthz with 200 {"ok":true} when the store is reachable', async () => {
     const res = await fx.app.request('/healthz');

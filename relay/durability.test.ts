@@ -17,13 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBase64url } from '../shared/encoding.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret, type Identity } from '../shared/keys.ts';
 import { signRequest } from '../shared/request-auth.ts';
+import { waitForHealthz, waitForListening } from './testing/child-relay.ts';
 import { seal } from './testing/mailbox-helpers.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const run = promisify(execFile);
 const ROUNDS = 5;
-const START_TIMEOUT_MS = 60_000;
 
 interface Relay {
   readonly child: ChildProcess;
@@ -52,42 +52,8 @@ async function startRelay(): Promise<Relay> {
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
   const output = () => out;
 
-  const base = await new Promise<string>((resolveBase, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`relay did not start within ${START_TIMEOUT_MS} ms:\n${out}`));
-    }, START_TIMEOUT_MS);
-    const onData = () => {
-      const m = /relay listening on (http:\/\/\S+?:\d+)/.exec(out);
-      if (m) {
-        cleanup();
-        resolveBase(m[1]!);
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) => {
-      cleanup();
-      reject(new Error(`relay exited before listening (code ${code}, signal ${signal}):\n${out}`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-    onData();
-  });
-
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    const status = await fetch(`${base}/healthz`).then(
-      (r) => (void r.body?.cancel(), r.status),
-      () => 0,
-    );
-    if (status === 200) break;
-    if (Date.now() > deadline) throw new Error(`relay /healthz answered ${status}:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const base = await waitForListening(child, output);
+  await waitForHealthz(base, output);
   return { child, base, output };
 }
 

@@ -6,26 +6,22 @@
  * this file runs on SQLite only.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { toBase64url } from '../shared/encoding.ts';
 import type { Identity } from '../shared/keys.ts';
 import { signRequest } from '../shared/request-auth.ts';
 import { DEFAULT_BLOB_MAX_BYTES, MAX_HEADER_BYTES } from './limits.ts';
-import { appFixture, type AppFixture } from './testing/app-fixture.ts';
+import { appFixture } from './testing/app-fixture.ts';
+import { useAppFixture } from './testing/use-app-fixture.ts';
 import { listenRelay, rawExchange, type ListeningRelay, type RawResponse } from './testing/raw-http.ts';
 
-let fx: AppFixture;
 let relay: ListeningRelay;
 let alice: Identity;
-beforeAll(async () => {
-  fx = await appFixture();
+const fx = useAppFixture({}, async (fx) => {
   alice = await fx.therapist();
   relay = await listenRelay(fx.app);
 });
-afterAll(async () => {
-  await relay?.close();
-  await fx?.close();
-});
+afterAll(async () => relay?.close());
 
 const errorOf = (res: RawResponse): { code: string; message: string } => (JSON.parse(res.body) as { error: { code: string; message: string } }).error;
 

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../shared/index.ts';
+import { therapistWithMailbox } from './storage/conformance/_fixture.ts';
 import { openStore, type OpenedStore } from './storage/index.ts';
-import type { Account, BlobStore, Store, SweepResult } from './storage/types.ts';
+import type { BlobStore, Store, SweepResult } from './storage/types.ts';
 import { startSweeper, type Sweeper, type SweeperOptions } from './sweeper.ts';
 
 const T0 = 1_750_000_000_000;
@@ -52,12 +53,7 @@ describe('startSweeper with a real SQLite store', () => {
 
   async function seed() {
     const { store, blobs } = opened;
-    const code = rnd(32);
-    await store.addRegistrationCode(code, T0, T0 + DAY);
-    const owner: Account = { signingKey: rnd(32), agreementKey: rnd(32), identity: rnd(129), kind: 'therapist', createdAt: T0 };
-    expect(await store.registerTherapist(owner, code, T0)).toBe('created');
-    const mailboxId = rnd(16);
-    await store.createMailbox(mailboxId, owner.signingKey, T0);
+    const { mailboxId } = await therapistWithMailbox(store);
     const quota = { maxMessages: 100, maxBytes: 1 << 20 };
     const expiredMsg = rnd(16);
     const liveMsg = rnd(16);
@@ -143,24 +139,30 @@ describe('startSweeper with a real SQLite store', () => {
   });
 });
 
+/** A sweeper every `intervalMs` over a store whose sweep finds nothing, counting its rounds. */
+function countingSweeper(intervalMs: number, log: SweeperOptions['log']): { sweeper: Sweeper; calls: () => number } {
+  let calls = 0;
+  const sweeper = startSweeper({
+    store: fakeStore(async () => {
+      calls++;
+      return EMPTY;
+    }),
+    blobs: fakeBlobs(),
+    intervalMs,
+    log,
+  });
+  return { sweeper, calls: () => calls };
+}
+
 describe('startSweeper scheduling', () => {
   it('runs once at start, then periodically, and stop() stops it', async () => {
-    let calls = 0;
-    const sweeper = startSweeper({
-      store: fakeStore(async () => {
-        calls++;
-        return EMPTY;
-      }),
-      blobs: fakeBlobs(),
-      intervalMs: 2,
-      log: () => {},
-    });
-    expect(calls).toBe(1);
-    await vi.waitFor(() => expect(calls).toBeGreaterThanOrEqual(4), { timeout: 5000 });
+    const { sweeper, calls } = countingSweeper(2, () => {});
+    expect(calls()).toBe(1);
+    await vi.waitFor(() => expect(calls()).toBeGreaterThanOrEqual(4), { timeout: 5000 });
     await sweeper.stop();
-    const after = calls;
+    const after = calls();
     await new Promise((r) => setTimeout(r, 30));
-    expect(calls).toBe(after);
+    expect(calls()).toBe(after);
   });
 
   it('never overlaps runs, however slow a sweep is', async () => {
@@ -217,19 +219,10 @@ describe('startSweeper scheduling', () => {
   });
 
   it('keeps going when the log itself throws', async () => {
-    let calls = 0;
-    const sweeper = startSweeper({
-      store: fakeStore(async () => {
-        calls++;
-        return EMPTY;
-      }),
-      blobs: fakeBlobs(),
-      intervalMs: 1,
-      log: () => {
-        throw new Error('stdout closed');
-      },
+    const { sweeper, calls } = countingSweeper(1, () => {
+      throw new Error('stdout closed');
     });
-    await vi.waitFor(() => expect(calls).toBeGreaterThanOrEqual(3), { timeout: 5000 });
+    await vi.waitFor(() => expect(calls()).toBeGreaterThanOrEqual(3), { timeout: 5000 });
     await sweeper.stop();
   });
 

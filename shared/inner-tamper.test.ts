@@ -11,17 +11,13 @@ import { ConfidantError } from './errors.ts';
 import { MemoryProtocolStore } from './memory-store.ts';
 import { openEnvelope, sealEnvelope } from './sealed.ts';
 import { addressOf, openMessage, sealMessage, startSession } from './session.ts';
+import { asMailboxId } from './ids.ts';
 
-const MAILBOX = new Uint8Array(16).fill(9);
+const MAILBOX = asMailboxId(new Uint8Array(16).fill(9));
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
 
-function snapshot(store: MemoryProtocolStore) {
-  return {
-    sessions: [...store.sessions.entries()].map(([k, v]) => [k, Array.from(v)]),
-    oneTime: [...store.oneTimePreKeys.keys()],
-  };
-}
+const snapshot = (store: MemoryProtocolStore) => store.snapshot();
 
 /** The envelope again, sealed by `sender` for `recipient`, with byte `at` of the inner message XORed with `mask`. */
 async function tamperInner(sender: MemoryProtocolStore, recipient: MemoryProtocolStore, envelope: Uint8Array, at: number, mask: number): Promise<Uint8Array> {

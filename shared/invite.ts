@@ -19,7 +19,7 @@
  * @module
  */
 import * as v from 'valibot';
-import { utf8 } from './_bytes.ts';
+import { concat, utf8 } from './_bytes.ts';
 import { CAPABILITY_LEN, INVITE_SECRET_LEN, MAILBOX_ID_LEN, MAX_CONSENT_TEXT, MAX_CONSENT_VERSION, MAX_EMERGENCY_NOTICE, MAX_INVITE_JSON, MAX_PRACTICE_NAME } from './consts.ts';
 import { fromBase64url, toBase64url } from './encoding.ts';
 import { ConfidantError, fail } from './errors.ts';
@@ -71,13 +71,7 @@ async function pipeBytes(bytes: Uint8Array, transform: CompressionStream | Decom
     }
     parts.push(value);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
 
 /** The text that goes after `#/join/` in an invite link. */

@@ -1,16 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfidantError } from './errors.ts';
-import {
-  decodePublicIdentity,
-  deriveIdentity,
-  encodePublicIdentity,
-  generateRootSecret,
-  identitiesEqual,
-  phraseToRootSecret,
-  rootSecretToPhrase,
-  verifyPublicIdentity,
-} from './keys.ts';
+import { decodePublicIdentity, deriveIdentity, encodePublicIdentity, generateRootSecret, identitiesEqual, phraseToRootSecret, rootSecretToPhrase, verifyPublicIdentity } from './keys.ts';
 import { detectProvider, nobleProvider } from './provider.ts';
 
 describe('identity from a root secret', () => {

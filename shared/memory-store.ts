@@ -5,16 +5,7 @@
  * @module
  */
 import { deriveIdentity, generateRootSecret, type Identity } from './keys.ts';
-import {
-  generateKemPreKey,
-  generateOneTimePreKeys,
-  generateSignedPreKey,
-  makeBundle,
-  type KemPreKeyRecord,
-  type OneTimePreKeyRecord,
-  type PreKeyBundle,
-  type SignedPreKeyRecord,
-} from './prekeys.ts';
+import { generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, makeBundle, type KemPreKeyRecord, type OneTimePreKeyRecord, type PreKeyBundle, type SignedPreKeyRecord } from './prekeys.ts';
 import type { CryptoProvider } from './provider.ts';
 import type { ProtocolStore } from './session.ts';
 
@@ -49,6 +40,16 @@ export class MemoryProtocolStore implements ProtocolStore {
           ? this.oneTimePreKeys.get(options.oneTimePreKeyId)
           : this.oneTimePreKeys.values().next().value;
     return makeBundle(this.identity, spk, kem, opk);
+  }
+
+  /** A deep copy of everything the store holds, to prove that a rejected input changed nothing. */
+  snapshot(): { sessions: [string, number[]][]; oneTime: number[]; signed: number[]; kem: number[] } {
+    return {
+      sessions: [...this.sessions.entries()].map(([k, v]) => [k, Array.from(v)]),
+      oneTime: [...this.oneTimePreKeys.keys()],
+      signed: [...this.signedPreKeys.keys()],
+      kem: [...this.kemPreKeys.keys()],
+    };
   }
 
   async getIdentity(): Promise<Identity> {

@@ -15,29 +15,13 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-/** A size split for AES-GCM cases: inputs on both sides of 2 KiB, small messages and chunks alike. */
-const SIZE_SPLIT = 2048;
-import { ConfidantError, type ErrorCode } from './errors.ts';
-import { detectProvider, nobleProvider, randomBytes, type CryptoProvider } from './provider.ts';
+import { any, failureOf, NOT_BYTES, PROVIDERS, SIZE_SPLIT, web, wrongType } from './_test-inputs.ts';
+import type { ErrorCode } from './errors.ts';
+import { nobleProvider, randomBytes } from './provider.ts';
 
 const RUNS = 40;
 
-const web = await detectProvider();
-const PROVIDERS = [
-  ['webcrypto', web],
-  ['noble', nobleProvider],
-] as const satisfies readonly (readonly [string, CryptoProvider])[];
-
-async function expectCode(run: () => unknown, code: ErrorCode): Promise<void> {
-  let caught: unknown = 'did not throw';
-  try {
-    await run();
-  } catch (e) {
-    caught = e;
-  }
-  const got = caught instanceof ConfidantError ? caught.code : `${(caught as Error)?.name ?? caught}: ${(caught as Error)?.message ?? ''}`;
-  expect(got).toBe(code);
-}
+const expectCode = async (run: () => unknown, code: ErrorCode): Promise<void> => expect(await failureOf(run)).toBe(code);
 
 const flip = (b: Uint8Array, index: number, mask = 1): Uint8Array => {
   const out = b.slice();
@@ -155,21 +139,6 @@ describe('aesGcmKey: webcrypto and noble give identical bytes (fast-check)', () 
   });
 });
 
-const NOT_BYTES: readonly (readonly [string, unknown])[] = [
-  ['a string', 'x'.repeat(32)],
-  ['a number[]', Array.from({ length: 32 }, () => 1)],
-  ['an ArrayBuffer', new ArrayBuffer(32)],
-  ['a Uint16Array', new Uint16Array(16)],
-  ['a DataView', new DataView(new ArrayBuffer(32))],
-  ['null', null],
-  ['undefined', undefined],
-];
-const wrongType = (name: string, sizes: readonly number[]): (readonly [string, unknown])[] => [
-  ...sizes.map((n) => [`${name} of ${n} bytes`, new Uint8Array(n)] as const),
-  ...NOT_BYTES.map(([what, v]) => [`${name} as ${what}`, v] as const),
-];
-// The type system forbids these calls; the tests make them anyway, as a JS caller could.
-const any = (v: unknown) => v as Uint8Array;
 
 describe.each(PROVIDERS)('aesGcmKey input checks on %s', (_name, p) => {
   const nonce = new Uint8Array(12);

@@ -18,12 +18,11 @@ import { sha256 as nobleSha256, sha512 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { any, failureOf, NOT_BYTES, PROVIDERS, SIZE_SPLIT, web, wrongType } from './_test-inputs.ts';
 import { MLKEM768_CIPHERTEXT_LEN, MLKEM768_PUBLIC_LEN, MLKEM768_SECRET_LEN } from './consts.ts';
 
-/** A size split for AES-GCM cases: inputs on both sides of 2 KiB, small messages and chunks alike. */
-const SIZE_SPLIT = 2048;
 import { ConfidantError, type ErrorCode } from './errors.ts';
-import { _ED25519_REJECTED_KEYS, clearKeyCache, detectProvider, getProvider, nobleProvider, randomBytes, type CryptoProvider } from './provider.ts';
+import { _ED25519_REJECTED_KEYS, clearKeyCache, detectProvider, getProvider, nobleProvider, randomBytes } from './provider.ts';
 import rfc7748 from './vectors/rfc7748.json';
 import rfc8032 from './vectors/rfc8032.json';
 import wycheproofEd25519 from './vectors/wycheproof_ed25519.json';
@@ -32,11 +31,6 @@ import wycheproofX25519 from './vectors/wycheproof_x25519.json';
 // The machine is slow (2 cores): property tests keep to a few dozen runs each.
 const RUNS = 50;
 
-const web = await detectProvider();
-const PROVIDERS = [
-  ['webcrypto', web],
-  ['noble', nobleProvider],
-] as const satisfies readonly (readonly [string, CryptoProvider])[];
 
 /** What a call did: its bytes (hex) or boolean, or the error code (or class and message if not ours). */
 type Outcome = { readonly ok: string } | { readonly error: string };
@@ -51,16 +45,7 @@ async function outcome(run: () => Promise<Uint8Array | boolean>): Promise<Outcom
 }
 
 /** Awaits `run` (sync throws included) and checks it failed with a ConfidantError of `code`. */
-async function expectCode(run: () => unknown, code: ErrorCode): Promise<void> {
-  let caught: unknown = 'did not throw';
-  try {
-    await run();
-  } catch (e) {
-    caught = e;
-  }
-  const got = caught instanceof ConfidantError ? caught.code : `${(caught as Error)?.name ?? caught}: ${(caught as Error)?.message ?? ''}`;
-  expect(got).toBe(code);
-}
+const expectCode = async (run: () => unknown, code: ErrorCode): Promise<void> => expect(await failureOf(run)).toBe(code);
 
 const bytes = (minLength: number, maxLength: number) => fc.uint8Array({ minLength, maxLength });
 const bytes32 = bytes(32, 32);
@@ -618,22 +603,7 @@ describe('Ed25519 edge cases: one verdict, noble strict’s, on both paths', () 
 // ---------------------------------------------------------------------------------------------
 // 5. Input checks, per export
 
-/** Values that are not a Uint8Array (a Uint16Array and a number[] of 32 bytes' worth included). */
-const NOT_BYTES: readonly (readonly [string, unknown])[] = [
-  ['a string', 'x'.repeat(32)],
-  ['a number[]', Array.from({ length: 32 }, () => 1)],
-  ['an ArrayBuffer', new ArrayBuffer(32)],
-  ['a Uint16Array', new Uint16Array(16)],
-  ['a DataView', new DataView(new ArrayBuffer(32))],
-  ['null', null],
-  ['undefined', undefined],
-];
-const wrongType = (name: string, sizes: readonly number[]): (readonly [string, unknown])[] => [
-  ...sizes.map((n) => [`${name} of ${n} bytes`, new Uint8Array(n)] as const),
-  ...NOT_BYTES.map(([what, v]) => [`${name} as ${what}`, v] as const),
-];
-// The type system forbids these calls; the tests make them anyway, as a JS caller could.
-const any = (v: unknown) => v as Uint8Array;
+// Wrong inputs: _test-inputs.ts.
 
 describe('randomBytes', () => {
   it('returns fresh bytes of the asked length', () => {

@@ -3,20 +3,7 @@ import { toBase64url } from './encoding.ts';
 import { MemoryProtocolStore } from './memory-store.ts';
 import { encodeBundle, decodeBundle, verifyBundle } from './prekeys.ts';
 import * as v from 'valibot';
-import {
-  b64,
-  bundleFromJson,
-  bundleToJson,
-  BlobStoredJson,
-  ClientRegistrationJson,
-  ErrorResponseJson,
-  InviteCheckedJson,
-  InviteJson,
-  MessagesPageJson,
-  OneTimePreKeysUploadJson,
-  parse,
-  TherapistRegistrationJson,
-} from './schemas.ts';
+import { b64, bundleFromJson, bundleToJson, BlobStoredJson, ClientRegistrationJson, ErrorResponseJson, InviteCheckedJson, InviteJson, MessagesPageJson, OneTimePreKeysUploadJson, parse, TherapistRegistrationJson } from './schemas.ts';
 
 describe('relay-boundary schemas', () => {
   it('a bundle survives JSON and binary encodings and still verifies', async () => {

@@ -109,11 +109,21 @@ export const AckJson = v.object({
 export const BundleResponseJson = v.object({ ...PreKeyBundleJson.entries, oneTimePreKeysLeft: v.pipe(v.number(), v.integer(), v.minValue(0)) });
 export type BundleResponseJson = v.InferOutput<typeof BundleResponseJson>;
 
-// Relay response bodies (docs/API.md): what a device accepts from the relay. Only the answers
-// a device reads have a schema; the others (`{"kind"}`, `{"id"}`, `{}`) are ignored.
+// Relay response bodies (docs/API.md): what the relay answers (relay/reply.ts builds every 2xx
+// JSON answer against one of these) and what a device accepts (client/api/relay.ts parses each).
 
 /** Every 4xx/5xx answer (relay/errors.ts). */
 export const ErrorResponseJson = v.object({ error: v.object({ code: v.string(), message: v.string() }) });
+/** `GET /healthz` 200: the store answered. */
+export const HealthJson = v.object({ ok: v.literal(true) });
+/** `POST /v1/accounts/therapist` and `/client` 201: the kind of account made. */
+export const AccountCreatedJson = v.object({ kind: v.picklist(['therapist', 'client']) });
+/** `PUT /v1/prekeys/signed` and `/kem` 200: the id of the prekey now current. */
+export const PreKeyStoredJson = v.object({ id: uint32 });
+/** `POST /v1/mailboxes` 201: the mailbox id, as sent. */
+export const MailboxCreatedJson = v.object({ mailboxId: MailboxId });
+/** `POST /v1/mailboxes/:id/capabilities` 201: nothing to say. */
+export const CapabilityAddedJson = v.object({});
 /** `POST /v1/invites` 201: when the invite expires. */
 export const InviteCreatedJson = v.object({ expiresAt: Timestamp });
 /** `POST /v1/invites/check` 200: the invite can be used until `expiresAt`. */

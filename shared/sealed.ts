@@ -25,6 +25,7 @@ import { abytes, concat, Reader, wipe } from './_bytes.ts';
 import { equalBytes } from './bytes.ts';
 import { hkdf } from './_kdf.ts';
 import { fail } from './errors.ts';
+import type { MailboxId } from './ids.ts';
 import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN, verifyPublicIdentity, type Identity, type PublicIdentity } from './keys.ts';
 import { getProvider, type CryptoProvider } from './provider.ts';
 import { toBase64url } from './encoding.ts';
@@ -71,17 +72,17 @@ function keysFrom(ikm: Uint8Array, salt: Uint8Array, label: string): { key: Uint
 }
 
 /** The recipient mailbox id, the only thing the relay reads; validates the outer shape. */
-export function envelopeMailboxId(envelope: Uint8Array): Uint8Array {
+export function envelopeMailboxId(envelope: Uint8Array): MailboxId {
   abytes(envelope, undefined, 'envelope');
   if (envelope.length < MIN_ENVELOPE_LEN) throw fail('malformed', `envelope is ${envelope.length} bytes, needs at least ${MIN_ENVELOPE_LEN}`);
   if (envelope[0] !== WIRE_VERSION) throw fail('unsupported_version', `envelope version ${envelope[0]}`);
-  return envelope.slice(1, ENVELOPE_HEADER_LEN);
+  return envelope.slice(1, ENVELOPE_HEADER_LEN) as MailboxId;
 }
 
 export async function sealEnvelope(
   sender: Identity,
   recipient: PublicIdentity,
-  mailboxId: Uint8Array,
+  mailboxId: MailboxId,
   content: { type: number; message: Uint8Array },
   provider?: CryptoProvider,
 ): Promise<Uint8Array> {
@@ -113,7 +114,7 @@ export async function openEnvelope(
   recipient: Identity,
   envelope: Uint8Array,
   provider?: CryptoProvider,
-): Promise<SealedContent & { mailboxId: Uint8Array }> {
+): Promise<SealedContent & { mailboxId: MailboxId }> {
   const mailboxId = envelopeMailboxId(envelope);
   const p = provider ?? (await getProvider());
   const r = new Reader(envelope, 'envelope');

@@ -13,20 +13,13 @@ import { generateSignedPreKey, makeBundle, verifyBundle, type PreKeyBundle } fro
 import { getProvider } from './provider.ts';
 import { openEnvelope, sealEnvelope } from './sealed.ts';
 import { addressOf, decodeSessionRecord, openMessage, sealMessage, startSession } from './session.ts';
+import { asMailboxId } from './ids.ts';
 
-const MAILBOX = new Uint8Array(16).fill(7);
+const MAILBOX = asMailboxId(new Uint8Array(16).fill(7));
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
 
-/** A deep snapshot of everything a store holds, to prove a rejection changed nothing. */
-function snapshot(store: MemoryProtocolStore) {
-  return {
-    sessions: [...store.sessions.entries()].map(([k, v]) => [k, Array.from(v)]),
-    oneTime: [...store.oneTimePreKeys.keys()],
-    signed: [...store.signedPreKeys.keys()],
-    kem: [...store.kemPreKeys.keys()],
-  };
-}
+const snapshot = (store: MemoryProtocolStore) => store.snapshot();
 
 async function expectRejected(store: MemoryProtocolStore, envelope: Uint8Array, code: ConfidantError['code']) {
   const before = snapshot(store);
@@ -40,6 +33,15 @@ async function pair(options: { oneTime?: number } = {}) {
   const bobAddress = addressOf(bob.identity.publicIdentity);
   const aliceAddress = addressOf(alice.identity.publicIdentity);
   return { alice, bob, bobAddress, aliceAddress };
+}
+
+/** A pair where Alice started a session and sealed 'x' to Bob: the prekey message's parts as Bob unseals them. */
+async function firstPreKeyMessage() {
+  const { alice, bob, bobAddress } = await pair();
+  const p = await getProvider();
+  await startSession(alice, bobAddress, bob.bundle());
+  const { message } = await openEnvelope(bob.identity, await sealMessage(alice, bobAddress, MAILBOX, text('x')), p);
+  return { alice, bob, bobAddress, p, ...decodePreKeyMessage(message) };
 }
 
 /** Eight small-order points of Curve25519 (u-coordinates), as listed by Bernstein and in Wycheproof. */
@@ -137,11 +139,7 @@ describe('session setup (PQXDH)', () => {
   });
 
   it('a tampered prekey header (any field) fails the handshake and changes nothing', async () => {
-    const { alice, bob, bobAddress } = await pair();
-    const p = await getProvider();
-    await startSession(alice, bobAddress, bob.bundle());
-    const { message } = await openEnvelope(bob.identity, await sealMessage(alice, bobAddress, MAILBOX, text('x')), p);
-    const { header, ratchetMessage } = decodePreKeyMessage(message);
+    const { alice, bob, bobAddress, p, header, ratchetMessage } = await firstPreKeyMessage();
     const variants = [
       { ...header, kemCiphertext: header.kemCiphertext.map((b, i) => (i === 5 ? b ^ 1 : b)) },
       { ...header, baseKey: (await p.x25519Generate()).publicKey },
@@ -229,11 +227,7 @@ describe('bundle verification', () => {
   });
 
   it('rejects a low-order base key in a prekey message without touching the store', async () => {
-    const { alice, bob, bobAddress } = await pair();
-    const p = await getProvider();
-    await startSession(alice, bobAddress, bob.bundle());
-    const { message } = await openEnvelope(bob.identity, await sealMessage(alice, bobAddress, MAILBOX, text('x')), p);
-    const { header, ratchetMessage } = decodePreKeyMessage(message);
+    const { alice, bob, bobAddress, p, header, ratchetMessage } = await firstPreKeyMessage();
     for (const point of LOW_ORDER_POINTS) {
       const env = await sealEnvelope(alice.identity, bob.identity.publicIdentity, MAILBOX, {
         type: 2,

@@ -15,6 +15,7 @@ import { MAILBOX_ID_LEN, MAX_PREVIOUS_BASE_KEYS, X25519_LEN } from './consts.ts'
 import { abytes, Reader, Writer } from './_bytes.ts';
 import { equalBytes } from './bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
+import type { MailboxId } from './ids.ts';
 import {
   decodePreKeyHeader,
   decodePreKeyMessage,
@@ -228,7 +229,7 @@ export async function startSession(
 export async function sealMessage(
   store: ProtocolStore,
   address: string,
-  mailboxId: Uint8Array,
+  mailboxId: MailboxId,
   plaintext: Uint8Array,
   provider?: CryptoProvider,
 ): Promise<Uint8Array> {

@@ -18,9 +18,8 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach } from 'vitest';
 import { decodeInvite, type Invite } from '../shared/invite.ts';
 import { generateRootSecret, identityId, type Identity } from '../shared/keys.ts';
-import { createApp } from '../relay/app.ts';
 import type { MailboxQuota } from '../relay/storage/types.ts';
-import { appFixture, type AppFixture } from '../relay/testing/app-fixture.ts';
+import { appFixture, onRealClock, type AppFixture } from '../relay/testing/app-fixture.ts';
 import { joinFromInvite, setUpPractice, type FlowDeps } from '../client/account/flows.ts';
 import { createInvite } from '../client/account/onboarding.ts';
 import { RelayApi } from '../client/api/relay.ts';
@@ -90,15 +89,7 @@ export interface Relay {
  * sends hundreds of messages. `mailboxQuota` makes mailboxes fill up sooner (429 `quota`).
  */
 export async function startRelay(options: { mailboxQuota?: MailboxQuota } = {}): Promise<Relay> {
-  const fx = await appFixture();
-  fx.now = Date.now();
-  fx.app = createApp({
-    store: fx.store,
-    blobs: fx.blobs,
-    now: () => Date.now(),
-    rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
-    ...(options.mailboxQuota ? { mailboxQuota: options.mailboxQuota } : {}),
-  });
+  const fx = onRealClock(await appFixture(), options.mailboxQuota ? { mailboxQuota: options.mailboxQuota } : {});
   return { fx, close: () => fx.close() };
 }
 

@@ -30,6 +30,7 @@ import { MemoryProtocolStore } from '../../shared/memory-store.ts';
 import { decodePayload, encodePayload } from '../../shared/payload.ts';
 import { getProvider } from '../../shared/provider.ts';
 import { addressOf, openMessage, sealMessage, startSession } from '../../shared/session.ts';
+import { asMailboxId } from '../../shared/ids.ts';
 
 /** Messages per backlog round (issue 5: "500 messages"). */
 export const BACKLOG = 500;
@@ -39,7 +40,7 @@ export const ATTACHMENT_BYTES = 32 * 1024 * 1024;
 export const PBKDF2_ITERATIONS = 600_000;
 
 const PASSPHRASE = 'correct horse battery staple of the bench';
-const MAILBOX = new Uint8Array(16).fill(7);
+const MAILBOX = asMailboxId(new Uint8Array(16).fill(7));
 const TEXT = 'A message of ordinary length, the kind a client writes between sessions. '.repeat(4);
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -116,7 +117,7 @@ async function setup(): Promise<{ provider: string; kdf: string; userAgent: stri
   const senderId = sender.identity.publicIdentity;
   const conversation: Conversation = { id: addressOf(senderId), peer: encodePublicIdentity(senderId), label: 'Bench', unread: 0, urgentUnread: 0, lastAt: 0 };
   await records.saveConversation(conversation);
-  const profile: Profile = { role: 'client', practiceName: 'Bench practice', mailboxId: MAILBOX, createdAt: Date.now() } as Profile;
+  const profile: Profile = { role: 'client', practiceName: 'Bench practice', mailboxId: new Uint8Array(MAILBOX), createdAt: Date.now() } as Profile;
 
   const relay = new MemoryRelay();
   const receipts = { count: 0 };

@@ -10,6 +10,7 @@ import { addressOf, openMessage, sealMessage, startSession } from '../../shared/
 import { encodeValue } from '../../client/vault/codec.ts';
 import { VaultProtocolStore } from '../../client/vault/protocol-store.ts';
 import { createVault, openVault } from '../../client/vault/vault.ts';
+import { asMailboxId } from '../../shared/ids.ts';
 
 export interface BenchResult {
   readonly name: string;
@@ -19,7 +20,7 @@ export interface BenchResult {
   readonly cpuMs?: number;
 }
 
-const MAILBOX = new Uint8Array(16).fill(1);
+const MAILBOX = asMailboxId(new Uint8Array(16).fill(1));
 
 /** `cpuClock`: main-thread CPU milliseconds so far (the runner reads DevTools' ThreadTime). */
 export async function runVaultBench(runs = 3, cpuClock?: () => Promise<number>): Promise<BenchResult[]> {

@@ -13,6 +13,7 @@ import { MESSAGE_TYPE_RATCHET } from '../../shared/ratchet.ts';
 import { sealEnvelope } from '../../shared/sealed.ts';
 import { Net, ORIGIN, relayPerTest, type Relay } from '../../test-support/devices.ts';
 import { OfflineError, RelayApi, RelayApiError } from './relay.ts';
+import { asCapability, asMailboxId, asMessageId, type Capability, type MailboxId } from '../../shared/ids.ts';
 
 let relay: Relay;
 relayPerTest(async (r) => {
@@ -33,18 +34,18 @@ function apiFor(net: Net): RelayApi {
 }
 
 /** A registered therapist with a mailbox and one delivery capability, through RelayApi. */
-async function owner(): Promise<{ id: Identity; api: RelayApi; net: Net; mailbox: Uint8Array; capability: Uint8Array }> {
+async function owner(): Promise<{ id: Identity; api: RelayApi; net: Net; mailbox: MailboxId; capability: Capability }> {
   const id = await relay.fx.therapist();
   const net = new Net(relay.fx);
   const api = apiFor(net);
-  const mailbox = randomBytes(16);
+  const mailbox = asMailboxId(randomBytes(16));
   await api.createMailbox(id, mailbox);
-  const capability = randomBytes(32);
+  const capability = asCapability(randomBytes(32));
   await api.addCapability(id, mailbox, sha256(capability));
   return { id, api, net, mailbox, capability };
 }
 
-async function envelopeFor(recipient: Identity, mailbox: Uint8Array, text: string): Promise<Uint8Array> {
+async function envelopeFor(recipient: Identity, mailbox: MailboxId, text: string): Promise<Uint8Array> {
   const sender = await deriveIdentity(generateRootSecret());
   return sealEnvelope(sender, recipient.publicIdentity, mailbox, { type: MESSAGE_TYPE_RATCHET, message: new TextEncoder().encode(text) });
 }
@@ -68,7 +69,7 @@ describe('errors', () => {
 
     const other = await relay.fx.therapist();
     expect(await caught(api.fetchMessages(other, mailbox, 0))).toMatchObject({ status: 404, code: 'not_found' });
-    expect(await caught(api.send(randomBytes(32), randomBytes(16), await envelopeFor(other, mailbox, 'x')))).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await caught(api.send(asCapability(randomBytes(32)), asMessageId(randomBytes(16)), await envelopeFor(other, mailbox, 'x')))).toMatchObject({ status: 403, code: 'forbidden' });
     expect(await caught(api.downloadBlob('A'.repeat(22)))).toMatchObject({ status: 404, code: 'not_found' });
   });
 
@@ -78,6 +79,21 @@ describe('errors', () => {
     expect(await caught(proxy.oneTimePreKeyCount(id))).toMatchObject({ status: 502, code: 'http_error' });
     const portal = new RelayApi({ origin: ORIGIN, fetch: async () => new Response('<html>Sign in to the Wi-Fi</html>', { status: 200 }) });
     expect(await caught(portal.oneTimePreKeyCount(id))).toMatchObject({ status: 200, code: 'bad_response' });
+  });
+
+  it('every JSON answer is parsed with its schema, the ones with nothing to read included: another shape is bad_response', async () => {
+    const id = await relay.fx.therapist();
+    const portal = new RelayApi({ origin: ORIGIN, fetch: async () => new Response('"Sign in to the Wi-Fi"', { status: 201 }) });
+    const mailbox = asMailboxId(randomBytes(16));
+    for (const call of [
+      () => portal.registerTherapist(id, randomBytes(32)),
+      () => portal.registerClient(id, randomBytes(32)),
+      () => portal.createMailbox(id, mailbox),
+      () => portal.addCapability(id, mailbox, randomBytes(32)),
+      () => portal.fetchBundle(id, randomBytes(32)),
+    ]) {
+      expect(await caught(call())).toMatchObject({ status: 201, code: 'bad_response' });
+    }
   });
 
   it('health is true with the relay there and false without it', async () => {
@@ -91,7 +107,7 @@ describe('errors', () => {
 describe('messages', () => {
   it('send is idempotent per message id: the same bytes again get the same seq; other bytes under the id are a conflict', async () => {
     const { id, api, mailbox, capability, net } = await owner();
-    const messageId = randomBytes(16);
+    const messageId = asMessageId(randomBytes(16));
     const envelope = await envelopeFor(id, mailbox, 'once');
     const seq = await api.send(capability, messageId, envelope);
     expect(await api.send(capability, messageId, envelope)).toBe(seq);
@@ -107,7 +123,7 @@ describe('messages', () => {
     const { id, api, mailbox, capability } = await owner();
     const sent = [];
     for (const text of ['a', 'b', 'c']) {
-      const messageId = randomBytes(16);
+      const messageId = asMessageId(randomBytes(16));
       const envelope = await envelopeFor(id, mailbox, text);
       sent.push({ seq: await api.send(capability, messageId, envelope), envelope });
     }
@@ -123,11 +139,26 @@ describe('messages', () => {
     expect((await api.fetchMessages(id, mailbox, 0)).messages.map((m) => m.seq)).toEqual([sent[2]!.seq]);
   });
 
+  it('send takes the capability, then the message id: a swapped pair does not compile', async () => {
+    const { id, api, mailbox, capability } = await owner();
+    const messageId = asMessageId(randomBytes(16));
+    const envelope = await envelopeFor(id, mailbox, 'typed');
+    // Compile-time checks (npm run typecheck); the calls are never made.
+    const swapped = () => {
+      // @ts-expect-error message id and capability swapped
+      void api.send(messageId, capability, envelope);
+      // @ts-expect-error a plain Uint8Array is not a capability
+      void api.send(envelope, messageId, envelope);
+    };
+    expect(typeof swapped).toBe('function');
+    expect(await api.send(capability, messageId, envelope)).toBeGreaterThan(0);
+  });
+
   it('a revoked capability is refused from then on', async () => {
     const { id, api, mailbox, capability } = await owner();
-    await api.send(capability, randomBytes(16), await envelopeFor(id, mailbox, 'before'));
+    await api.send(capability, asMessageId(randomBytes(16)), await envelopeFor(id, mailbox, 'before'));
     await api.revokeCapability(id, mailbox, sha256(capability));
-    expect(await caught(api.send(capability, randomBytes(16), await envelopeFor(id, mailbox, 'after')))).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(await caught(api.send(capability, asMessageId(randomBytes(16)), await envelopeFor(id, mailbox, 'after')))).toMatchObject({ status: 403, code: 'forbidden' });
   });
 });
 

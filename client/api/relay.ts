@@ -1,7 +1,8 @@
 /**
  * The relay's HTTP API as the device uses it (docs/API.md): every call signed by the device's
  * identity where the route asks for it (shared/request-auth.ts), bodies and answers checked
- * against shared/schemas.ts (requests and answers alike), failures turned into two kinds of error the UI can explain:
+ * against shared/schemas.ts (requests and answers alike: every JSON answer is parsed with the
+ * schema the relay built it with, relay/reply.ts; nothing is cast), failures turned into two kinds of error the UI can explain:
  *
  * - `OfflineError`: the request never got an answer (no network, relay down). Nothing is lost:
  *   callers keep the work (the outbox retries).
@@ -12,14 +13,20 @@
  */
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import type { Capability, MessageId } from '../../shared/ids.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { encodePublicIdentity } from '../../shared/keys.ts';
 import type { KemPreKeyRecord, OneTimePreKeyRecord, PreKeyBundle, SignedPreKeyRecord } from '../../shared/prekeys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
 import {
+  AccountCreatedJson,
   AckedJson,
   BlobStoredJson,
   bundleFromJson,
+  BundleResponseJson,
+  CapabilityAddedJson,
+  MailboxCreatedJson,
+  PreKeyStoredJson,
   ErrorResponseJson,
   InviteCheckedJson,
   InviteCreatedJson,
@@ -110,17 +117,19 @@ export class RelayApi {
   }
 
   async registerTherapist(identity: Identity, registrationCode: Uint8Array): Promise<void> {
-    await this.request('POST', '/v1/accounts/therapist', {
+    const res = await this.request('POST', '/v1/accounts/therapist', {
       signer: identity,
       json: { identity: toBase64url(encodePublicIdentity(identity.publicIdentity)), registrationCode: toBase64url(registrationCode) },
     });
+    await this.json(res, AccountCreatedJson);
   }
 
   async registerClient(identity: Identity, inviteSecret: Uint8Array): Promise<void> {
-    await this.request('POST', '/v1/accounts/client', {
+    const res = await this.request('POST', '/v1/accounts/client', {
       signer: identity,
       json: { identity: toBase64url(encodePublicIdentity(identity.publicIdentity)), invite: toBase64url(inviteSecret) },
     });
+    await this.json(res, AccountCreatedJson);
   }
 
   /** Registers SHA-256(invite secret); returns when it expires. */
@@ -139,17 +148,19 @@ export class RelayApi {
   }
 
   async putSignedPreKey(identity: Identity, spk: SignedPreKeyRecord): Promise<void> {
-    await this.request('PUT', '/v1/prekeys/signed', {
+    const res = await this.request('PUT', '/v1/prekeys/signed', {
       signer: identity,
       json: { id: spk.id, publicKey: toBase64url(spk.keyPair.publicKey), signature: toBase64url(spk.signature) },
     });
+    await this.json(res, PreKeyStoredJson);
   }
 
   async putKemPreKey(identity: Identity, kem: KemPreKeyRecord): Promise<void> {
-    await this.request('PUT', '/v1/prekeys/kem', {
+    const res = await this.request('PUT', '/v1/prekeys/kem', {
       signer: identity,
       json: { id: kem.id, publicKey: toBase64url(kem.publicKey), signature: toBase64url(kem.signature) },
     });
+    await this.json(res, PreKeyStoredJson);
   }
 
   /** Uploads one-time prekeys (at most 100 per call); returns how many the relay now holds. */
@@ -175,18 +186,20 @@ export class RelayApi {
   /** The peer's prekey bundle (consumes one of its one-time prekeys). Verify it against the pinned identity. */
   async fetchBundle(identity: Identity, peerSigningKey: Uint8Array): Promise<PreKeyBundle> {
     const res = await this.request('GET', `/v1/bundles/${toBase64url(peerSigningKey)}`, { signer: identity });
-    return bundleFromJson(await res.json());
+    return bundleFromJson(await this.json(res, BundleResponseJson));
   }
 
   async createMailbox(identity: Identity, mailboxId: Uint8Array): Promise<void> {
-    await this.request('POST', '/v1/mailboxes', { signer: identity, json: { mailboxId: toBase64url(mailboxId) } });
+    const res = await this.request('POST', '/v1/mailboxes', { signer: identity, json: { mailboxId: toBase64url(mailboxId) } });
+    await this.json(res, MailboxCreatedJson);
   }
 
   async addCapability(identity: Identity, mailboxId: Uint8Array, capabilityHash: Uint8Array): Promise<void> {
-    await this.request('POST', `/v1/mailboxes/${toBase64url(mailboxId)}/capabilities`, {
+    const res = await this.request('POST', `/v1/mailboxes/${toBase64url(mailboxId)}/capabilities`, {
       signer: identity,
       json: { capabilityHash: toBase64url(capabilityHash) },
     });
+    await this.json(res, CapabilityAddedJson);
   }
 
   async revokeCapability(identity: Identity, mailboxId: Uint8Array, capabilityHash: Uint8Array): Promise<void> {
@@ -198,7 +211,7 @@ export class RelayApi {
    * `messageId`: a retry after a lost answer stores nothing twice. `quiet`: the relay sends the
    * recipient no push for it (client/push/quiet.ts).
    */
-  async send(capability: Uint8Array, messageId: Uint8Array, envelope: Uint8Array, options: { quiet?: boolean } = {}): Promise<number> {
+  async send(capability: Capability, messageId: MessageId, envelope: Uint8Array, options: { quiet?: boolean } = {}): Promise<number> {
     const res = await this.request('POST', '/v1/messages', {
       body: envelope,
       headers: {

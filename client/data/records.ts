@@ -122,7 +122,6 @@ export interface Conversation {
   readonly consentText?: string;
   /** The newest client message the on-device risk detector flagged, not yet answered (client/triage/risk.ts) */
   readonly riskFlaggedAt?: number;
-
   /**
    * Consent over time (client/messages/consent.ts). Both sides: the version of the consent text
    * last accepted (absent with a `consentDigest`: 1, accepted before versions), and when the
@@ -132,6 +131,17 @@ export interface Conversation {
   readonly consentWithdrawnAt?: number;
   /** Client side: a newer version the therapist offered, to accept before writing again. */
   readonly consentOffer?: ConsentOffer;
+  /** Triage (client/triage/status.ts): when the client's oldest message not yet answered arrived (the relay's time); absent once answered. */
+  readonly waitingSince?: number;
+  /** Triage: when the client's newest urgent message not yet answered arrived; absent once answered. */
+  readonly urgentSince?: number;
+  /** Triage: the status the therapist set by hand; holds until the next message ("done": until the client writes). */
+  readonly statusByHand?: 'needs-reply' | 'waiting' | 'done';
+  /** Triage: hidden from the inbox until then; kept once due ("back from snooze") until the thread is opened. */
+  readonly snoozedUntil?: number;
+  /** Therapist side: labels and a private note about this client, on this device only (never sent). */
+  readonly labels?: readonly string[];
+  readonly privateNote?: string;
 }
 
 /** A version of the therapist's consent text (client/data/consent.ts); a type, so a vault value as it is. */
@@ -270,6 +280,11 @@ export class Records {
     const key = await this.vault.getJSON(C.messageKeys, conversationId, id);
     if (typeof key !== 'string') return undefined;
     return one(StoredMessageSchema, C.messages, await this.vault.getJSON(C.messages, conversationId, key));
+  }
+  /** Which of `ids` this conversation holds a message of, in one vault read (the receiver's duplicate check). */
+  async storedMessageIds(conversationId: string, ids: readonly string[]): Promise<Set<string>> {
+    const keys = await this.vault.getMany(C.messageKeys, conversationId, ids);
+    return new Set(ids.filter((_, i) => keys[i] !== undefined));
   }
   /** The ops that store `m` (for one atomic batch with other records). */
   messageOps(conversationId: string, m: StoredMessage): { collection: string; partition: string; id: string; value: VaultValue }[] {

@@ -87,10 +87,15 @@ export const ConversationSchema = recordOf<Conversation>()({
   emergencyNotice: v.optional(v.string()),
   consentText: v.optional(v.string()),
   riskFlaggedAt: v.optional(time),
-
   consentVersion: v.optional(count),
   consentWithdrawnAt: v.optional(time),
   consentOffer: v.optional(v.looseObject({ version: count, text: v.string(), digest: v.string(), at: time })),
+  waitingSince: v.optional(time),
+  urgentSince: v.optional(time),
+  statusByHand: v.optional(v.picklist(['needs-reply', 'waiting', 'done'])),
+  snoozedUntil: v.optional(time),
+  labels: v.optional(v.array(v.string())),
+  privateNote: v.optional(v.string()),
 });
 
 export const LocalInviteSchema = recordOf<LocalInvite>()({

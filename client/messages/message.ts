@@ -9,6 +9,7 @@ import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import type { MessagePayload } from '../../shared/payload.ts';
 import type { AttachmentMeta, StoredMessage } from '../data/records.ts';
 import { flaggedAt, riskOfReceived } from '../triage/risk-flag.ts';
+import { afterTheirs } from '../triage/status.ts';
 import { payloadOf, type Handler } from './context.ts';
 import { newMessageId } from './ids.ts';
 
@@ -87,11 +88,12 @@ export const applyMessage: Handler<MessagePayload> = async (payload, { writer, c
       : {}),
     ...(risk ? { risk } : {}),
   });
-  writer.setConversation({
+  const counted = {
     ...(risk ? flaggedAt(conversation, receivedAt) : conversation),
     unread: conversation.unread + 1,
     urgentUnread: conversation.urgentUnread + (payload.urgent ? 1 : 0),
     lastAt: Math.max(conversation.lastAt, receivedAt),
-  });
+  };
+  writer.setConversation(afterTheirs(counted, receivedAt, payload.urgent === true)); // needs reply (client/triage/status.ts)
   return conversation.id;
 };

@@ -28,9 +28,11 @@ import { addressOf, outboxKey, type Conversation, type OutboxItem, type Records,
 import { rank } from '../messages/status.ts';
 import { wakesRecipient } from '../push/quiet.ts';
 import { answered } from '../triage/risk-flag.ts';
+import { afterMine } from '../triage/status.ts';
 import { withLock } from '../vault/locks.ts';
 import type { VaultProtocolStore } from '../vault/protocol-store.ts';
 import { markDisconnected, rememberSent } from './delivery.ts';
+import { asCapability, asMailboxId, asMessageId } from '../../shared/ids.ts';
 
 export interface OutboxDeps {
   readonly records: Records;
@@ -73,7 +75,8 @@ export class Outbox {
       // The stored conversation, not the caller's copy: a copy taken before the receiver wrote
       // must not undo what it wrote (unread counts, a pending identity that blocks sending).
       const current = (await records.conversation(conversation.id)) ?? conversation;
-      ops.push(...records.messageOps(conversation.id, message), records.conversationOp({ ...answered(current), lastAt: message.sentAt }));
+      // Answered: the thread now waits on the peer (client/triage/status.ts).
+      ops.push(...records.messageOps(conversation.id, message), records.conversationOp(afterMine({ ...answered(current), lastAt: message.sentAt })));
     }
     await records.putJSONMany(ops);
     await this.deps.onChange?.(conversation.id);
@@ -138,7 +141,7 @@ export class Outbox {
       const sealed = await store.transact(async (session) => {
         const current = await records.outboxItem(queued.key);
         if (!current || current.envelope) return current;
-        const envelope = await sealMessage(session, addressOf(conversation), conversation.sendMailboxId!, current.payload);
+        const envelope = await sealMessage(session, addressOf(conversation), asMailboxId(conversation.sendMailboxId!), current.payload);
         const next = { ...current, envelope };
         session.stage(records.toVaultOps([records.outboxOp(next)]));
         return next;
@@ -147,7 +150,7 @@ export class Outbox {
       item = sealed;
     }
     item = { ...item, attempts: item.attempts + 1 };
-    await api.send(conversation.sendCapability!, fromBase64url(item.relayId ?? item.messageId, 16), item.envelope!, { quiet: !wakesRecipient(item.payload) });
+    await api.send(asCapability(conversation.sendCapability!), asMessageId(fromBase64url(item.relayId ?? item.messageId, 16)), item.envelope!, { quiet: !wakesRecipient(item.payload) });
     await rememberSent(records, item, this.now());
     await records.removeOutboxItem(item.key);
     await this.setStatus(conversation.id, item.messageId, 'sent');

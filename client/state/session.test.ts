@@ -4,8 +4,8 @@
  * person wrote and chose.
  * @module
  */
-import { describe, expect, it } from 'vitest';
-import { relayPerTest, therapistAndClient, type Device } from '../../test-support/devices.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { conversationWith, queueText, relayPerTest, texts, therapistAndClient, type Device } from '../../test-support/devices.ts';
 import type { Phase } from '../attachments/attachments.ts';
 import type { Conversation } from '../data/records.ts';
 import { Session } from './session.ts';
@@ -17,6 +17,38 @@ relayPerTest(async (r, open) => {
 });
 
 const sessionOf = (d: Device): Session => new Session(d.vault, d.store, d.identity, d.profile, d.api);
+
+describe('Session and the live socket', () => {
+  it('a live frame that fails its schema is reported like other sync failures, by code, and the session carries on', async () => {
+    /** A socket whose relay sends one frame that is not JSON, then nothing. */
+    class BadFrameSocket {
+      onmessage: ((event: { data: unknown }) => void) | null = null;
+      onclose: ((event: { code: number }) => void) | null = null;
+      constructor(readonly url: string) {
+        setTimeout(() => this.onmessage?.({ data: '{"type":"message", not json' }), 0);
+      }
+      send(): void {}
+      close(): void {}
+    }
+    const warned: unknown[][] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warned.push(args));
+    const s = new Session(therapist.vault, therapist.store, therapist.identity, therapist.profile, therapist.api, {
+      WebSocket: BadFrameSocket as unknown as new (url: string) => WebSocket,
+    });
+    try {
+      s.start();
+      await vi.waitFor(() => expect(warned).toContainEqual(['confidant: live frame refused', 'malformed']));
+      // Still working: a message the client sends now arrives through the session's pull.
+      await queueText(client, toTherapist, 'after the bad frame');
+      await client.outbox.flush();
+      await s.sync();
+      expect(await texts(therapist, (await conversationWith(therapist, client)).id)).toContain('after the bad frame');
+    } finally {
+      s.stop();
+      warn.mockRestore();
+    }
+  });
+});
 
 describe('Session.send', () => {
   // The upload itself (RelayApi.uploadBlob) uses XMLHttpRequest for its progress, which Node

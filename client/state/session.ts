@@ -21,7 +21,7 @@ import { resend } from '../outbox/delivery.ts';
 import { newMessage } from '../messages/message.ts';
 import { buildReceipt, MAX_RECEIPT_IDS } from '../messages/receipt.ts';
 import { Outbox } from '../outbox/outbox.ts';
-import { LiveChannel } from '../sync/live.ts';
+import { LiveChannel, type LiveOptions } from '../sync/live.ts';
 import { Receiver } from '../sync/receive.ts';
 import { pruneRetryRecords } from '../sync/retry.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
@@ -46,6 +46,8 @@ export class Session {
     readonly identity: Identity,
     readonly profile: Profile,
     readonly api: RelayApi,
+    /** The live socket's WebSocket class (default: the browser's); tests pass their own. */
+    private readonly options: { readonly WebSocket?: LiveOptions['WebSocket'] } = {},
   ) {
     this.records = new Records(vault);
     this.drafts = new Drafts(this.records);
@@ -65,6 +67,10 @@ export class Session {
         liveState.value = s;
         if (s === 'live') void this.outbox.flush().then(() => refreshLists(this));
       },
+      // A frame that failed shared/live.ts's schemas: reported like every other sync failure (by
+      // its code only: a frame is the relay's text), and ignored; the channel keeps going.
+      onError: (e) => console.warn('confidant: live frame refused', e.code),
+      ...(this.options.WebSocket ? { WebSocket: this.options.WebSocket } : {}),
     });
     this.live.start();
     // Keys the relay may lack after an interrupted setup, and one-time prekeys used up since.

@@ -5,7 +5,7 @@
  * harming the session; receipts and hellos applied; one delivered receipt per conversation per
  * page; a backlog across pages processed completely.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { toBase64url } from '../../shared/encoding.ts';
 import { decodePayload, type Payload } from '../../shared/payload.ts';
@@ -19,6 +19,7 @@ import { newMessageId } from '../messages/ids.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { Receiver } from './receive.ts';
 import { conversationWith, joinClient, queueText, relayPerTest, texts, therapistAndClient, type Device, type Relay } from '../../test-support/devices.ts';
+import { asCapability, asMailboxId, asMessageId } from '../../shared/ids.ts';
 
 let relay: Relay, therapist: Device, client: Device, toTherapist: Conversation;
 const devices = relayPerTest(async (r, open) => {
@@ -47,6 +48,23 @@ async function sendTexts(from: Device, conversation: Conversation, list: readonl
 }
 
 describe('pull', () => {
+  it("checks a slice's received messages for re-sends with one vault lookup per slice, not a read per message", async () => {
+    await therapist.receiver.pull(); // hello, consent
+    const ids = await sendTexts(client, toTherapist, ['one', 'two', 'three', 'four', 'five']);
+    const perMessage = vi.spyOn(therapist.records, 'message');
+    const batched = vi.spyOn(therapist.records, 'storedMessageIds');
+    try {
+      expect(await therapist.receiver.pull()).toEqual({ received: 5, rejected: 0 });
+      expect(perMessage).not.toHaveBeenCalled();
+      // One lookup per slice (a slice may end early on a busy machine: SLICE_MS), each id once.
+      expect(batched.mock.calls.flatMap((call) => call[1])).toEqual(ids);
+    } finally {
+      perMessage.mockRestore();
+      batched.mockRestore();
+    }
+    expect(await texts(therapist, (await conversationWith(therapist, client)).id)).toEqual(['one', 'two', 'three', 'four', 'five']);
+  });
+
   it('opens, stores and then acknowledges; a second pull finds nothing', async () => {
     expect(await therapist.receiver.pull()).toEqual({ received: 2, rejected: 0 }); // hello, consent
     const ids = await sendTexts(client, toTherapist, ['first', 'second']);
@@ -163,9 +181,9 @@ describe('pull', () => {
     for (const [at, mask] of flips) {
       const tampered = real.slice();
       tampered[at]! ^= mask;
-      await client.api.send(toTherapist.sendCapability!, randomBytes(16), tampered);
+      await client.api.send(asCapability(toTherapist.sendCapability!), asMessageId(randomBytes(16)), tampered);
     }
-    await client.api.send(toTherapist.sendCapability!, randomBytes(16), real.slice(0, real.length - 16));
+    await client.api.send(asCapability(toTherapist.sendCapability!), asMessageId(randomBytes(16)), real.slice(0, real.length - 16));
     const positions = [...flips, 'truncated'];
     await client.outbox.flush();
     await sendTexts(client, toTherapist, ['and the next']);
@@ -182,9 +200,9 @@ describe('strangers', () => {
   it('an envelope from an identity with no session here is rejected and acknowledged', async () => {
     await therapist.receiver.pull();
     const stranger = await deriveIdentity(generateRootSecret());
-    const envelope = await sealEnvelope(stranger, therapist.identity.publicIdentity, therapist.profile.mailboxId, { type: MESSAGE_TYPE_RATCHET, message: randomBytes(80) });
+    const envelope = await sealEnvelope(stranger, therapist.identity.publicIdentity, asMailboxId(therapist.profile.mailboxId), { type: MESSAGE_TYPE_RATCHET, message: randomBytes(80) });
     // Delivered with the capability the client holds (a leaked one, say).
-    await client.api.send(toTherapist.sendCapability!, randomBytes(16), envelope);
+    await client.api.send(asCapability(toTherapist.sendCapability!), asMessageId(randomBytes(16)), envelope);
     expect(await therapist.receiver.pull()).toEqual({ received: 0, rejected: 1 });
     expect(await relayHolds(therapist)).toEqual([]);
     expect(await therapist.records.conversations()).toHaveLength(1);

@@ -69,6 +69,12 @@ const yieldToBrowser = (): Promise<void> => {
 
 type Outcome = 'stored' | 'rejected' | 'duplicate';
 
+/** One envelope of a slice after the session step: its payload to apply, or how it ended. */
+type Opened =
+  | { readonly payload: Payload; readonly sender: PublicIdentity; readonly address: string; readonly receivedAt: number }
+  | { readonly unopened: { readonly envelope: Uint8Array; readonly relayId: string; readonly receivedAt: number } }
+  | { readonly outcome: 'rejected' | 'duplicate' };
+
 /**
  * What one slice changes, held in memory until the slice commits: conversations (read once,
  * updated in place), my messages whose status moved, new messages, invites marked used.
@@ -78,6 +84,8 @@ class SliceWriter implements ReceiveWriter {
   readonly conversations = new Map<string, Conversation>();
   readonly ops: { collection: string; partition: string; id: string; value: VaultValue }[] = [];
   private readonly touchedMessages = new Map<string, StoredMessage>();
+  /** Payload ids known to have no stored message, per conversation (`knownAbsent`). */
+  private readonly absent = new Map<string, Set<string>>();
 
   constructor(private readonly records: Records) {}
 
@@ -101,7 +109,21 @@ class SliceWriter implements ReceiveWriter {
   }
 
   async message(conversationId: string, id: string): Promise<StoredMessage | undefined> {
-    return this.touchedMessages.get(`${conversationId}/${id}`) ?? (await this.records.message(conversationId, id));
+    const touched = this.touchedMessages.get(`${conversationId}/${id}`);
+    if (touched || this.absent.get(conversationId)?.has(id)) return touched;
+    return this.records.message(conversationId, id);
+  }
+
+  /**
+   * Reads, in one vault transaction per conversation, which of `ids` the vault holds, so that
+   * `message` answers "none" for the others without a read of its own: the duplicate check of
+   * every received message (client/messages/message.ts) then costs one batched lookup per slice.
+   */
+  async knownAbsent(conversationId: string, ids: readonly string[]): Promise<void> {
+    const stored = await this.records.storedMessageIds(conversationId, ids);
+    const absent = this.absent.get(conversationId) ?? new Set<string>();
+    for (const id of ids) if (!stored.has(id)) absent.add(id);
+    this.absent.set(conversationId, absent);
   }
 
   putMessage(conversationId: string, m: StoredMessage): void {
@@ -228,9 +250,22 @@ export class Receiver {
       const began = Date.now();
       const newMessages: [string, string][] = [];
       const ignored: string[] = [];
-      for (let i = start; i < envelopes.length && outcomes.length < SLICE && (outcomes.length === 0 || Date.now() - began < SLICE_MS); i++) {
+      // The session steps first, in order; then one lookup of the message ids the slice's
+      // payloads name; then each payload applied, in the same order, as before.
+      const opened: Opened[] = [];
+      for (let i = start; i < envelopes.length && opened.length < SLICE && (opened.length === 0 || Date.now() - began < SLICE_MS); i++) {
         const m = envelopes[i]!;
-        outcomes.push(await this.open(session, writer, m.envelope, m.receivedAt, changed, newMessages, ignored, m.messageId));
+        opened.push(await this.open(session, m.envelope, m.receivedAt, m.messageId));
+      }
+      await this.lookUpMessageIds(writer, opened);
+      for (const o of opened) {
+        if ('outcome' in o) outcomes.push(o.outcome);
+        else if ('unopened' in o) outcomes.push(await this.unopened(writer, o.unopened, changed));
+        else {
+          const id = await this.apply(writer, o.sender, o.address, o.payload, o.receivedAt, newMessages, ignored);
+          if (id !== undefined) changed.add(id);
+          outcomes.push('stored');
+        }
       }
       session.stage(writer.vaultOps());
       return { outcomes, newMessages, requests: retries.requests, ignored };
@@ -241,41 +276,45 @@ export class Receiver {
     return outcomes;
   }
 
-  private async open(
-    session: ProtocolStoreBatch,
-    writer: SliceWriter,
-    envelope: Uint8Array,
-    receivedAt: number,
-    changed: Set<string>,
-    newMessages: [string, string][],
-    ignored: string[],
-    relayId: string,
-  ): Promise<Outcome> {
-    // Could not be opened: tell its sender if the sealed layer names one (sync/retry.ts).
-    const unopened = async (): Promise<Outcome> => {
-      const id = await this.retries?.unopened(writer, envelope, relayId, receivedAt);
-      if (id !== undefined) changed.add(id);
-      return 'rejected';
-    };
+  /** The session step of one envelope and its payload, checked; nothing recorded yet. */
+  private async open(session: ProtocolStoreBatch, envelope: Uint8Array, receivedAt: number, relayId: string): Promise<Opened> {
     let opened;
     try {
       opened = await openMessage(session, envelope);
     } catch (e) {
-      if (isRejectedMessage(e)) return e.code === 'duplicate' ? 'duplicate' : unopened();
+      if (isRejectedMessage(e)) return e.code === 'duplicate' ? { outcome: 'duplicate' } : { unopened: { envelope, relayId, receivedAt } };
       throw e;
     }
-    let payload: Payload;
     try {
-      payload = decodePayload(opened.plaintext);
+      return { payload: decodePayload(opened.plaintext), sender: opened.sender, address: opened.address, receivedAt };
     } catch (e) {
       // Opened (the ratchet step stands) but unreadable: never shown as text. A newer app's
       // payload is not asked for again (a re-send would not help).
-      if (isRejectedMessage(e)) return e.code === 'unsupported_version' ? 'rejected' : unopened();
+      if (isRejectedMessage(e)) return e.code === 'unsupported_version' ? { outcome: 'rejected' } : { unopened: { envelope, relayId, receivedAt } };
       throw e;
     }
-    const id = await this.apply(writer, opened.sender, opened.address, payload, receivedAt, newMessages, ignored);
+  }
+
+  /** Could not be opened: tell its sender if the sealed layer names one (sync/retry.ts). */
+  private async unopened(writer: SliceWriter, u: Extract<Opened, { unopened: unknown }>['unopened'], changed: Set<string>): Promise<Outcome> {
+    const id = await this.retries?.unopened(writer, u.envelope, u.relayId, u.receivedAt);
     if (id !== undefined) changed.add(id);
-    return 'stored';
+    return 'rejected';
+  }
+
+  /**
+   * The message ids the slice's `message` payloads carry, looked up at once per conversation,
+   * for their duplicate check (a re-sent message: client/messages/message.ts). A payload from
+   * a conversation a hello earlier in the slice makes is looked up on its own, as before.
+   */
+  private async lookUpMessageIds(writer: SliceWriter, opened: readonly Opened[]): Promise<void> {
+    const ids = new Map<string, string[]>();
+    for (const o of opened) {
+      if (!('payload' in o) || o.payload.type !== 'message') continue;
+      const conversation = await writer.byAddress(o.address);
+      if (conversation) ids.set(conversation.id, [...(ids.get(conversation.id) ?? []), o.payload.id]);
+    }
+    for (const [conversationId, list] of ids) await writer.knownAbsent(conversationId, list);
   }
 
   /**

@@ -15,9 +15,10 @@ import { VaultError } from './errors.ts';
 import type { KdfCost } from './kdf.ts';
 import { COLLECTION, VaultProtocolStore } from './protocol-store.ts';
 import { createVault, openVault, type Vault } from './vault.ts';
+import { asMailboxId } from '../../shared/ids.ts';
 
 const FAST: KdfCost = { algorithm: 'argon2id', m: 64, t: 1, p: 1 };
-const MAILBOX = new Uint8Array(16).fill(7);
+const MAILBOX = asMailboxId(new Uint8Array(16).fill(7));
 const text = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);
 let n = 0;

@@ -22,22 +22,7 @@
  */
 import { equalBytes } from '../../shared/bytes.ts';
 import { deriveIdentity, generateRootSecret, wipeIdentity, type Identity } from '../../shared/keys.ts';
-import {
-  decodeKemPreKeyRecord,
-  decodeOneTimePreKeyRecord,
-  decodeSignedPreKeyRecord,
-  encodeKemPreKeyRecord,
-  encodeOneTimePreKeyRecord,
-  encodeSignedPreKeyRecord,
-  generateKemPreKey,
-  generateOneTimePreKeys,
-  generateSignedPreKey,
-  makeBundle,
-  type KemPreKeyRecord,
-  type OneTimePreKeyRecord,
-  type PreKeyBundle,
-  type SignedPreKeyRecord,
-} from '../../shared/prekeys.ts';
+import { decodeKemPreKeyRecord, decodeOneTimePreKeyRecord, decodeSignedPreKeyRecord, encodeKemPreKeyRecord, encodeOneTimePreKeyRecord, encodeSignedPreKeyRecord, generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey, makeBundle, type KemPreKeyRecord, type OneTimePreKeyRecord, type PreKeyBundle, type SignedPreKeyRecord } from '../../shared/prekeys.ts';
 import { clearKeyCache, type CryptoProvider } from '../../shared/provider.ts';
 import { clearSealedSenderCache } from '../../shared/sealed.ts';
 import type { ProtocolStore } from '../../shared/session.ts';
@@ -283,23 +268,24 @@ export class VaultProtocolStore implements ProtocolStore {
     await this.serial(() => this.writeSigned(record));
   }
 
-  private async writeSigned(record: SignedPreKeyRecord): Promise<void> {
-    const c = await this.counters();
-    await this.vault.batch([
-      { type: 'put', collection: COLLECTION.signed, partition: '', id: record.id, value: encodeSignedPreKeyRecord(record) },
-      this.counterOp({ ...c, signed: Math.max(c.signed, record.id + 1) }),
-    ]);
+  private writeSigned(record: SignedPreKeyRecord): Promise<void> {
+    return this.writeCurrent('signed', COLLECTION.signed, record, encodeSignedPreKeyRecord(record));
   }
 
   async storeKemPreKey(record: KemPreKeyRecord): Promise<void> {
     await this.serial(() => this.writeKem(record));
   }
 
-  private async writeKem(record: KemPreKeyRecord): Promise<void> {
+  private writeKem(record: KemPreKeyRecord): Promise<void> {
+    return this.writeCurrent('kem', COLLECTION.kem, record, encodeKemPreKeyRecord(record));
+  }
+
+  /** A signed or KEM prekey record and its id counter, in one transaction. */
+  private async writeCurrent(counter: 'signed' | 'kem', collection: string, record: { readonly id: number }, value: Uint8Array): Promise<void> {
     const c = await this.counters();
     await this.vault.batch([
-      { type: 'put', collection: COLLECTION.kem, partition: '', id: record.id, value: encodeKemPreKeyRecord(record) },
-      this.counterOp({ ...c, kem: Math.max(c.kem, record.id + 1) }),
+      { type: 'put', collection, partition: '', id: record.id, value },
+      this.counterOp({ ...c, [counter]: Math.max(c[counter], record.id + 1) }),
     ]);
   }
 
@@ -319,21 +305,25 @@ export class VaultProtocolStore implements ProtocolStore {
   }
 
   /** A new signed prekey under the next id, stored; returns it for upload. */
-  async generateSignedPreKey(): Promise<SignedPreKeyRecord> {
-    const identity = await this.getIdentity();
-    return this.serial(async () => {
-      const record = await generateSignedPreKey(identity, (await this.counters()).signed, this.provider);
-      await this.writeSigned(record);
-      return record;
-    });
+  generateSignedPreKey(): Promise<SignedPreKeyRecord> {
+    return this.generateNext('signed', generateSignedPreKey, (record) => this.writeSigned(record));
   }
 
   /** A new ML-KEM-768 prekey under the next id, stored; returns it for upload. */
-  async generateKemPreKey(): Promise<KemPreKeyRecord> {
+  generateKemPreKey(): Promise<KemPreKeyRecord> {
+    return this.generateNext('kem', generateKemPreKey, (record) => this.writeKem(record));
+  }
+
+  /** `generate` under the next id of `counter`, written by `write`, one at a time with other prekey writes. */
+  private async generateNext<R>(
+    counter: 'signed' | 'kem',
+    generate: (identity: Identity, id: number, provider?: CryptoProvider) => Promise<R>,
+    write: (record: R) => Promise<void>,
+  ): Promise<R> {
     const identity = await this.getIdentity();
     return this.serial(async () => {
-      const record = await generateKemPreKey(identity, (await this.counters()).kem, this.provider);
-      await this.writeKem(record);
+      const record = await generate(identity, (await this.counters())[counter], this.provider);
+      await write(record);
       return record;
     });
   }

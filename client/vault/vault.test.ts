@@ -186,6 +186,20 @@ describe('records', () => {
     v.close();
   });
 
+  it('getMany reads ids of one partition in order, undefined where there is none, and is locked out like get', async () => {
+    const { v } = await unlocked();
+    await v.putMany([
+      { collection: 'keys', partition: 'conv', id: 'a', value: bytes(1) },
+      { collection: 'keys', partition: 'conv', id: 'c', value: bytes(3, 3) },
+      { collection: 'keys', partition: 'other', id: 'b', value: bytes(2) },
+    ]);
+    expect(await v.getMany('keys', 'conv', ['c', 'b', 'a', 'c'])).toEqual([bytes(3, 3), undefined, bytes(1), bytes(3, 3)]);
+    expect(await v.getMany('keys', 'conv', [])).toEqual([]);
+    v.lock();
+    await rejectsWith(v.getMany('keys', 'conv', ['a']), 'locked');
+    v.close();
+  });
+
   it('stores no partition name or plaintext in the clear', async () => {
     const { v, dbName } = await unlocked();
     await v.putJSON('messages', 'conversation-with-alice', 7, { text: 'secret words' });

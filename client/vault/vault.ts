@@ -475,6 +475,26 @@ export class Vault {
   }
 
   /**
+   * The bytes at each of `ids` in one partition (undefined where there is none), read in one
+   * IndexedDB transaction: a slice of received messages asks for its payload ids at once
+   * (client/sync/receive.ts) instead of one transaction per message.
+   */
+  async getMany(collection: string, partition: string, ids: readonly RecordId[]): Promise<(Uint8Array | undefined)[]> {
+    const keys = this.need();
+    if (ids.length === 0) return [];
+    const ks = await Promise.all(ids.map((id) => this.key(keys, collection, partition, id)));
+    let rows: (StoredRecord | undefined)[];
+    try {
+      const tx = this.db.transaction('records', 'readonly');
+      rows = await Promise.all(ks.map((k) => tx.store.get(k)));
+      await tx.done;
+    } catch (e) {
+      idbError(e);
+    }
+    return Promise.all(rows.map((r) => (r ? this.open(keys, r) : undefined)));
+  }
+
+  /**
    * The bytes at (collection, partition, id) with their version, for a later `batch` that must
    * fail if another tab wrote the record in between (`expect`).
    */

@@ -2,7 +2,9 @@
  * The composer: text, urgent, reply, attachments with progress. What is written is kept as a
  * draft in the vault while the person types (client/data/drafts.ts), put back after an unlock,
  * and removed once sent. The text is never cut: near the protocol's limit a counter counts
- * down, and over it sending is refused with how much is too much (text-limit.ts).
+ * down, and over it sending is refused with how much is too much (text-limit.ts). Enter adds a
+ * line, Ctrl+Enter (Cmd+Enter) sends, and a hint under the field says so; a therapist can insert
+ * a reply template (template-picker.tsx).
  * @module
  */
 import { signal } from '@preact/signals';
@@ -14,6 +16,7 @@ import { session } from '../state/session.ts';
 import { FileName } from './bidi.tsx';
 import { ErrorAlert } from './error-alert.tsx';
 import { Progress } from './progress.tsx';
+import { slashOpensTemplates, TemplatePicker } from './template-picker.tsx';
 import { limitMessage, shortened, textLimit } from './text-limit.ts';
 
 /** The message a reply answers, and in which conversation (set by a bubble, read by the composer). */
@@ -22,6 +25,9 @@ export const setReply = (conversationId: string, message: StoredMessage | undefi
   replyTarget.value = message ? { conversationId, message } : undefined;
   document.getElementById('composer-text')?.focus();
 };
+
+/** The keys that send, as this device's keyboard names them. */
+const SEND_KEYS = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.userAgent) ? 'Cmd+Enter' : 'Ctrl+Enter';
 
 export function Composer({ conversation }: { conversation: Conversation }) {
   const [text, setText] = useState('');
@@ -119,8 +125,13 @@ export function Composer({ conversation }: { conversation: Conversation }) {
     }
   };
 
+  /** The text changed (typed, or a template inserted): shown, and kept as the draft. */
+  const change = (value: string) => {
+    setText(value);
+    keep({ text: value });
+  };
   const counter = limitMessage(limit);
-  const describedBy = [counter && 'composer-count', error && 'composer-error'].filter(Boolean).join(' ');
+  const describedBy = ['composer-hint', counter && 'composer-count', error && 'composer-error'].filter(Boolean).join(' ');
   return (
     <form class="composer" onSubmit={send} aria-label="Write a message" data-draft={ready ? 'ready' : 'loading'}>
       {conversation.pendingIdentity !== undefined && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
@@ -166,18 +177,20 @@ export function Composer({ conversation }: { conversation: Conversation }) {
           placeholder="Write a message"
           aria-invalid={limit.over}
           aria-describedby={describedBy || undefined}
-          onInput={(e) => {
-            setText(e.currentTarget.value);
-            keep({ text: e.currentTarget.value });
-          }}
+          onInput={(e) => change(e.currentTarget.value)}
           onKeyDown={(e) => {
+            if (slashOpensTemplates(e)) return;
+            // Enter adds a line (the field's own behaviour); Ctrl+Enter (Cmd+Enter on a Mac) sends.
             if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void send();
           }}
         />
-        <button type="submit" class="primary" disabled={!canSend}>
+        <button type="submit" class="primary" disabled={!canSend} aria-keyshortcuts="Control+Enter Meta+Enter">
           Send
         </button>
       </div>
+      <p id="composer-hint" class="composer-hint">
+        Enter adds a line · {SEND_KEYS} sends
+      </p>
       {counter && (
         <p id="composer-count" class={`char-count${limit.over ? ' over' : ''}`}>
           {counter}
@@ -199,6 +212,7 @@ export function Composer({ conversation }: { conversation: Conversation }) {
           />
           <span>Mark as urgent</span>
         </label>
+        <TemplatePicker textareaId="composer-text" onChange={change} />
         <label class="button file-button">
           Attach a file
           <input

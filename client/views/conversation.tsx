@@ -17,6 +17,7 @@ import { ConsentPrompt } from './consent-prompt.tsx';
 import { ConsentLine } from './consent-status.tsx';
 import { IdentityChanged } from './identity-changed.tsx';
 import { MessageBubble } from './message-bubble.tsx';
+import { ThreadDetails } from './thread-details.tsx';
 import { TopBar } from './topbar.tsx';
 
 const PAGE = 50;
@@ -95,6 +96,7 @@ export function ConversationView({ id }: { id: string }) {
         )}
       </TopBar>
       {isTherapist && <ConsentLine conversation={conversation} />}
+      {isTherapist && <ThreadDetails key={conversation.id} conversation={conversation} />}
       {conversation.pendingIdentity && <IdentityChanged conversation={conversation} />}
       {conversation.disconnectedAt !== undefined && (
         <div class="banner identity-changed" role="alert">

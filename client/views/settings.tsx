@@ -7,6 +7,7 @@ import { session } from '../state/session.ts';
 import { profile } from '../state/signals.ts';
 import { SettingsConsent } from './settings-consent.tsx';
 import { NotificationSettings } from './settings-notifications.tsx';
+import { TemplatesSettings } from './settings-templates.tsx';
 import { TopBar } from './topbar.tsx';
 
 const CHOICES = [1, 5, 15, 60] as const;
@@ -49,6 +50,7 @@ export function Settings() {
         </section>
         <SettingsConsent />
         <NotificationSettings />
+        {p.role === 'therapist' && <TemplatesSettings />}
         <section class="card" aria-labelledby="about-title">
           <h2 id="about-title">This device</h2>
           <p>

@@ -12,13 +12,13 @@ import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForHealthz, waitForListening } from '../../relay/testing/child-relay.ts';
 import { DIST_DIR, REPO_ROOT } from './paths.ts';
 
 /** File name of the relay's database under DATA_DIR (relay/storage/sqlite/index.ts SQLITE_FILE). */
 const SQLITE_FILE = 'relay.sqlite';
 /** Blob folder under DATA_DIR (relay/storage/index.ts). */
 const BLOB_DIR = 'blobs';
-const START_TIMEOUT_MS = 60_000;
 /** After SIGTERM the relay closes its server and store; past this it gets SIGKILL. */
 const STOP_GRACE_MS = 5_000;
 
@@ -160,44 +160,3 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Relay
   };
 }
 
-function waitForListening(child: ChildProcess, output: () => string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`relay did not start within ${START_TIMEOUT_MS} ms:\n${output()}`));
-    }, START_TIMEOUT_MS);
-    const onData = (): void => {
-      const m = /relay listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output());
-      if (m) {
-        cleanup();
-        resolve(m[1]!);
-      }
-    };
-    const onExit = (code: number | null, signal: string | null): void => {
-      cleanup();
-      reject(new Error(`relay exited before listening (code ${code}, signal ${signal}):\n${output()}`));
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-    };
-    // Listeners added after take() (in startRelay), so output() already holds the new chunk.
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-    onData();
-  });
-}
-
-async function waitForHealthz(base: string, output: () => string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    const status = await fetch(`${base}/healthz`).then(
-      async (r) => (await r.body?.cancel(), r.status),
-      () => 0,
-    );
-    if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`relay GET /healthz answered ${status}:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signRequest } from '../../shared/request-auth.ts';
 import { createApp } from '../app.ts';
-import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { useAppFixture } from '../testing/use-app-fixture.ts';
 import { defaultRateLimitKey, rateLimit, rateLimited, type RateLimitOptions } from './rate-limit.ts';
 
 /** An app behind the limiter; the key comes from the `x-test-key` header and the clock from `clock.t`. */
@@ -227,11 +227,7 @@ describe('rateLimit', () => {
 });
 
 describe('rateLimit in the relay app: by account after auth, by address before', () => {
-  let fx: AppFixture;
-  beforeEach(async () => {
-    fx = await appFixture();
-  });
-  afterEach(async () => fx.close());
+  const fx = useAppFixture({ each: true });
 
   /** The app with a small limit (3 a burst, 1 a second); in-process requests share one address. */
   const limited = () => {
@@ -281,11 +277,7 @@ describe('rateLimit in the relay app: by account after auth, by address before',
 });
 
 describe('a replayed request costs the address that sent it, never the account (issue 9, item 1)', () => {
-  let fx: AppFixture;
-  beforeEach(async () => {
-    fx = await appFixture();
-  });
-  afterEach(async () => fx.close());
+  const fx = useAppFixture({ each: true });
 
   it('600 replays from address B leave the account served from address A; B is limited', async () => {
     const alice = await fx.therapist();

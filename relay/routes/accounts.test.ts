@@ -1,17 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
 import { encodePublicIdentity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import { appFixture, identityB64, sha256, type AppFixture } from '../testing/app-fixture.ts';
+import { identityB64, sha256 } from '../testing/app-fixture.ts';
+import { errorCode, useAppFixture } from '../testing/use-app-fixture.ts';
 
-let fx: AppFixture;
-beforeEach(async () => {
-  fx = await appFixture();
-});
-afterEach(async () => fx.close());
-
-const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+const fx = useAppFixture({ each: true });
 
 describe('POST /v1/accounts/therapist', () => {
   it('creates a therapist account with a fresh code, signed by the new identity', async () => {

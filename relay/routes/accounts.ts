@@ -13,7 +13,7 @@ import { Hono } from 'hono';
 import { equalBytes } from '../../shared/bytes.ts';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { decodePublicIdentity, encodePublicIdentity, verifyPublicIdentity } from '../../shared/keys.ts';
-import { ClientRegistrationJson, TherapistRegistrationJson } from '../../shared/schemas.ts';
+import { AccountCreatedJson, ClientRegistrationJson, TherapistRegistrationJson } from '../../shared/schemas.ts';
 import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
@@ -23,6 +23,7 @@ import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { sha256 } from '../secret-hash.ts';
 import type { Account, AccountKind } from '../storage/types.ts';
+import { reply } from '../reply.ts';
 
 /**
  * The account a registration creates: the identity must parse and its certificate verify
@@ -60,7 +61,7 @@ export function accountRoutes(deps: AppDeps): Hono<RelayEnv> {
       const result = await deps.store.registerTherapist(account, sha256(fromBase64url(registrationCode)), t);
       if (result === 'exists') throw new RelayError('conflict', 'Account exists');
       if (result === 'code_invalid') throw new RelayError('forbidden', 'Registration code unknown, used or expired');
-      return c.json({ kind: 'therapist' as const }, 201);
+      return reply(c, AccountCreatedJson, { kind: 'therapist' }, 201);
     })
     .post('/v1/accounts/client', bodyLimit(BODY_LIMITS.small), jsonBody(ClientRegistrationJson), signed, async (c) => {
       const { identity, invite } = c.get('json');
@@ -69,6 +70,6 @@ export function accountRoutes(deps: AppDeps): Hono<RelayEnv> {
       const result = await deps.store.registerClient(account, sha256(fromBase64url(invite)), t);
       if (result === 'exists') throw new RelayError('conflict', 'Account exists');
       if (result === 'invite_invalid') throw new RelayError('forbidden', 'Invite unknown, used or expired');
-      return c.json({ kind: 'client' as const }, 201);
+      return reply(c, AccountCreatedJson, { kind: 'client' }, 201);
     });
 }

@@ -4,35 +4,25 @@
  * (declared and chunked). Each gets its 4xx and leaves every stored row as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REQUEST_MAX_SKEW_MS } from '../../shared/consts.ts';
 import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { errorCode as code, expectRefused, useAppFixture } from '../testing/use-app-fixture.ts';
 
-let fx: AppFixture;
 let therapist: Identity;
 let client: Identity;
-beforeAll(async () => {
-  fx = await appFixture();
+const fx = useAppFixture({}, async (fx) => {
   therapist = await fx.therapist();
   client = await fx.client(therapist);
 });
-afterAll(async () => fx.close());
 
 const enc = new TextEncoder();
-const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 const invite = () => JSON.stringify({ inviteHash: toBase64url(randomBytes(32)) });
 
 /** Run `attempt`, expect `status` and `errorCode`, and no stored row changed. */
-async function refused(attempt: () => Response | Promise<Response>, status: number, errorCode: string) {
-  const before = fx.counts();
-  const res = await attempt();
-  expect(res.status).toBe(status);
-  expect(await code(res)).toBe(errorCode);
-  expect(fx.counts()).toEqual(before);
-}
+const refused = (attempt: () => Response | Promise<Response>, status: number, errorCode: string) => expectRefused(fx, attempt, status, errorCode);
 
 describe('signatures', () => {
   it('refuses a request without signature headers', async () => {

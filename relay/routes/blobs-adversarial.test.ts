@@ -4,37 +4,25 @@
  * malformed ids. Each gets its 4xx and leaves no blob row and no file behind.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { errorCode as code, expectRefused, useAppFixture } from '../testing/use-app-fixture.ts';
 import { blobFiles, upload } from '../testing/blob-helpers.ts';
 
 const MAX = 64 * 1024;
-let fx: AppFixture;
 let owner: Identity;
 let storedId: string;
-beforeAll(async () => {
-  fx = await appFixture({ deps: { blobMaxBytes: MAX } });
+const fx = useAppFixture({ deps: { blobMaxBytes: MAX } }, async (fx) => {
   owner = await fx.therapist();
   const res = await upload(fx, owner, new Uint8Array(randomBytes(100)));
   if (res.status !== 201) throw new Error(`setup: upload answered ${res.status}`);
   storedId = ((await res.json()) as { blobId: string }).blobId;
 });
-afterAll(async () => fx.close());
-
-const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
 /** Run `attempt`, expect `status` and `errorCode`, and no row or file changed. */
-async function refused(attempt: () => Response | Promise<Response>, status: number, errorCode: string) {
-  const rows = fx.counts();
-  const files = await blobFiles(fx);
-  const res = await attempt();
-  expect(res.status).toBe(status);
-  expect(await code(res)).toBe(errorCode);
-  expect(fx.counts()).toEqual(rows);
-  expect(await blobFiles(fx)).toEqual(files);
-}
+const refused = (attempt: () => Response | Promise<Response>, status: number, errorCode: string) =>
+  expectRefused(fx, attempt, status, errorCode, async () => [fx.counts(), await blobFiles(fx)]);
 
 describe('oversize uploads', () => {
   it('refuses a declared Content-Length over the limit with 413 before reading', async () => {

@@ -4,22 +4,19 @@
  * could (issue 4's bench aims at under 32 MB for 200 MB; this bound is looser because garbage
  * collection timing varies on a shared test machine). Vitest runs each file in its own process (pool: forks), so RSS is ours.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { useAppFixture } from '../testing/use-app-fixture.ts';
 
 const MiB = 1024 * 1024;
 const SIZE = 128 * MiB;
 /** Half the blob: a buffered copy cannot fit; measured ~1-36 MiB, most of it garbage awaiting GC. */
 const BOUND = SIZE / 2;
-let fx: AppFixture;
 let owner: Identity;
-beforeAll(async () => {
-  fx = await appFixture();
+const fx = useAppFixture({}, async (fx) => {
   owner = await fx.therapist();
 });
-afterAll(async () => fx.close());
 
 /** Peak RSS above the level at the start while `work` runs, sampled every 5 ms. */
 async function peakGrowth<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {

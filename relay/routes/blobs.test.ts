@@ -4,23 +4,21 @@
  * kept); expired and absent blobs are 404.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decryptAttachment, encryptAttachment } from '../../shared/attachment.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
-import { appFixture, sha256, type AppFixture } from '../testing/app-fixture.ts';
+import { sha256 } from '../testing/app-fixture.ts';
+import { useAppFixture } from '../testing/use-app-fixture.ts';
 import { blobFiles, upload } from '../testing/blob-helpers.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
-let fx: AppFixture;
 let owner: Identity;
 let other: Identity;
-beforeAll(async () => {
-  fx = await appFixture({ deps: { blobTtlMs: DAY } });
+const fx = useAppFixture({ deps: { blobTtlMs: DAY } }, async (fx) => {
   owner = await fx.therapist();
   other = await fx.client(owner);
 });
-afterAll(async () => fx.close());
 
 const uploaded = async (res: Response): Promise<{ blobId: string; size: number; deleteToken: string }> => {
   expect(res.status).toBe(201);

@@ -31,6 +31,8 @@ import { BODY_LIMITS, DEFAULT_BLOB_MAX_BYTES, DEFAULT_BLOB_TTL_MS } from '../lim
 import { requireStreamingAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { BLOB_ID_LEN } from '../storage/types.ts';
+import { reply } from '../reply.ts';
+import { BlobStoredJson } from '../../shared/schemas.ts';
 
 /** b64url of exactly BLOB_ID_LEN bytes: 22 characters of the URL-safe alphabet, nothing else. */
 const BLOB_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -150,7 +152,7 @@ export function blobRoutes(deps: AppDeps): Hono<RelayEnv> {
           await deps.blobs.delete(blobId);
           throw noSuchBlob();
         }
-        return c.json({ blobId: toBase64url(blobId), size, deleteToken: toBase64url(deleteToken) }, 201);
+        return reply(c, BlobStoredJson, { blobId: toBase64url(blobId), size, deleteToken: toBase64url(deleteToken) }, 201);
       },
     )
     .get('/v1/blobs/:id', bodyLimit(BODY_LIMITS.none), async (c) => {

@@ -1,17 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { verifyBundle } from '../../shared/prekeys.ts';
 import { bundleFromJson } from '../../shared/schemas.ts';
-import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { useAppFixture } from '../testing/use-app-fixture.ts';
 import { publish } from '../testing/prekey-bodies.ts';
 import { ONE_TIME_PREKEY_WINDOW_MS, ONE_TIME_PREKEYS_PER_REQUESTER } from '../limits.ts';
 
-let fx: AppFixture;
-beforeEach(async () => {
-  fx = await appFixture();
-});
-afterEach(async () => fx.close());
+const fx = useAppFixture({ each: true });
 
 const json = async <T>(res: Response) => (await res.json()) as T;
 

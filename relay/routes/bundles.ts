@@ -17,7 +17,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
-import { SigningKeyJson, type BundleResponseJson } from '../../shared/schemas.ts';
+import { BundleResponseJson, SigningKeyJson } from '../../shared/schemas.ts';
 import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
@@ -25,6 +25,7 @@ import { BODY_LIMITS, ONE_TIME_PREKEY_WINDOW_MS, ONE_TIME_PREKEYS_PER_REQUESTER 
 import { requireAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import type { BundleRow } from '../storage/types.ts';
+import { reply } from '../reply.ts';
 
 export const bundleToResponse = (b: BundleRow): BundleResponseJson => ({
   identity: toBase64url(b.identity),
@@ -46,6 +47,6 @@ export function bundleRoutes(deps: AppDeps): Hono<RelayEnv> {
       now: now(),
     });
     if (bundle === undefined) throw new RelayError('not_found', 'No bundle for this key');
-    return c.json(bundleToResponse(bundle));
+    return reply(c, BundleResponseJson, bundleToResponse(bundle));
   });
 }

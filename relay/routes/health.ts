@@ -8,8 +8,10 @@ import { Hono } from 'hono';
 import type { RelayEnv } from '../context.ts';
 import { storeUnavailable } from '../errors.ts';
 import type { Store } from '../storage/types.ts';
+import { reply } from '../reply.ts';
+import { HealthJson } from '../../shared/schemas.ts';
 
 export const healthRoutes = (deps: { readonly store: Store }): Hono<RelayEnv> =>
   new Hono<RelayEnv>().get('/healthz', async (c) =>
-    (await deps.store.ping()) ? c.json({ ok: true }) : storeUnavailable(c),
+    (await deps.store.ping()) ? reply(c, HealthJson, { ok: true }) : storeUnavailable(c),
   );

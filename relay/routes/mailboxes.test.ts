@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
-import { appFixture, sha256, type AppFixture } from '../testing/app-fixture.ts';
+import { sha256 } from '../testing/app-fixture.ts';
+import { errorCode as code, useAppFixture } from '../testing/use-app-fixture.ts';
 import { mailboxWithCapability } from '../testing/mailbox-helpers.ts';
 
-let fx: AppFixture;
-beforeEach(async () => {
-  fx = await appFixture();
-});
-afterEach(async () => fx.close());
+const fx = useAppFixture({ each: true });
 
-const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 const capBody = (secret = randomBytes(32)) => JSON.stringify({ capabilityHash: toBase64url(sha256(secret)) });
 
 describe('POST /v1/mailboxes', () => {

@@ -16,7 +16,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { equalBytes } from '../../shared/bytes.ts';
 import { fromBase64url } from '../../shared/encoding.ts';
-import { CapabilityJson, MailboxCreateJson, MailboxId, b64 } from '../../shared/schemas.ts';
+import { b64, CapabilityAddedJson, CapabilityJson, MailboxCreatedJson, MailboxCreateJson, MailboxId } from '../../shared/schemas.ts';
 import { SHA256_LEN } from '../../shared/consts.ts';
 import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
@@ -26,6 +26,7 @@ import { requireAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import type { Account, Store } from '../storage/types.ts';
+import { reply } from '../reply.ts';
 
 const CapabilityHash = b64(SHA256_LEN);
 
@@ -49,12 +50,12 @@ export function mailboxRoutes(deps: AppDeps): Hono<RelayEnv> {
       const { mailboxId } = c.get('json');
       const result = await deps.store.createMailbox(fromBase64url(mailboxId), c.get('account').signingKey, now());
       if (result === 'exists') throw new RelayError('conflict', 'Mailbox exists');
-      return c.json({ mailboxId }, 201);
+      return reply(c, MailboxCreatedJson, { mailboxId }, 201);
     })
     .post('/v1/mailboxes/:id/capabilities', bodyLimit(BODY_LIMITS.small), jsonBody(CapabilityJson), auth, async (c) => {
       const mailboxId = await ownedMailbox(deps.store, c.req.param('id'), c.get('account'));
       await deps.store.addCapability(fromBase64url(c.get('json').capabilityHash), mailboxId, now());
-      return c.json({}, 201);
+      return reply(c, CapabilityAddedJson, {}, 201);
     })
     .delete('/v1/mailboxes/:id/capabilities/:hash', bodyLimit(BODY_LIMITS.none), auth, async (c) => {
       const mailboxId = await ownedMailbox(deps.store, c.req.param('id'), c.get('account'));

@@ -6,23 +6,22 @@
  * its 4xx and leaves every stored row as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import { signRequest } from '../../shared/request-auth.ts';
 import { MIN_ENVELOPE_LEN } from '../../shared/sealed.ts';
-import { appFixture, sha256, type AppFixture } from '../testing/app-fixture.ts';
+import { sha256 } from '../testing/app-fixture.ts';
+import { errorCode as code, expectRefused, useAppFixture } from '../testing/use-app-fixture.ts';
 import { addCapability, deliver, mailboxWithCapability, seal, type TestMailbox } from '../testing/mailbox-helpers.ts';
 import { BODY_LIMITS } from '../limits.ts';
 
-let fx: AppFixture;
 let therapist: Identity;
 let client: Identity;
 let boxA: TestMailbox;
 let boxB: TestMailbox;
 let storedId: string;
-beforeAll(async () => {
-  fx = await appFixture({ deps: { mailboxQuota: { maxMessages: 5, maxBytes: 64 * 1024 } } });
+const fx = useAppFixture({ deps: { mailboxQuota: { maxMessages: 5, maxBytes: 64 * 1024 } } }, async (fx) => {
   therapist = await fx.therapist();
   client = await fx.client(therapist);
   boxA = await mailboxWithCapability(fx, therapist);
@@ -31,19 +30,11 @@ beforeAll(async () => {
   const res = await deliver(fx, await seal(client, therapist, boxA.id, enc.encode('to A')), { capability: boxA.capability, messageId: storedId });
   if (res.status !== 201) throw new Error(`setup: send answered ${res.status}`);
 });
-afterAll(async () => fx.close());
 
 const enc = new TextEncoder();
-const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
 /** Run `attempt`, expect `status` and `errorCode`, and no stored row changed. */
-async function refused(attempt: () => Response | Promise<Response>, status: number, errorCode: string) {
-  const before = fx.counts();
-  const res = await attempt();
-  expect(res.status).toBe(status);
-  expect(await code(res)).toBe(errorCode);
-  expect(fx.counts()).toEqual(before);
-}
+const refused = (attempt: () => Response | Promise<Response>, status: number, errorCode: string) => expectRefused(fx, attempt, status, errorCode);
 
 const toA = () => seal(client, therapist, boxA.id, enc.encode('hello'));
 

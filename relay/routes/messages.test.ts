@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { openEnvelope } from '../../shared/sealed.ts';
-import { appFixture, FIXTURE_NOW, type AppFixture } from '../testing/app-fixture.ts';
+import { FIXTURE_NOW, type AppFixture } from '../testing/app-fixture.ts';
+import { useAppFixture } from '../testing/use-app-fixture.ts';
 import { deliver, mailboxWithCapability, seal } from '../testing/mailbox-helpers.ts';
 import { DEFAULT_MESSAGE_TTL_MS } from '../limits.ts';
 
-let fx: AppFixture;
-beforeEach(async () => {
-  fx = await appFixture();
-});
-afterEach(async () => fx.close());
+const fx = useAppFixture({ each: true });
 
 interface Page {
   messages: { seq: number; messageId: string; envelope: string; receivedAt: number }[];
@@ -18,6 +15,17 @@ interface Page {
 }
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+/** A therapist's own mailbox and one envelope delivered to it under a known id: what a retried or replayed send repeats. */
+async function sentOnce(fx: AppFixture, text: string) {
+  const t = await fx.therapist();
+  const box = await mailboxWithCapability(fx, t);
+  const envelope = await seal(t, t, box.id, enc.encode(text));
+  const messageId = toBase64url(randomBytes(16));
+  const first = await deliver(fx, envelope, { capability: box.capability, messageId });
+  expect(first.status).toBe(201);
+  return { t, box, envelope, messageId, first };
+}
 
 describe('send, fetch, ack', () => {
   it('delivers a sealed envelope the owner fetches, opens and acks; the relay file never holds the plaintext', async () => {
@@ -75,12 +83,7 @@ describe('send, fetch, ack', () => {
   });
 
   it('answers a retry of the same id and bytes with 200 and the same seq, storing one row', async () => {
-    const t = await fx.therapist();
-    const box = await mailboxWithCapability(fx, t);
-    const envelope = await seal(t, t, box.id, enc.encode('once'));
-    const messageId = toBase64url(randomBytes(16));
-    const first = await deliver(fx, envelope, { capability: box.capability, messageId });
-    expect(first.status).toBe(201);
+    const { t, box, envelope, messageId, first } = await sentOnce(fx, 'once');
     const before = fx.counts();
     fx.now += 1000;
     const retry = await deliver(fx, envelope, { capability: box.capability, messageId });
@@ -136,15 +139,9 @@ describe('send, fetch, ack', () => {
 });
 
 describe('a captured send replayed after the ack (issue 9 item 2)', () => {
+  const fx = useAppFixture({ each: true, deps: { mailboxQuota: { maxMessages: 1, maxBytes: 1024 * 1024 } } });
   it('answers 200 with the original seq: nothing stored, nothing to fetch, no live notice, no quota used', async () => {
-    await fx.close();
-    fx = await appFixture({ deps: { mailboxQuota: { maxMessages: 1, maxBytes: 1024 * 1024 } } });
-    const t = await fx.therapist();
-    const box = await mailboxWithCapability(fx, t);
-    const envelope = await seal(t, t, box.id, enc.encode('once only'));
-    const messageId = toBase64url(randomBytes(16));
-    const first = await deliver(fx, envelope, { capability: box.capability, messageId });
-    expect(first.status).toBe(201);
+    const { t, box, envelope, messageId, first } = await sentOnce(fx, 'once only');
     const firstBody = (await first.json()) as { seq: number };
     const ack = await fx.send(t, 'POST', `/v1/mailboxes/${box.idB64}/ack`, { body: JSON.stringify({ messageIds: [messageId] }) });
     expect(await ack.json()).toEqual({ deleted: 1 });
@@ -174,9 +171,8 @@ describe('a captured send replayed after the ack (issue 9 item 2)', () => {
 });
 
 describe('configurable expiry and quota', () => {
+  const fx = useAppFixture({ each: true, deps: { messageTtlMs: 1000, mailboxQuota: { maxMessages: 2, maxBytes: 1024 * 1024 } } });
   it('takes messageTtlMs and mailboxQuota from AppDeps; a full mailbox is 429 quota', async () => {
-    await fx.close();
-    fx = await appFixture({ deps: { messageTtlMs: 1000, mailboxQuota: { maxMessages: 2, maxBytes: 1024 * 1024 } } });
     const t = await fx.therapist();
     const box = await mailboxWithCapability(fx, t);
     for (let i = 0; i < 2; i++) {

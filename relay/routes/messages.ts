@@ -24,7 +24,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { envelopeMailboxId } from '../../shared/sealed.ts';
-import { AckJson, MessageId, b64 } from '../../shared/schemas.ts';
+import { AckedJson, AckJson, MessageId, MessagesPageJson, MessageStoredJson, b64 } from '../../shared/schemas.ts';
 import { MAX_MESSAGES_PER_PAGE, SHA256_LEN } from '../../shared/consts.ts';
 import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
@@ -35,6 +35,7 @@ import { boundedBody } from '../middleware/bounded-body.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { sha256 } from '../secret-hash.ts';
 import { ownedMailbox } from './mailboxes.ts';
+import { reply } from '../reply.ts';
 
 const CapabilitySecret = b64(SHA256_LEN);
 const SEQ = /^(0|[1-9]\d{0,15})$/;
@@ -82,9 +83,9 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
           await deps.store.notifier.publish(mailboxId, result.seq);
           // A send marked quiet (a receipt, a retry request: client/push/quiet.ts) wakes no one.
           if (c.req.header('confidant-push') !== 'quiet') deps.push?.messageStored(mailboxId);
-          return c.json({ seq: result.seq }, 201);
+          return reply(c, MessageStoredJson, { seq: result.seq }, 201);
         case 'duplicate':
-          return c.json({ seq: result.seq }, 200);
+          return reply(c, MessageStoredJson, { seq: result.seq });
         case 'conflict':
           throw new RelayError('conflict', 'Message id holds another envelope');
         case 'quota':
@@ -96,7 +97,7 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
       const { after, limit } = pageParams(c.req.query('after'), c.req.query('limit'));
       const rows = await deps.store.listMessages(mailboxId, { after, limit: limit + 1, now: now() });
       const page = rows.slice(0, limit);
-      return c.json({
+      return reply(c, MessagesPageJson, {
         messages: page.map((m) => ({
           seq: m.seq,
           messageId: toBase64url(m.messageId),
@@ -109,6 +110,6 @@ export function messageRoutes(deps: AppDeps): Hono<RelayEnv> {
     .post('/v1/mailboxes/:id/ack', boundedBody(BODY_LIMITS.ack), jsonBody(AckJson), auth, async (c) => {
       const mailboxId = await ownedMailbox(deps.store, c.req.param('id'), c.get('account'));
       const deleted = await deps.store.ackMessages(mailboxId, c.get('json').messageIds.map((id) => fromBase64url(id)));
-      return c.json({ deleted });
+      return reply(c, AckedJson, { deleted });
     });
 }

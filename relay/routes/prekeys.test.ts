@@ -1,12 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { appFixture, type AppFixture } from '../testing/app-fixture.ts';
+import { describe, expect, it } from 'vitest';
+import { useAppFixture } from '../testing/use-app-fixture.ts';
 import { kemPreKeyBody, oneTimeBody, publish, signedPreKeyBody } from '../testing/prekey-bodies.ts';
 
-let fx: AppFixture;
-beforeEach(async () => {
-  fx = await appFixture();
-});
-afterEach(async () => fx.close());
+const fx = useAppFixture({ each: true });
 
 const json = async <T>(res: Response) => (await res.json()) as T;
 

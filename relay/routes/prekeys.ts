@@ -14,7 +14,7 @@
 import { Hono } from 'hono';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { verifySignedPreKey } from '../../shared/prekeys.ts';
-import { KemPreKeyJson, OneTimePreKeysUploadJson, SignedPreKeyJson } from '../../shared/schemas.ts';
+import { KemPreKeyJson, OneTimePreKeysStoredJson, OneTimePreKeysUploadJson, PreKeyCountJson, PreKeyStoredJson, SignedPreKeyJson } from '../../shared/schemas.ts';
 import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
@@ -23,6 +23,7 @@ import { requireAuth } from '../middleware/auth.ts';
 import { bodyLimit } from '../middleware/body-limit.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import type { SignedPreKeyRow } from '../storage/types.ts';
+import { reply } from '../reply.ts';
 
 async function verifiedRow(
   signingKey: Uint8Array,
@@ -44,21 +45,21 @@ export function preKeyRoutes(deps: AppDeps): Hono<RelayEnv> {
       const key = c.get('account').signingKey;
       const row = await verifiedRow(key, 'signed', c.get('json'));
       await deps.store.setSignedPreKey(key, row, now());
-      return c.json({ id: row.id });
+      return reply(c, PreKeyStoredJson, { id: row.id });
     })
     .put('/v1/prekeys/kem', bodyLimit(BODY_LIMITS.small), jsonBody(KemPreKeyJson), auth, async (c) => {
       const key = c.get('account').signingKey;
       const row = await verifiedRow(key, 'kem', c.get('json'));
       await deps.store.setKemPreKey(key, row, now());
-      return c.json({ id: row.id });
+      return reply(c, PreKeyStoredJson, { id: row.id });
     })
     .post('/v1/prekeys/one-time', bodyLimit(BODY_LIMITS.preKeys), jsonBody(OneTimePreKeysUploadJson), auth, async (c) => {
       const rows = c.get('json').preKeys.map((k) => ({ id: k.id, publicKey: fromBase64url(k.publicKey) }));
       const count = await deps.store.addOneTimePreKeys(c.get('account').signingKey, rows);
-      return c.json({ count });
+      return reply(c, OneTimePreKeysStoredJson, { count });
     })
     .delete('/v1/prekeys/one-time', bodyLimit(BODY_LIMITS.none), auth, async (c) => c.json({ cleared: await deps.store.clearOneTimePreKeys(c.get('account').signingKey) }))
     .get('/v1/prekeys/count', bodyLimit(BODY_LIMITS.none), auth, async (c) =>
-      c.json({ oneTime: await deps.store.countOneTimePreKeys(c.get('account').signingKey) }),
+      reply(c, PreKeyCountJson, { oneTime: await deps.store.countOneTimePreKeys(c.get('account').signingKey) }),
     );
 }

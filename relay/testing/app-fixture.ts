@@ -180,8 +180,8 @@ const PG_BLOB_NAMES_SQL = `
     LEFT JOIN blob_data d ON d.blob_id = c.blob_id AND d.generation = c.generation
     WHERE d.blob_id IS NULL`;
 
-/** Runs `fn` with one short-lived client on `url`. */
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `fn` with one short-lived client on `url` (outside the store's pools). */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -361,5 +361,22 @@ export async function appFixture(
   };
   const push = options.push?.(store, () => fx.now);
   fx.app = createApp({ store, blobs, now: () => fx.now, ...options.deps, ...(push ? { push } : {}) });
+  return fx;
+}
+
+/**
+ * Puts `fx` on the real clock with the rate limit lifted, for callers that sign requests with
+ * `Date.now()` and send far more than one address may (the in-process devices of the client
+ * tests, the benches). `deps` adds to that (a mailbox quota, say); returns `fx`.
+ */
+export function onRealClock(fx: AppFixture, deps: Pick<AppDeps, 'mailboxQuota'> = {}): AppFixture {
+  fx.now = Date.now();
+  fx.app = createApp({
+    store: fx.store,
+    blobs: fx.blobs,
+    now: () => Date.now(),
+    rateLimit: { capacity: 1e9, refillPerSecond: 1e9 },
+    ...deps,
+  });
   return fx;
 }

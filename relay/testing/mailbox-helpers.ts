@@ -9,6 +9,7 @@ import type { Identity } from '../../shared/keys.ts';
 import { MESSAGE_TYPE_RATCHET } from '../../shared/ratchet.ts';
 import { sealEnvelope } from '../../shared/sealed.ts';
 import { sha256, type AppFixture } from './app-fixture.ts';
+import { asMailboxId } from '../../shared/ids.ts';
 
 export interface TestMailbox {
   readonly id: Uint8Array;
@@ -40,7 +41,7 @@ export async function addCapability(fx: AppFixture, owner: Identity, idB64: stri
 
 /** A real sealed envelope from `sender` to `recipient`'s mailbox. */
 export const seal = (sender: Identity, recipient: Identity, mailboxId: Uint8Array, message: Uint8Array): Promise<Uint8Array> =>
-  sealEnvelope(sender, recipient.publicIdentity, mailboxId, { type: MESSAGE_TYPE_RATCHET, message });
+  sealEnvelope(sender, recipient.publicIdentity, asMailboxId(mailboxId), { type: MESSAGE_TYPE_RATCHET, message });
 
 export interface DeliverOptions {
   readonly capability?: string | null;

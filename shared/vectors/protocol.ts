@@ -12,6 +12,7 @@ import { paddedLength } from '../padding.ts';
 import { encodeBundle, generateKemPreKey, generateOneTimePreKeys, generateSignedPreKey } from '../prekeys.ts';
 import { openMessage, sealMessage, startSession } from '../session.ts';
 import { seededProvider } from './seeded-provider.ts';
+import { asMailboxId } from '../ids.ts';
 
 const fill = (byte: number, n = 32) => new Uint8Array(n).fill(byte);
 
@@ -33,8 +34,8 @@ export async function computeProtocolVectors(): Promise<Record<string, unknown>>
   bobStore.oneTimePreKeys.set(opk!.id, opk!);
   const aliceStore = await MemoryProtocolStore.create({ identity: alice, oneTime: 0, provider: p });
   const bundle = bobStore.bundle();
-  const mailboxToBob = fill(0x0b, 16);
-  const mailboxToAlice = fill(0x0a, 16);
+  const mailboxToBob = asMailboxId(fill(0x0b, 16));
+  const mailboxToAlice = asMailboxId(fill(0x0a, 16));
   const text = (s: string) => new TextEncoder().encode(s);
 
   await startSession(aliceStore, 'bob', bundle, { provider: p });

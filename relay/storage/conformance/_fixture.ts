@@ -71,19 +71,7 @@ export function source(total: number, chunk: number): { stream: ReadableStream<U
 }
 
 export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let length = 0;
-  for await (const part of stream as unknown as AsyncIterable<Uint8Array>) {
-    parts.push(part);
-    length += part.length;
-  }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return new Uint8Array(await new Response(stream as ReadableStream<Uint8Array<ArrayBuffer>>).arrayBuffer());
 }
 
 /** Byte equality without vitest's element-by-element deep equal (slow on 100 KiB+ arrays). */
@@ -99,6 +87,43 @@ export function tablesHolding(tables: Record<string, readonly (readonly unknown[
     .filter(([, rows]) => rows.some((row) => row.some(hit)))
     .map(([name]) => name)
     .sort();
+}
+
+/** A therapist registered with a fresh code, straight through the store, at T0. */
+export async function registeredTherapist(store: Pick<Store, 'addRegistrationCode' | 'registerTherapist'>): Promise<Account> {
+  const code = rnd(32);
+  await store.addRegistrationCode(code, T0, T0 + DAY);
+  const owner = newAccount('therapist');
+  expect(await store.registerTherapist(owner, code, T0)).toBe('created');
+  return owner;
+}
+
+/** A registered therapist and a mailbox of theirs, straight through the store, at T0. */
+export async function therapistWithMailbox(store: Store): Promise<{ owner: Account; mailboxId: Uint8Array }> {
+  const owner = await registeredTherapist(store);
+  const mailboxId = rnd(16);
+  await store.createMailbox(mailboxId, owner.signingKey, T0);
+  return { owner, mailboxId };
+}
+
+/**
+ * What the migration that drops account keys from blob and limit rows leaves of a blob that
+ * `owner` uploaded (complete, 7 bytes, T0 to T0 + DAY) and a limit row of `requester` for
+ * `owner`, in both adapters: the limit row is gone, neither key is in any table but the
+ * owner's account, and the blob can only expire (no delete token was handed out for it).
+ */
+export async function expectUploaderForgotten(
+  store: Store,
+  rows: Record<string, readonly (readonly unknown[])[]>,
+  { owner, requester, blobId }: { owner: Uint8Array; requester: Uint8Array; blobId: Uint8Array },
+): Promise<void> {
+  expect(rows['prekey_grants']).toEqual([]);
+  expect(tablesHolding(rows, requester)).toEqual([]);
+  expect(tablesHolding(rows, owner).filter((name) => name !== 'accounts')).toEqual([]);
+  expect(await store.getBlob(blobId)).toEqual({ blobId, size: 7, complete: true, createdAt: T0, expiresAt: T0 + DAY });
+  expect(await store.deleteBlob(blobId, rnd(32))).toBe(false);
+  expect(await store.deleteBlob(blobId, owner)).toBe(false);
+  expect((await store.sweep(T0 + DAY)).expiredBlobIds).toEqual([blobId]);
 }
 
 /** The current test's object, with its methods bound: stands for it in a suite's closures. */

@@ -11,7 +11,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfidantError } from '../../../shared/index.ts';
+import { withClient } from '../../testing/app-fixture.ts';
 import { startPostgresCluster, type PostgresCluster } from '../../testing/postgres-cluster.ts';
+import { expectUploaderForgotten, registeredTherapist } from '../conformance/_fixture.ts';
 import { storeConformance } from '../conformance/index.ts';
 import { BLOB_ID_LEN, type Account } from '../types.ts';
 import { BLOB_CHUNK_SIZE, LATEST_VERSION, MIGRATIONS, migrate, openPostgresStore, type PostgresStores } from './index.ts';
@@ -54,22 +56,6 @@ const newSchema = async (): Promise<{ schema: string; url: string }> => {
 /** A fresh database (for tests that change database-level settings or kill its connections). */
 const freshDatabase = (): Promise<string> => cluster.createDatabase(`own_${(databases += 1)}`);
 
-/** Runs `fn` with a plain client on `url` (outside the adapter). */
-const withClient = async <T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> => {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-};
-
-/**
- * Empties every table of a migrated schema except schema_version (FK checks off for the
- * transaction, so the order does not matter). DELETE, not TRUNCATE: on tables this small it
- * is ~50x faster, and migrating a new schema for every test costs ~200 ms.
- */
 const wipe = async (schema: string): Promise<void> => {
   const { rows } = await admin.query<{ t: string }>(
     `SELECT quote_ident(table_name) AS t FROM information_schema.tables
@@ -120,14 +106,6 @@ storeConformance('postgres', async () => {
   };
 });
 
-const therapist = async (store: PostgresStores['store']): Promise<Account> => {
-  const code = rnd(32);
-  await store.addRegistrationCode(code, T0, T0 + DAY);
-  const account: Account = { signingKey: rnd(32), agreementKey: rnd(32), identity: rnd(129), kind: 'therapist', createdAt: T0 };
-  expect(await store.registerTherapist(account, code, T0)).toBe('created');
-  return account;
-};
-
 /** Two adapters on one database: two relay instances, each with its own pools and listener. */
 const twoInstances = async (url?: string): Promise<{ a: PostgresStores; b: PostgresStores; url: string; close: () => Promise<void> }> => {
   url ??= (await newSchema()).url;
@@ -154,7 +132,7 @@ describe('postgres migrations', () => {
   it('is idempotent: a later start applies nothing and keeps the data', async () => {
     const url = (await newSchema()).url;
     const first = await openPostgresStore(url);
-    const account = await therapist(first.store);
+    const account = await registeredTherapist(first.store);
     await first.store.close();
     const second = await openPostgresStore(url);
     try {
@@ -197,18 +175,8 @@ describe('postgres migrations', () => {
     });
     const { store } = await openPostgresStore(url);
     try {
-      const rows = await tableRows(schema);
-      expect(rows['prekey_grants']).toEqual([]);
-      const hold = (table: unknown[][], key: Uint8Array) => table.some((row) => row.some((v) => v instanceof Uint8Array && Buffer.from(v).includes(Buffer.from(key))));
-      for (const [name, table] of Object.entries(rows)) {
-        expect(hold(table, requester), name).toBe(false);
-        if (name !== 'accounts') expect(hold(table, owner), name).toBe(false);
-      }
-      expect(await store.getBlob(blobId)).toEqual({ blobId, size: 7, complete: true, createdAt: T0, expiresAt: T0 + DAY });
-      expect(await store.deleteBlob(blobId, rnd(32))).toBe(false);
-      // v6: no delete token was ever handed out for it, so nothing deletes it early.
-      expect(await store.deleteBlob(blobId, owner)).toBe(false);
-      expect((await store.sweep(T0 + DAY)).expiredBlobIds).toEqual([blobId]);
+      // v6: no delete token was ever handed out for the blob, so nothing deletes it early.
+      await expectUploaderForgotten(store, await tableRows(schema), { owner, requester, blobId });
     } finally {
       await store.close();
     }
@@ -271,7 +239,7 @@ describe('postgres durability', () => {
         }
       }
       // And the very connection putMessage takes from the pool, checked as it is handed over.
-      const owner = await therapist(store);
+      const owner = await registeredTherapist(store);
       const mailboxId = rnd(16);
       await store.createMailbox(mailboxId, owner.signingKey, T0);
       const spy = vi.spyOn(store.pool, 'connect');
@@ -298,7 +266,7 @@ describe('postgres concurrency across two instances', () => {
   it('hands each one-time prekey to exactly one of many parallel fetches on two pools', async () => {
     const { a, b, close } = await twoInstances();
     try {
-      const account = await therapist(a.store);
+      const account = await registeredTherapist(a.store);
       await a.store.setSignedPreKey(account.signingKey, { id: 1, publicKey: rnd(32), signature: rnd(64) }, T0);
       await a.store.setKemPreKey(account.signingKey, { id: 1, publicKey: rnd(1184), signature: rnd(64) }, T0);
       const ids = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -321,7 +289,7 @@ describe('postgres concurrency across two instances', () => {
   it('keeps parallel sends from two instances within the quota, with seq in commit order', async () => {
     const { a, b, close } = await twoInstances();
     try {
-      const owner = await therapist(a.store);
+      const owner = await registeredTherapist(a.store);
       const mailboxId = rnd(16);
       await a.store.createMailbox(mailboxId, owner.signingKey, T0);
       const quota = { maxMessages: 1000, maxBytes: 10 * 1000 };
@@ -347,7 +315,7 @@ describe('postgres concurrency across two instances', () => {
   it('answers parallel retries of one send from two instances with one stored and the rest duplicate', async () => {
     const { a, b, close } = await twoInstances();
     try {
-      const owner = await therapist(a.store);
+      const owner = await registeredTherapist(a.store);
       const mailboxId = rnd(16);
       await a.store.createMailbox(mailboxId, owner.signingKey, T0);
       const msg = { mailboxId, messageId: rnd(16), envelope: rnd(500), receivedAt: T0, expiresAt: T0 + DAY };
@@ -384,7 +352,7 @@ describe('postgres LISTEN/NOTIFY', () => {
   it('delivers a publish on instance B to a subscriber on instance A, and only to that mailbox', async () => {
     const { a, b, close } = await twoInstances();
     try {
-      const owner = await therapist(a.store);
+      const owner = await registeredTherapist(a.store);
       const mailboxId = rnd(16);
       await a.store.createMailbox(mailboxId, owner.signingKey, T0);
       const onA = vi.fn();

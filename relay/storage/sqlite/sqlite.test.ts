@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfidantError } from '../../../shared/index.ts';
+import { expectUploaderForgotten, therapistWithMailbox } from '../conformance/_fixture.ts';
 import { storeConformance } from '../conformance/index.ts';
 import { blobFileName, FileBlobStore } from './files.ts';
 import { openStore } from '../index.ts';
@@ -80,14 +81,9 @@ describe('SQLite adapter specifics', () => {
   /** A therapist with a mailbox, set up directly through the store. */
   async function seed(file: string): Promise<{ owner: Account; mailboxId: Uint8Array }> {
     const store = await openSqliteStore(file);
-    const code = rnd(32);
-    await store.addRegistrationCode(code, T0, T0 + DAY);
-    const owner: Account = { signingKey: rnd(32), agreementKey: rnd(32), identity: rnd(129), kind: 'therapist', createdAt: T0 };
-    expect(await store.registerTherapist(owner, code, T0)).toBe('created');
-    const mailboxId = rnd(16);
-    await store.createMailbox(mailboxId, owner.signingKey, T0);
+    const seeded = await therapistWithMailbox(store);
     await store.close();
-    return { owner, mailboxId };
+    return seeded;
   }
 
   it('opens every connection with WAL, synchronous=FULL, secure_delete, foreign keys and a busy timeout', () => {
@@ -154,18 +150,8 @@ describe('SQLite adapter specifics', () => {
 
       const store = await openSqliteStore(file);
       try {
-        const rows = tableRows(file);
-        expect(rows['prekey_grants']).toEqual([]);
-        for (const [name, table] of Object.entries(rows)) {
-          const hold = (key: Uint8Array) => table.some((row) => row.some((v) => v instanceof Uint8Array && Buffer.from(v).includes(Buffer.from(key))));
-          expect(hold(requester), name).toBe(false);
-          if (name !== 'accounts') expect(hold(owner), name).toBe(false);
-        }
-        expect(await store.getBlob(blobId)).toEqual({ blobId, size: 7, complete: true, createdAt: T0, expiresAt: T0 + DAY });
-        expect(await store.deleteBlob(blobId, rnd(32))).toBe(false);
-        // v5: no delete token was ever handed out for it, so nothing deletes it early.
-        expect(await store.deleteBlob(blobId, owner)).toBe(false);
-        expect((await store.sweep(T0 + DAY)).expiredBlobIds).toEqual([blobId]);
+        // v5: no delete token was ever handed out for the blob, so nothing deletes it early.
+        await expectUploaderForgotten(store, tableRows(file), { owner, requester, blobId });
       } finally {
         await store.close();
       }
