@@ -14,7 +14,8 @@
 import { Hono } from 'hono';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { verifySignedPreKey } from '../../shared/prekeys.ts';
-import { KemPreKeyJson, OneTimePreKeysStoredJson, OneTimePreKeysUploadJson, PreKeyCountJson, PreKeyStoredJson, SignedPreKeyJson } from '../../shared/schemas.ts';
+import { KemPreKeyJson, OneTimePreKeysStoredJson, OneTimePreKeysUploadJson, PreKeyCountJson,
+  PreKeysClearedJson, PreKeyStoredJson, SignedPreKeyJson } from '../../shared/schemas.ts';
 import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
@@ -58,7 +59,9 @@ export function preKeyRoutes(deps: AppDeps): Hono<RelayEnv> {
       const count = await deps.store.addOneTimePreKeys(c.get('account').signingKey, rows);
       return reply(c, OneTimePreKeysStoredJson, { count });
     })
-    .delete('/v1/prekeys/one-time', bodyLimit(BODY_LIMITS.none), auth, async (c) => c.json({ cleared: await deps.store.clearOneTimePreKeys(c.get('account').signingKey) }))
+    .delete('/v1/prekeys/one-time', bodyLimit(BODY_LIMITS.none), auth, async (c) =>
+      reply(c, PreKeysClearedJson, { cleared: await deps.store.clearOneTimePreKeys(c.get('account').signingKey) }),
+    )
     .get('/v1/prekeys/count', bodyLimit(BODY_LIMITS.none), auth, async (c) =>
       reply(c, PreKeyCountJson, { oneTime: await deps.store.countOneTimePreKeys(c.get('account').signingKey) }),
     );
