@@ -14,8 +14,15 @@
 import { Hono } from 'hono';
 import { fromBase64url } from '../../shared/encoding.ts';
 import { verifySignedPreKey } from '../../shared/prekeys.ts';
-import { KemPreKeyJson, OneTimePreKeysStoredJson, OneTimePreKeysUploadJson, PreKeyCountJson,
-  PreKeysClearedJson, PreKeyStoredJson, SignedPreKeyJson } from '../../shared/schemas.ts';
+import {
+  KemPreKeyJson,
+  OneTimePreKeysStoredJson,
+  OneTimePreKeysUploadJson,
+  PreKeyCountJson,
+  PreKeysClearedJson,
+  PreKeyStoredJson,
+  SignedPreKeyJson,
+} from '../../shared/schemas.ts';
 import type { AppDeps } from '../deps.ts';
 import type { RelayEnv } from '../context.ts';
 import { RelayError } from '../errors.ts';
