@@ -13,6 +13,7 @@ import { InviteClient } from './views/invite.tsx';
 import { Join } from './views/join.tsx';
 import { Panes } from './views/panes.tsx';
 import { Settings } from './views/settings.tsx';
+import { Restore } from './views/restore.tsx';
 import { SecurityLog } from './views/security-log.tsx';
 import { SetupTherapist } from './views/setup-therapist.tsx';
 import { Unlock } from './views/unlock.tsx';
@@ -36,6 +37,7 @@ export function App() {
     case 'welcome':
       if (hash.startsWith('#/join/')) return <Join hash={hash} />;
       if (hash === '#/setup') return <SetupTherapist />;
+      if (hash === '#/restore') return <Restore />;
       return <Welcome />;
     case 'locked':
       return <Unlock />;

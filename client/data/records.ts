@@ -41,6 +41,11 @@ export interface Profile {
   readonly provisionedAt?: number;
   /** Therapist: the version of `consentText` (client/data/consent.ts); absent: 1. */
   readonly consentVersion?: number;
+  /**
+   * This vault was restored from a backup made at `backupAt` (client/backup/restore.ts), at `at`;
+   * `done` once sessions were restarted and fresh prekeys published.
+   */
+  readonly restoredFrom?: { readonly backupAt: number; readonly at: number; readonly done?: boolean };
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -72,8 +77,9 @@ export interface StoredMessage {
   /**
    * Theirs: not a message but a notice that a message from the peer could not be opened (even
    * after one re-send); `id` is `unopened:` and the envelope's relay message id. Rendered by the app, never as peer text.
+   * `restored`: where this device's history stops, when it was restored from a backup (`id` is `restored:` and the backup's time).
    */
-  readonly notice?: 'unopenable';
+  readonly notice?: 'unopenable' | 'restored';
   /** Theirs, on a therapist's device: the categories the on-device risk detector flagged in its text (client/triage/risk.ts). */
   readonly risk?: readonly RiskCategory[];
 }

@@ -37,6 +37,7 @@ export const ProfileSchema = recordOf<Profile>()({
   autoLockMinutes: v.number(),
   provisionedAt: v.optional(time),
   consentVersion: v.optional(count),
+  restoredFrom: v.optional(v.object({ backupAt: time, at: time, done: v.optional(v.boolean()) })),
 });
 
 export const AttachmentMetaSchema = recordOf<AttachmentMeta>()({
@@ -60,7 +61,7 @@ export const StoredMessageSchema = recordOf<StoredMessage>()({
   status: v.picklist(['queued', 'sent', 'delivered', 'read', 'failed']),
   readSent: v.optional(v.boolean()),
   relayAt: v.optional(time),
-  notice: v.optional(v.literal('unopenable')),
+  notice: v.optional(v.picklist(['unopenable', 'restored'])),
   risk: v.optional(v.array(v.picklist(RISK_CATEGORIES))),
 });
 

@@ -9,6 +9,7 @@ import { decodeInvite, isInviteExpired, type Invite } from '../../shared/invite.
 import { joinFromInvite as joinFlow, setUpPractice, type FlowDeps, type Secrets } from '../account/flows.ts';
 import { checkInvite, OnboardingError } from '../account/onboarding.ts';
 import { RelayApi } from '../api/relay.ts';
+import { restoreFromBackup } from '../backup/restore.ts';
 import { createVault } from '../vault/vault.ts';
 import { begin, VAULT_DB } from './lock.ts';
 import { navigate } from './signals.ts';
@@ -30,6 +31,22 @@ export async function setUpTherapist(input: Secrets & { code: string; practiceNa
 export async function joinFromInvite(input: Secrets & { invite: Invite }): Promise<void> {
   const { vault, conversationId } = await joinFlow(deps(), input);
   navigate(`#/c/${encodeURIComponent(conversationId)}`);
+  await begin(vault);
+}
+
+/**
+ * A new device from a backup file and the recovery phrase (client/backup/restore.ts), then the
+ * home screen; the session finishes the restore (new sessions, fresh prekeys) once it syncs.
+ */
+export async function restoreDevice(input: { file: File; phrase: string; passphrase: string; onProgress?: (fraction: number) => void }): Promise<void> {
+  const vault = await restoreFromBackup({
+    file: input.file.stream(),
+    phrase: input.phrase,
+    passphrase: input.passphrase,
+    dbName: VAULT_DB,
+    ...(input.onProgress ? { onProgress: (bytes: number) => input.onProgress!(input.file.size > 0 ? bytes / input.file.size : 0) } : {}),
+  });
+  navigate('#/');
   await begin(vault);
 }
 

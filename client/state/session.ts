@@ -12,6 +12,7 @@ import type { Payload } from '../../shared/payload.ts';
 import { acceptConsentVersion, consentToAccept, publishConsentVersion, withdrawConsent } from '../account/consent.ts';
 import { createInvite, keepProvisioned } from '../account/onboarding.ts';
 import { AuditLog } from '../audit/log.ts';
+import { finishRestore } from '../backup/restore.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { uploadAttachment, type OnProgress } from '../attachments/attachments.ts';
@@ -86,6 +87,7 @@ export class Session {
 
   /** Pull the mailbox and send what waits; network failures leave everything for next time. */
   async sync(): Promise<void> {
+    await this.finishRestore();
     try {
       await this.receiver.pull();
     } catch (e) {
@@ -109,6 +111,24 @@ export class Session {
     await refreshLists(this);
   }
   private prunedAt = 0;
+
+  /** A vault restored from a backup restarts its sessions and republishes prekeys first (client/backup/restore.ts). */
+  private async finishRestore(): Promise<void> {
+    if (this.restoreFinished || !this.profile.restoredFrom || this.profile.restoredFrom.done) return;
+    try {
+      this.restoreFinishing ??= finishRestore(this, this.profile, Date.now());
+      const done = await this.restoreFinishing;
+      this.restoreFinished = true;
+      if (current === this) profile.value = done;
+      await refreshLists(this);
+    } catch (e) {
+      if (!(e instanceof OfflineError)) console.warn('confidant: finishing the restore failed', (e as Error).name);
+    } finally {
+      this.restoreFinishing = undefined;
+    }
+  }
+  private restoreFinished = false;
+  private restoreFinishing: Promise<Profile> | undefined;
 
   /** The person's retry of a message shown as "Not delivered" (client/outbox/delivery.ts). */
   async resend(conversationId: string, messageId: string): Promise<void> {

@@ -263,6 +263,19 @@ export class VaultProtocolStore implements ProtocolStore {
     return (await this.counters()).oneTime;
   }
 
+  /**
+   * Moves every prekey id counter `by` ahead (a device restored from a backup): the ids the lost
+   * device handed out after the backup are unknown here, and a peer may still hold one of them,
+   * so new keys must never reuse them.
+   */
+  async skipPreKeyIds(by: number): Promise<void> {
+    if (!Number.isInteger(by) || by < 1) throw vaultFail('invalid_argument', `by must be a positive integer, got ${by}`);
+    await this.serial(async () => {
+      const c = await this.counters();
+      await this.vault.batch([this.counterOp({ signed: c.signed + by, kem: c.kem + by, oneTime: c.oneTime + by })]);
+    });
+  }
+
   /** Keep a signed prekey (generated here or by `generateSignedPreKey`). */
   async storeSignedPreKey(record: SignedPreKeyRecord): Promise<void> {
     await this.serial(() => this.writeSigned(record));

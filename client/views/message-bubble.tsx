@@ -27,6 +27,13 @@ const STATUS_LABEL: Record<StoredMessage['status'], string> = {
 const clock = (ms: number): string => new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
 
 export function MessageBubble({ message, quoted, conversation }: { message: StoredMessage; quoted: StoredMessage | undefined; conversation: Conversation }) {
+  if (message.notice === 'restored') {
+    return (
+      <li class="message notice" data-message-id={message.id}>
+        This device was restored from a backup made {clock(message.sentAt)}. Messages sent or received on the old device after that are not on this device.
+      </li>
+    );
+  }
   if (message.notice) {
     return (
       <li class="message notice" data-message-id={message.id}>

@@ -5,6 +5,7 @@
 import { lockNow, startAutoLock } from '../state/lock.ts';
 import { session } from '../state/session.ts';
 import { profile } from '../state/signals.ts';
+import { BackupSettings } from './settings-backup.tsx';
 import { SettingsConsent } from './settings-consent.tsx';
 import { NotificationSettings } from './settings-notifications.tsx';
 import { TemplatesSettings } from './settings-templates.tsx';
@@ -41,6 +42,7 @@ export function Settings() {
             Lock now
           </button>
         </section>
+        <BackupSettings />
         <section class="card" aria-labelledby="security-log-title">
           <h2 id="security-log-title">Security log</h2>
           <p>Unlocks, wrong passphrases, locks, safety number changes and exports, signed by this device. Check it or export it for your records.</p>

@@ -12,6 +12,9 @@ export function Welcome() {
       <div class="actions">
         <a class="button primary" href="#/setup">I am a therapist: set up my practice</a>
         <p class="hint">Joining your therapist? Open the invite link they sent you on this device.</p>
+        <a class="button" href="#/restore">
+          Restore from a backup
+        </a>
       </div>
     </main>
   );
