@@ -49,6 +49,8 @@ export const LABEL = {
   attachmentDigest: 'Confidant v1 attachment digest',
   safetyNumber: 'Confidant v1 safety number',
   relayRequest: 'Confidant v1 relay request',
+  /** The therapist's signature over practice information (practice.ts, PROTOCOL.md §9.2). */
+  practiceInfo: 'Confidant v1 practice information',
 } as const;
 
 /**
@@ -218,3 +220,17 @@ export const MAX_PREVIOUS_BASE_KEYS = 16;
 export const SEALED_STATIC_CACHE_MAX = 512;
 /** Most identities keys.ts remembers as verified before it forgets them all and verifies again. */
 export const VERIFIED_IDENTITIES_MAX = 4096;
+
+// Practice information limits (practice.ts, PROTOCOL.md §9.2). A therapist's device signs it and
+// every client's device parses, stores and shows it, so everything in it is bounded.
+
+/** Most crisis lines one practice lists: a handful of numbers a person in crisis can scan at a glance. */
+export const MAX_CRISIS_LINES = 8;
+/** Longest crisis line label or therapist display name, in UTF-16 code units: a name, not a paragraph. */
+export const MAX_PRACTICE_LABEL = 80;
+/** Longest crisis line contact: a phone number (digits, +, spaces, dashes) or an https URL. */
+export const MAX_CRISIS_CONTACT = 200;
+/** Longest note under a crisis line ("24/7, free, in English and Spanish") or expected response time. */
+export const MAX_PRACTICE_NOTE = 200;
+/** Longest IANA time zone name (the longest in the tz database today is 32 characters). */
+export const MAX_TIME_ZONE = 64;

@@ -17,6 +17,7 @@
  * @module
  */
 import type * as v from 'valibot';
+import type { SignedPractice } from '../../shared/practice.ts';
 import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
 import { encodeValue, type VaultValue } from '../vault/codec.ts';
 import { checked, ConversationSchema, DraftSchema, LocalInviteSchema, OutboxItemSchema, ProfileSchema, RetryAskSchema, SentRecordSchema, StoredMessageSchema } from './schemas.ts';
@@ -37,6 +38,8 @@ export interface Profile {
   readonly autoLockMinutes: number;
   /** When the relay last confirmed our mailbox and signed/KEM prekeys (absent: not yet). */
   readonly provisionedAt?: number;
+  /** Therapist: the practice information as last saved and signed (client/messages/practice.ts). */
+  readonly practice?: SignedPractice;
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -114,6 +117,8 @@ export interface Conversation {
   /** Client side: the therapist's emergency notice and consent text, as in the invite. */
   readonly emergencyNotice?: string;
   readonly consentText?: string;
+  /** Client side: the newest practice information verified against the pinned therapist (client/messages/practice.ts). */
+  readonly practice?: SignedPractice;
 }
 
 export interface LocalInvite {

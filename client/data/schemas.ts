@@ -11,6 +11,7 @@
  * @module
  */
 import * as v from 'valibot';
+import { SignedPractice } from '../../shared/practice.ts';
 import { VaultError } from '../vault/errors.ts';
 import type { AttachmentMeta, Conversation, Draft, LocalInvite, OutboxItem, Profile, RetryAsk, SentRecord, StoredMessage } from './records.ts';
 
@@ -35,6 +36,7 @@ export const ProfileSchema = recordOf<Profile>()({
   emergencyNotice: v.optional(v.string()),
   autoLockMinutes: v.number(),
   provisionedAt: v.optional(time),
+  practice: v.optional(SignedPractice),
 });
 
 export const AttachmentMetaSchema = recordOf<AttachmentMeta>()({
@@ -83,6 +85,7 @@ export const ConversationSchema = recordOf<Conversation>()({
   disconnectedAt: v.optional(time),
   emergencyNotice: v.optional(v.string()),
   consentText: v.optional(v.string()),
+  practice: v.optional(SignedPractice),
 });
 
 export const LocalInviteSchema = recordOf<LocalInvite>()({

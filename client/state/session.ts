@@ -17,6 +17,7 @@ import { Drafts } from '../data/drafts.ts';
 import { Records, type AttachmentMeta, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { resend } from '../outbox/delivery.ts';
 import { newMessage } from '../messages/message.ts';
+import { publishPractice, type PracticeEdit } from '../messages/practice.ts';
 import { buildReceipt, MAX_RECEIPT_IDS } from '../messages/receipt.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { LiveChannel } from '../sync/live.ts';
@@ -40,7 +41,7 @@ export class Session {
     readonly vault: Vault,
     readonly store: VaultProtocolStore,
     readonly identity: Identity,
-    readonly profile: Profile,
+    public profile: Profile,
     readonly api: RelayApi,
   ) {
     this.records = new Records(vault);
@@ -183,7 +184,17 @@ export class Session {
 
   async saveProfile(next: Profile): Promise<void> {
     await this.records.saveProfile(next);
+    this.profile = next; // what new invites carry
     profile.value = next;
+  }
+
+  /** The therapist saved their practice information: signed, kept, and sent to every client. */
+  async savePractice(edit: PracticeEdit): Promise<void> {
+    const next = await publishPractice(this, edit, Date.now());
+    this.profile = next;
+    profile.value = next;
+    await refreshLists(this);
+    void this.outbox.flush();
   }
 }
 
