@@ -7,6 +7,7 @@ import { useEffect } from 'preact/hooks';
 import { boot } from './state/lock.ts';
 import { conversations, phase, profile, route } from './state/signals.ts';
 import { ConversationView } from './views/conversation.tsx';
+import { GetHelp } from './views/help.tsx';
 import { Home } from './views/home.tsx';
 import { InviteClient } from './views/invite.tsx';
 import { Join } from './views/join.tsx';
@@ -42,6 +43,7 @@ export function App() {
       const v = param(hash, '#/verify/');
       if (v !== undefined) return <Verify id={v} />;
       if (hash === '#/settings') return <Settings />;
+      if (hash === '#/help') return <GetHelp />;
       if (profile.value?.role === 'therapist') {
         if (hash === '#/invite') return <InviteClient />;
         const again = param(hash, '#/invite/');

@@ -11,7 +11,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Phase } from '../attachments/attachments.ts';
 import type { Conversation, StoredMessage } from '../data/records.ts';
 import { session } from '../state/session.ts';
+import { profile } from '../state/signals.ts';
 import { FileName } from './bidi.tsx';
+import { AfterHoursNotice, CrisisPanel, crisisSourceOf } from './crisis-lines.tsx';
 import { ErrorAlert } from './error-alert.tsx';
 import { Progress } from './progress.tsx';
 import { limitMessage, shortened, textLimit } from './text-limit.ts';
@@ -124,6 +126,8 @@ export function Composer({ conversation }: { conversation: Conversation }) {
   return (
     <form class="composer" onSubmit={send} aria-label="Write a message" data-draft={ready ? 'ready' : 'loading'}>
       {conversation.pendingIdentity !== undefined && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
+      {/* A client: the therapist's hours before writing, the crisis lines first when urgent (crisis-lines.tsx). */}
+      {profile.value?.role === 'client' && (urgent ? <CrisisPanel source={crisisSourceOf(conversation)} reason="Marked urgent" /> : <AfterHoursNotice source={crisisSourceOf(conversation)} />)}
       {reply && (
         <p class="reply-to">
           Replying to:{' '}

@@ -5,6 +5,7 @@
 import { lockNow, startAutoLock } from '../state/lock.ts';
 import { session } from '../state/session.ts';
 import { profile } from '../state/signals.ts';
+import { PracticeSettings } from './settings-practice.tsx';
 import { TopBar } from './topbar.tsx';
 
 const CHOICES = [1, 5, 15, 60] as const;
@@ -21,6 +22,7 @@ export function Settings() {
     <div class="app-frame">
       <TopBar title="Settings" back="#/" />
       <main class="screen" id="main">
+        <PracticeSettings />
         <section class="card" aria-labelledby="lock-title">
           <h2 id="lock-title">Lock</h2>
           <div class="field">

@@ -1,12 +1,12 @@
 /**
- * The bar at the top of every unlocked screen: back, title, lock. Plus the status line when
+ * The bar at the top of every unlocked screen: back, title, a client's "Get help now", lock. Plus the status line when
  * something needs saying (offline with messages waiting, an update ready).
  * @module
  */
 import type { ComponentChildren } from 'preact';
 import { applyUpdate, updateReady } from '../sw/register.ts';
 import { lockNow } from '../state/lock.ts';
-import { browserOnline, liveState, navigate, outboxPending } from '../state/signals.ts';
+import { browserOnline, liveState, navigate, outboxPending, profile } from '../state/signals.ts';
 
 export function TopBar({ title, back, children }: { title: string; back?: string; children?: ComponentChildren }) {
   return (
@@ -18,6 +18,12 @@ export function TopBar({ title, back, children }: { title: string; back?: string
           </button>
         )}
         <h1>{title}</h1>
+        {/* A client is one tap from the crisis lines on every screen (help.tsx). */}
+        {profile.value?.role === 'client' && (
+          <a class="button help-button" href="#/help">
+            Get help now
+          </a>
+        )}
         {children}
         <button type="button" class="icon-button" onClick={lockNow} aria-label="Lock Confidant">
           Lock
