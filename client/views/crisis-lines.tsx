@@ -76,7 +76,7 @@ function useMinute(): number {
  * clock and zone), and where to turn if they are in danger now. Nothing when they are working
  * or have stated no hours.
  */
-export function AfterHoursNotice({ source }: { source: CrisisSource }) {
+export function AfterHoursNotice({ source, withLines = true }: { source: CrisisSource; withLines?: boolean }) {
   const now = useMinute();
   const hours = source.practice?.info.officeHours;
   const notice = hours && unavailableNotice(hours, now, deviceTimeZone());
@@ -88,8 +88,12 @@ export function AfterHoursNotice({ source }: { source: CrisisSource }) {
         <strong>{notice}</strong>
         {expect ? <> Replies: {expect}.</> : null}
       </p>
-      <p>If you are in danger now:</p>
-      <CrisisLines source={source} compact />
+      {withLines && (
+        <>
+          <p>If you are in danger now:</p>
+          <CrisisLines source={source} compact />
+        </>
+      )}
     </section>
   );
 }

@@ -27,7 +27,7 @@ export function GetHelp() {
           <p>Do not wait for a reply to a message. Call one of these:</p>
           <CrisisLines source={source} />
         </section>
-        {info && <AfterHoursNotice source={source} />}
+        {info && <AfterHoursNotice source={source} withLines={false} />}
         <section class="card" aria-labelledby="hours-title">
           <h2 id="hours-title">When your therapist replies</h2>
           {info?.therapistName && (

@@ -182,10 +182,10 @@ export function PracticeSettings() {
                   <input id={`line-${i}-note`} value={l.note} maxLength={200} placeholder="For example: free, 24 hours" onInput={(e) => setLine(i, { note: e.currentTarget.value })} />
                 </div>
                 <div class="actions-row">
-                  <button type="button" id={`line-${i}-up`} disabled={i === 0} onClick={() => move(i, -1)} aria-label={`Move line ${i + 1} up`}>
+                  <button type="button" id={`line-${i}-up`} disabled={i === 0} onClick={() => move(i, -1)} aria-label={`Move up line ${i + 1}`}>
                     Move up
                   </button>
-                  <button type="button" id={`line-${i}-down`} disabled={i === form.lines.length - 1} onClick={() => move(i, 1)} aria-label={`Move line ${i + 1} down`}>
+                  <button type="button" id={`line-${i}-down`} disabled={i === form.lines.length - 1} onClick={() => move(i, 1)} aria-label={`Move down line ${i + 1}`}>
                     Move down
                   </button>
                   <button
