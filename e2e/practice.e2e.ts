@@ -16,7 +16,7 @@
  */
 import { describe, expect } from 'vitest';
 import { expectAccessible } from './harness/axe.ts';
-import { bubble, castTest as it, composer, inviteClient, joinFromLink, openConversation, setUpPractice } from './harness/onboarding.ts';
+import { bubble, castTest as it, composer, openConversation, setUpAndJoin } from './harness/onboarding.ts';
 import { captureScreens } from './harness/screenshots.ts';
 
 const PRACTICE = 'Praxis Lindqvist Moreau';
@@ -26,12 +26,7 @@ const PASS_CLIENT = 'quiet orchard river client';
 
 describe('practice information and emergencies', () => {
   it('a therapist sets up, invites, and a client joins (as in story.e2e.ts)', async ({ relay, tp, cp }) => {
-    await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST);
-    const link = await inviteClient(tp, LABEL);
-    await joinFromLink(cp, link, PASS_CLIENT);
-    await tp.getByRole('button', { name: 'Back' }).click();
-    await openConversation(tp, LABEL);
-    await composer(tp).waitFor();
+    await setUpAndJoin(relay, tp, cp, { practice: PRACTICE, label: LABEL, therapistPassphrase: PASS_THERAPIST, clientPassphrase: PASS_CLIENT });
   });
 
   it("before any practice information, the client's help screen shows the invite's notice, naming no country's number", async ({ cp }) => {
