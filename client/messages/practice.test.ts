@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { signPractice } from '../../shared/practice.ts';
 import { joinClient, relayPerTest, therapistAndClient, type Device } from '../../test-support/devices.ts';
+import { confirmNewIdentity } from '../account/replaced-device.ts';
 import { buildPractice, publishPractice, type PracticeEdit } from './practice.ts';
 
 let pair: Awaited<ReturnType<typeof therapistAndClient>>;
@@ -90,6 +91,23 @@ describe('practice information', () => {
     await send(therapist);
     await late.device.receiver.pull();
     expect(await kept(late.device)).toEqual(saved.practice);
+  });
+
+  it("a client's new device (a re-invite) gets it once the therapist confirms the new identity", async () => {
+    const { relay, therapist } = await relayAndPair();
+    await therapist.receiver.pull();
+    const saved = await publishPractice(therapist, edit, Date.now());
+    await send(therapist);
+    const robin = (await therapist.records.conversations())[0]!;
+    const fresh = await joinClient(relay, therapist, 'Robin', { replaces: robin.id });
+    devices.push(fresh.device);
+    await therapist.receiver.pull(); // the new device's hello: held pending, its practice queued
+    await therapist.outbox.flush();
+    expect(await therapist.outbox.pending()).toBe(1); // waits for the therapist's confirmation
+    await confirmNewIdentity(therapist, robin);
+    await send(therapist);
+    await fresh.device.receiver.pull();
+    expect(await kept(fresh.device)).toEqual(saved.practice);
   });
 
   it('a therapist ignores practice information sent to them', async () => {
