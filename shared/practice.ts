@@ -41,7 +41,7 @@ import { b64, parse, Timestamp } from './schemas.ts';
  * assumed, since the app cannot know where the client is.
  */
 export const DEFAULT_CRISIS_TEXT =
-  'If you are in danger or thinking of harming yourself, call your local emergency number now, or go to the nearest emergency department. Messages here are not watched around the clock.';
+  'Messages are not monitored around the clock. If you are in danger or thinking of harming yourself, call your local emergency number now, or go to the nearest emergency department.';
 
 /** A phone number as people write it: an optional +, then digits with spaces or dashes between. */
 const PHONE = /^\+?[0-9](?:[0-9 -]*[0-9])?$/;
