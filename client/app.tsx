@@ -8,6 +8,7 @@ import { boot } from './state/lock.ts';
 import { conversations, phase, profile, route } from './state/signals.ts';
 import { ConsentHistory } from './views/consent-history.tsx';
 import { ConversationView } from './views/conversation.tsx';
+import { GetHelp } from './views/help.tsx';
 import { Home } from './views/home.tsx';
 import { InviteClient } from './views/invite.tsx';
 import { Join } from './views/join.tsx';
@@ -50,6 +51,7 @@ export function App() {
       if (hash === '#/security-log') return <SecurityLog />;
       const consent = param(hash, '#/consent/');
       if (consent !== undefined) return <ConsentHistory id={consent} />;
+      if (hash === '#/help') return <GetHelp />;
       if (profile.value?.role === 'therapist') {
         if (hash === '#/invite') return <InviteClient />;
         const again = param(hash, '#/invite/');

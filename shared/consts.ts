@@ -54,6 +54,8 @@ export const LABEL = {
   auditCheckpoint: 'Confidant v1 audit checkpoint',
   consentAccept: 'Confidant v1 consent accept',
   consentWithdraw: 'Confidant v1 consent withdraw',
+  /** The therapist's signature over practice information (practice.ts, PROTOCOL.md §9.3). */
+  practiceInfo: 'Confidant v1 practice information',
 } as const;
 
 /**
@@ -243,3 +245,16 @@ export const PUSH_AUTH_LEN = 16;
  * are a few hundred characters (FCM, Mozilla and Apple all under 300); the cap bounds each row.
  */
 export const MAX_PUSH_ENDPOINT_LEN = 1024;
+// Practice information limits (practice.ts, PROTOCOL.md §9.3). A therapist's device signs it and
+// every client's device parses, stores and shows it, so everything in it is bounded.
+
+/** Most crisis lines one practice lists: a handful of numbers a person in crisis can scan at a glance. */
+export const MAX_CRISIS_LINES = 8;
+/** Longest crisis line label or therapist display name, in UTF-16 code units: a name, not a paragraph. */
+export const MAX_PRACTICE_LABEL = 80;
+/** Longest crisis line contact: a phone number (digits, +, spaces, dashes) or an https URL. */
+export const MAX_CRISIS_CONTACT = 200;
+/** Longest note under a crisis line ("24/7, free, in English and Spanish") or expected response time. */
+export const MAX_PRACTICE_NOTE = 200;
+/** Longest IANA time zone name (the longest in the tz database today is 32 characters). */
+export const MAX_TIME_ZONE = 64;

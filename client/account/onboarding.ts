@@ -14,6 +14,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
 import { encodeInvite, type Invite } from '../../shared/invite.ts';
 import { encodePublicIdentity, identityId, type Identity } from '../../shared/keys.ts';
+import { DEFAULT_CRISIS_TEXT } from '../../shared/practice.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { REGISTRATION_CODE_LEN } from '../../shared/consts.ts';
 import { RelayApiError, type RelayApi } from '../api/relay.ts';
@@ -27,8 +28,8 @@ export const DEFAULT_CONSENT_TEXT = `Messaging with your therapist
 • Messages are end-to-end encrypted: only you and your therapist can read them. They may be kept as part of your clinical record, as the law requires.
 • You can stop messaging and withdraw this consent at any time.`;
 
-export const DEFAULT_EMERGENCY_NOTICE =
-  'Messages are not monitored around the clock. If you are in danger or thinking of harming yourself, call your local emergency number (112 in Europe, 911 in the US) or go to the nearest emergency department.';
+/** No country's number is assumed: the app cannot know where the client is (shared/practice.ts). */
+export const DEFAULT_EMERGENCY_NOTICE = DEFAULT_CRISIS_TEXT;
 
 /** One-time prekeys kept on the relay: therapists are contacted by many, clients by one. */
 export const ONE_TIME_PREKEYS = { therapist: 50, client: 10 } as const;

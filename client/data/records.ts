@@ -18,6 +18,7 @@
  * @module
  */
 import type * as v from 'valibot';
+import type { SignedPractice } from '../../shared/practice.ts';
 import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
 import { encodeValue, type VaultValue } from '../vault/codec.ts';
 import type { RiskCategory } from '../triage/risk.ts';
@@ -41,6 +42,8 @@ export interface Profile {
   readonly provisionedAt?: number;
   /** Therapist: the version of `consentText` (client/data/consent.ts); absent: 1. */
   readonly consentVersion?: number;
+  /** Therapist: the practice information as last saved and signed (client/messages/practice.ts). */
+  readonly practice?: SignedPractice;
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -142,6 +145,8 @@ export interface Conversation {
   /** Therapist side: labels and a private note about this client, on this device only (never sent). */
   readonly labels?: readonly string[];
   readonly privateNote?: string;
+  /** Client side: the newest practice information verified against the pinned therapist (client/messages/practice.ts). */
+  readonly practice?: SignedPractice;
 }
 
 /** A version of the therapist's consent text (client/data/consent.ts); a type, so a vault value as it is. */

@@ -12,6 +12,7 @@
  */
 import * as v from 'valibot';
 import { RISK_CATEGORIES } from '../triage/risk.ts';
+import { SignedPractice } from '../../shared/practice.ts';
 import { VaultError } from '../vault/errors.ts';
 import type { AttachmentMeta, Conversation, Draft, LocalInvite, OutboxItem, Profile, RetryAsk, SentRecord, StoredMessage } from './records.ts';
 
@@ -37,6 +38,7 @@ export const ProfileSchema = recordOf<Profile>()({
   autoLockMinutes: v.number(),
   provisionedAt: v.optional(time),
   consentVersion: v.optional(count),
+  practice: v.optional(SignedPractice),
 });
 
 export const AttachmentMetaSchema = recordOf<AttachmentMeta>()({
@@ -96,6 +98,7 @@ export const ConversationSchema = recordOf<Conversation>()({
   snoozedUntil: v.optional(time),
   labels: v.optional(v.array(v.string())),
   privateNote: v.optional(v.string()),
+  practice: v.optional(SignedPractice),
 });
 
 export const LocalInviteSchema = recordOf<LocalInvite>()({

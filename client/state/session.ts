@@ -19,6 +19,7 @@ import { Drafts } from '../data/drafts.ts';
 import { Records, type AttachmentMeta, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { resend } from '../outbox/delivery.ts';
 import { newMessage } from '../messages/message.ts';
+import { publishPractice, type PracticeEdit } from '../messages/practice.ts';
 import { buildReceipt, MAX_RECEIPT_IDS } from '../messages/receipt.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { LiveChannel, type LiveOptions } from '../sync/live.ts';
@@ -44,7 +45,7 @@ export class Session {
     readonly vault: Vault,
     readonly store: VaultProtocolStore,
     readonly identity: Identity,
-    readonly profile: Profile,
+    public profile: Profile,
     readonly api: RelayApi,
     /** The live socket's WebSocket class (default: the browser's); tests pass their own. */
     private readonly options: { readonly WebSocket?: LiveOptions['WebSocket'] } = {},
@@ -228,7 +229,17 @@ export class Session {
 
   async saveProfile(next: Profile): Promise<void> {
     await this.records.saveProfile(next);
+    this.profile = next; // what new invites carry
     profile.value = next;
+  }
+
+  /** The therapist saved their practice information: signed, kept, and sent to every client. */
+  async savePractice(edit: PracticeEdit): Promise<void> {
+    const next = await publishPractice(this, edit, Date.now());
+    this.profile = next;
+    profile.value = next;
+    await refreshLists(this);
+    void this.outbox.flush();
   }
 }
 

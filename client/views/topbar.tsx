@@ -1,5 +1,6 @@
 /**
- * The bar at the top of every unlocked screen: back, title, the screen's actions, lock. Plus the
+ * The bar at the top of every unlocked screen: back, title, the screen's actions, a client's
+ * "Get help now" (help.tsx: the crisis lines, one tap from every screen), lock. Plus the
  * status line when something needs saying (offline with messages waiting, an update ready).
  *
  * Back and the title share the first line at any width: on a narrow phone the title wraps onto
@@ -13,7 +14,7 @@ import type { ComponentChildren } from 'preact';
 import { useContext } from 'preact/hooks';
 import { applyUpdate, updateReady } from '../sw/register.ts';
 import { lockNow } from '../state/lock.ts';
-import { browserOnline, liveState, navigate, outboxPending } from '../state/signals.ts';
+import { browserOnline, liveState, navigate, outboxPending, profile } from '../state/signals.ts';
 import { Pane } from './pane-context.ts';
 
 export function TopBar({ title, back, children }: { title: string; back?: string; children?: ComponentChildren }) {
@@ -31,6 +32,11 @@ export function TopBar({ title, back, children }: { title: string; back?: string
           <Title dir="auto">{title}</Title>
         </div>
         <div class="topbar-actions">
+          {profile.value?.role === 'client' && (
+            <a class="button help-button" href="#/help">
+              Get help now
+            </a>
+          )}
           {children}
           {!detail && (
             <button type="button" class="icon-button" onClick={lockNow} aria-label="Lock Confidant">
