@@ -10,6 +10,7 @@ import { ConversationView } from './views/conversation.tsx';
 import { Home } from './views/home.tsx';
 import { InviteClient } from './views/invite.tsx';
 import { Join } from './views/join.tsx';
+import { SearchView } from './views/search.tsx';
 import { Settings } from './views/settings.tsx';
 import { SetupTherapist } from './views/setup-therapist.tsx';
 import { Unlock } from './views/unlock.tsx';
@@ -38,10 +39,11 @@ export function App() {
       return <Unlock />;
     case 'ready': {
       const c = param(hash, '#/c/');
-      if (c !== undefined) return <ConversationView id={c} />;
+      if (c !== undefined) return <ConversationView id={c.split('/m/')[0]!} focus={c.split('/m/')[1]} />;
       const v = param(hash, '#/verify/');
       if (v !== undefined) return <Verify id={v} />;
       if (hash === '#/settings') return <Settings />;
+      if (hash === '#/search') return <SearchView />;
       if (profile.value?.role === 'therapist') {
         if (hash === '#/invite') return <InviteClient />;
         const again = param(hash, '#/invite/');

@@ -11,6 +11,7 @@ import { Records, type Conversation, type StoredMessage } from '../data/records.
 import { BLOB_COLLECTION, readBlob, writeBlob } from '../vault/blobs.ts';
 import { createVault, openVault, type Vault, type VaultChange } from '../vault/vault.ts';
 import { BASE_BLOB, RECENT_BLOB, SearchIndex, type SearchIndexOptions, type SearchState } from './index.ts';
+import { messagesFromNewest } from './locate.ts';
 
 const PASS = 'search index passphrase';
 let vault: Vault;
@@ -288,5 +289,17 @@ describe('search index: persistence', () => {
     await vault.delete('conversations', '', 'c2');
     await index.reconcile();
     expect(found(index, 'about')).toEqual([]);
+  });
+});
+
+describe('locating a result in its conversation', () => {
+  it('counts the messages from the newest back to it, across pages', async () => {
+    const all = Array.from({ length: 620 }, (_, i) => msg(`message ${i}`));
+    await records.putJSONMany(all.flatMap((m) => records.messageOps('c1', m)));
+    expect(await messagesFromNewest(records, 'c1', all[619]!.id)).toBe(1);
+    expect(await messagesFromNewest(records, 'c1', all[100]!.id)).toBe(520);
+    expect(await messagesFromNewest(records, 'c1', all[0]!.id)).toBe(620);
+    expect(await messagesFromNewest(records, 'c1', 'absent')).toBeUndefined();
+    expect(await messagesFromNewest(records, 'c2', all[0]!.id)).toBeUndefined();
   });
 });

@@ -1,12 +1,12 @@
 /**
- * The bar at the top of every unlocked screen: back, title, lock. Plus the status line when
+ * The bar at the top of every unlocked screen: back, title, search (client/views/search.tsx), lock. Plus the status line when
  * something needs saying (offline with messages waiting, an update ready).
  * @module
  */
 import type { ComponentChildren } from 'preact';
 import { applyUpdate, updateReady } from '../sw/register.ts';
 import { lockNow } from '../state/lock.ts';
-import { browserOnline, liveState, navigate, outboxPending } from '../state/signals.ts';
+import { browserOnline, liveState, navigate, outboxPending, route } from '../state/signals.ts';
 
 export function TopBar({ title, back, children }: { title: string; back?: string; children?: ComponentChildren }) {
   return (
@@ -19,6 +19,11 @@ export function TopBar({ title, back, children }: { title: string; back?: string
         )}
         <h1>{title}</h1>
         {children}
+        {route.value !== '#/search' && (
+          <button type="button" class="icon-button" onClick={() => navigate('#/search')} aria-label="Search messages">
+            Search
+          </button>
+        )}
         <button type="button" class="icon-button" onClick={lockNow} aria-label="Lock Confidant">
           Lock
         </button>
