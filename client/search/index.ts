@@ -26,9 +26,9 @@
  * - **Removal leaves no words behind.** MiniSearch's `discard` keeps the removed message's
  *   terms in the tree until a vacuum; a segment with removals is vacuumed before it is
  *   written, and a removal is written at once, not after the delay.
- * - Results are in time order, newest first: every word of the query must match (AND), each
- *   as a prefix ("anx" finds "anxious"), words of 5 or more characters also with one or two
- *   typos (fuzzy 0.2); terms as in terms.ts.
+ * - Results are in time order, newest first: every word of the query must match (AND), the
+ *   last one (being typed) as a beginning ("anx" finds "anxious"), words of 5 or more characters also with one typo
+ *   (fuzzy 0.2, at most 1 edit); terms as in terms.ts.
  * @module
  */
 import MiniSearch, { type Options, type SearchOptions } from 'minisearch';
@@ -66,18 +66,48 @@ export interface SearchHit {
 
 export type SearchState = 'loading' | 'rebuilding' | 'ready';
 
+/** The results of one query, newest first. */
+export class SearchHits {
+  /** Ids in time order, newest first (an id begins with the record key: a native string sort is time order). */
+  private readonly ids: string[];
+  private terms: Map<string, string[]> | undefined;
+
+  constructor(private readonly results: readonly { readonly id: unknown; readonly terms: string[] }[]) {
+    this.ids = results.map((r) => r.id as string).sort().reverse();
+  }
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  /** The hits from `start` to `end` (exclusive), as `Array.prototype.slice`. */
+  slice(start = 0, end = this.ids.length): SearchHit[] {
+    this.terms ??= new Map(this.results.map((r) => [r.id as string, r.terms]));
+    return this.ids.slice(start, end).map((id) => {
+      const sep = id.indexOf(SEP);
+      const key = id.slice(0, sep);
+      const colon = key.indexOf(':');
+      return { conversationId: id.slice(sep + 1), key, messageId: key.slice(colon + 1), sentAt: parseInt(key.slice(0, colon), 36), terms: this.terms!.get(id)! };
+    });
+  }
+}
+
 interface Doc {
   readonly id: string;
   readonly text: string;
 }
 
 const SEP = '\n'; // in neither a conversation id nor a record key
-const docId = (conversationId: string, key: string): string => `${conversationId}${SEP}${key}`;
+/** Key first: the ids of results sort in time order as plain strings. */
+const docId = (conversationId: string, key: string): string => `${key}${SEP}${conversationId}`;
 
 const SEARCH: SearchOptions = {
   combineWith: 'AND',
-  prefix: true,
+  // The word being typed is a beginning; the words before it are whole (each prefix of a short
+  // word such as "the" adds thousands of results to score).
+  prefix: (_term, i, terms) => i === terms.length - 1,
   fuzzy: (term) => (term.length >= 5 ? 0.2 : false),
+  maxFuzzy: 1, // one typo: two make a long word's fuzzy walk of the tree several times slower
 };
 
 const miniOptions = (withText: boolean): Options<Doc> => ({
@@ -242,18 +272,16 @@ export class SearchIndex {
     return this.base.has(conversationId, key) || this.recent.has(conversationId, key);
   }
 
-  /** Every message whose text has all of the query's words, newest first. */
-  search(query: string): SearchHit[] {
-    if (!query.trim()) return [];
-    const results = [...this.base.mini.search(query), ...this.recent.mini.search(query)];
-    const hits = results.map((r): SearchHit => {
-      const id = String(r.id);
-      const sep = id.indexOf(SEP);
-      const key = id.slice(sep + 1);
-      const colon = key.indexOf(':');
-      return { conversationId: id.slice(0, sep), key, messageId: key.slice(colon + 1), sentAt: parseInt(key.slice(0, colon), 36), terms: r.terms };
-    });
-    return hits.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : a.conversationId < b.conversationId ? 1 : -1));
+  /**
+   * Every message whose text has all of the query's words, newest first. The hits are made a
+   * page at a time (`slice`): a common word matches thousands of messages, of which a screen
+   * shows a few.
+   */
+  search(query: string): SearchHits {
+    if (!query.trim()) return new SearchHits([]);
+    const results = this.base.mini.search(query);
+    for (const r of this.recent.mini.search(query)) results.push(r);
+    return new SearchHits(results);
   }
 
   /** Applies message writes and removals (from the vault's commits). */

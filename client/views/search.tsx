@@ -15,7 +15,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { StoredMessage } from '../data/records.ts';
 import { highlight } from '../search/highlight.ts';
-import type { SearchHit } from '../search/index.ts';
+import { SearchHits } from '../search/index.ts';
 import { session, type Session } from '../state/session.ts';
 import { conversations, messagesVersion, profile } from '../state/signals.ts';
 import { TopBar } from './topbar.tsx';
@@ -51,7 +51,7 @@ export function SearchView() {
     };
   }, [s]);
 
-  const hits = useMemo<SearchHit[]>(() => (ready && s?.search ? s.search.search(query) : []), [query, ready, version, s]);
+  const hits = useMemo(() => (ready && s?.search ? s.search.search(query) : new SearchHits([])), [query, ready, version, s]);
   const visible = hits.slice(0, shown);
 
   // The texts of the results on screen, from the vault.
