@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import { expectAccessible } from './harness/axe.ts';
 import { expectNoLeaks } from './harness/leaks.ts';
-import { bubble, castTest as it, composer, inviteClient, joinFromLink, openConversation, send, setUpPractice, unlockWith } from './harness/onboarding.ts';
+import { bubble, castTest as it, connectPair, send, unlockWith } from './harness/onboarding.ts';
 import { captureScreens } from './harness/screenshots.ts';
 
 const PRACTICE = 'Praxis Lindqvist Adeyemi';
@@ -35,12 +35,7 @@ async function search(page: Page, query: string, count: RegExp): Promise<void> {
 
 describe('search across conversations', () => {
   it('a therapist sets up, invites, and a client joins (as in story.e2e.ts)', async ({ relay, tp, cp }) => {
-    await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST);
-    const link = await inviteClient(tp, LABEL);
-    await joinFromLink(cp, link, PASS_CLIENT);
-    await tp.getByRole('button', { name: 'Back' }).click();
-    await openConversation(tp, LABEL);
-    await composer(tp).waitFor();
+    await connectPair(relay, tp, cp, { practice: PRACTICE, label: LABEL, therapistPassphrase: PASS_THERAPIST, clientPassphrase: PASS_CLIENT });
   });
 
   it('an early message from the client, then more than a page of newer ones', async ({ tp, cp }) => {

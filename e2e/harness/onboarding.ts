@@ -204,3 +204,22 @@ export async function send(page: Page, text: string): Promise<void> {
   await composer(page).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
 }
+
+/**
+ * The start of most stories: the therapist sets up `practice`, invites `label`, the client joins
+ * from the link, and the therapist opens their conversation once the client's hello arrived.
+ * Both end in the conversation.
+ */
+export async function connectPair(
+  relay: Relay,
+  tp: Page,
+  cp: Page,
+  people: { practice: string; label: string; therapistPassphrase: string; clientPassphrase: string },
+): Promise<void> {
+  await setUpPractice(tp, relay, people.practice, people.therapistPassphrase);
+  const link = await inviteClient(tp, people.label);
+  await joinFromLink(cp, link, people.clientPassphrase);
+  await tp.getByRole('button', { name: 'Back' }).click();
+  await openConversation(tp, people.label);
+  await composer(tp).waitFor();
+}
