@@ -20,8 +20,12 @@ export function TopBar({ title, back, children }: { title: string; back?: string
         <h1>{title}</h1>
         {children}
         {route.value !== '#/search' && (
-          <button type="button" class="icon-button" onClick={() => navigate('#/search')} aria-label="Search messages">
-            Search
+          <button type="button" class="icon-button" onClick={() => navigate('#/search')} aria-label="Search messages" title="Search messages">
+            {/* A magnifier, not a word: the bar must fit a 360 px phone with the screen's own buttons. */}
+            <svg aria-hidden="true" width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round">
+              <circle cx="10.5" cy="10.5" r="6.5" />
+              <path d="M15.5 15.5 21 21" />
+            </svg>
           </button>
         )}
         <button type="button" class="icon-button" onClick={lockNow} aria-label="Lock Confidant">
