@@ -19,8 +19,8 @@
  */
 import type * as v from 'valibot';
 import type { SignedPractice } from '../../shared/practice.ts';
-import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
-import { encodeValue, type VaultValue } from '../vault/codec.ts';
+import type { Vault, VaultChange, VaultEntry, VaultOp } from '../vault/vault.ts';
+import { decodeValue, encodeValue, type VaultValue } from '../vault/codec.ts';
 import type { RiskCategory } from '../triage/risk.ts';
 import { checked, ConversationSchema, DraftSchema, LocalInviteSchema, OutboxItemSchema, ProfileSchema, RetryAskSchema, SentRecordSchema, StoredMessageSchema } from './schemas.ts';
 
@@ -399,4 +399,52 @@ export class Records {
   conversationOp(c: Conversation): { collection: string; partition: string; id: string; value: VaultValue } {
     return { collection: C.conversations, partition: ROOT, id: c.id, value: asValue(c) };
   }
+
+  /**
+   * Removes a message (its record and its key record) in one transaction; derived data that
+   * follows the vault's commits (the search index, client/search/) forgets it too. No UI
+   * deletes messages yet: this is the path a deletion feature calls.
+   */
+  async removeMessage(conversationId: string, id: string): Promise<boolean> {
+    const key = await this.vault.getJSON(C.messageKeys, conversationId, id);
+    if (typeof key !== 'string') return false;
+    await this.vault.batch([
+      { type: 'delete', collection: C.messages, partition: conversationId, id: key },
+      { type: 'delete', collection: C.messageKeys, partition: conversationId, id },
+    ]);
+    return true;
+  }
+
+  /** How many messages a conversation holds (notices included), without decrypting any (client/search/). */
+  async messageCount(conversationId: string): Promise<number> {
+    return this.vault.count(C.messages, conversationId);
+  }
+}
+
+/** A message stored, replaced or removed, as a vault commit shows it (`messageChanges`). */
+export type MessageChange =
+  | { readonly type: 'put'; readonly conversationId: string; readonly key: string; readonly message: StoredMessage }
+  | { readonly type: 'delete'; readonly conversationId: string; readonly key: string }
+  | { readonly type: 'delete-conversation'; readonly conversationId: string };
+
+/**
+ * The message writes among a committed batch's changes (`Vault.onCommit`), decoded; every
+ * other collection is left out, and so is a value that does not decode as a message (the
+ * writer's problem, not the listener's).
+ */
+export function messageChanges(changes: readonly VaultChange[]): MessageChange[] {
+  const out: MessageChange[] = [];
+  for (const ch of changes) {
+    if (ch.collection !== C.messages) continue;
+    if (ch.type === 'delete-partition') out.push({ type: 'delete-conversation', conversationId: ch.partition });
+    else if (ch.type === 'delete') out.push({ type: 'delete', conversationId: ch.partition, key: String(ch.id) });
+    else {
+      try {
+        out.push({ type: 'put', conversationId: ch.partition, key: String(ch.id), message: checked(StoredMessageSchema, C.messages, decodeValue(ch.value)) });
+      } catch {
+        // not a message: nothing to follow
+      }
+    }
+  }
+  return out;
 }

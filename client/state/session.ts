@@ -23,6 +23,7 @@ import { publishPractice, type PracticeEdit } from '../messages/practice.ts';
 import { buildReceipt, MAX_RECEIPT_IDS } from '../messages/receipt.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { LiveChannel, type LiveOptions } from '../sync/live.ts';
+import { SearchIndex } from '../search/index.ts';
 import { Receiver } from '../sync/receive.ts';
 import { pruneRetryRecords } from '../sync/retry.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
@@ -38,6 +39,8 @@ export class Session {
   readonly drafts: Drafts;
   /** The device's security log (client/audit/log.ts). */
   readonly audit: AuditLog;
+  /** Every conversation's messages, searchable (client/search/): loaded at start, following the vault's writes. */
+  search: SearchIndex | undefined;
   private live: LiveChannel | undefined;
   private retryTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -59,6 +62,7 @@ export class Session {
   }
 
   start(): void {
+    this.search = SearchIndex.open(this.records);
     this.live = new LiveChannel({
       url: this.api.liveUrl(),
       identity: this.identity,
@@ -108,6 +112,8 @@ export class Session {
       if (!(e instanceof OfflineError)) console.warn('confidant: housekeeping failed', (e as Error).name);
     }
     await refreshLists(this);
+    // What another tab of this vault stored meanwhile (this tab's own writes are followed as they commit).
+    void this.search?.reconcile().catch((e: unknown) => console.warn('confidant: search reconcile failed', (e as Error).name));
   }
   private prunedAt = 0;
 
@@ -135,6 +141,7 @@ export class Session {
     clearInterval(this.retryTimer);
     this.store.close();
     this.drafts.stop();
+    this.search?.stop();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
