@@ -9,7 +9,7 @@ import { batch } from '@preact/signals';
 import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { Payload } from '../../shared/payload.ts';
-import { createInvite, keepProvisioned } from '../account/onboarding.ts';
+import { createInvite, keepProvisioned, revokeInvite } from '../account/onboarding.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
 import { uploadAttachment, type OnProgress } from '../attachments/attachments.ts';
@@ -168,6 +168,12 @@ export class Session {
     const invite = await createInvite(this.api, this.identity, this.profile, this.records, label, location.origin, Date.now(), replaces);
     await refreshLists(this);
     return invite;
+  }
+
+  /** Withdraws a pending invite (onboarding's `revokeInvite`): the link stops working. */
+  async revokeInvite(invite: LocalInvite): Promise<void> {
+    await revokeInvite(this.api, this.identity, this.profile, this.records, invite, Date.now());
+    await refreshLists(this);
   }
 
   /**
