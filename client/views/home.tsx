@@ -3,7 +3,8 @@
  * and the way to invite a new client.
  * @module
  */
-import { conversations, invites, navigate, profile } from '../state/signals.ts';
+import { conversations, navigate, profile } from '../state/signals.ts';
+import { PendingInvites } from './pending-invites.tsx';
 import { TopBar } from './topbar.tsx';
 
 const time = (ms: number): string => {
@@ -14,7 +15,6 @@ const time = (ms: number): string => {
 
 export function Home() {
   const list = [...conversations.value].sort((a, b) => b.urgentUnread - a.urgentUnread || Number(b.unread > 0) - Number(a.unread > 0) || b.lastAt - a.lastAt);
-  const pending = invites.value.filter((i) => !i.usedBy && i.expiresAt > Date.now());
   return (
     <div class="app-frame">
       <TopBar title={profile.value?.practiceName ?? 'Confidant'}>
@@ -53,19 +53,7 @@ export function Home() {
             ))}
           </ul>
         )}
-        {pending.length > 0 && (
-          <section aria-labelledby="pending-title">
-            <h2 id="pending-title">Invites not yet used</h2>
-            <ul class="conversations">
-              {pending.map((i) => (
-                <li key={i.hash} class="conversation-link">
-                  <span class="name">{i.label}</span>
-                  <span class="muted">until {new Date(i.expiresAt).toLocaleDateString()}</span>
-                </li>
-              ))}
-            </ul>
-          </section>
-        )}
+        <PendingInvites />
       </main>
     </div>
   );
