@@ -26,7 +26,7 @@ export function InviteLink({ invite, idPrefix = 'invite' }: { invite: LocalInvit
     <div class="invite-link-card">
       <QrCode text={invite.link} label={`QR code of the invite for ${invite.label}`} />
       <label for={`${idPrefix}-link`}>Invite link</label>
-      <textarea id={`${idPrefix}-link`} class="invite-link" readOnly rows={2} value={invite.link} autocomplete="off" />
+      <textarea id={`${idPrefix}-link`} class="invite-link" readOnly rows={3} value={invite.link} autocomplete="off" />
       <div class="actions">
         <button type="button" onClick={() => void copy()}>
           {copied ? 'Copied' : 'Copy link'}
