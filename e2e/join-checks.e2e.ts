@@ -128,9 +128,10 @@ describe('setting up and joining, seen from outside the app', () => {
     expect(await cp.getByRole('note').count()).toBe(0);
     expect(await cp.locator('ol.phrase').count()).toBe(0);
     await expectAccessible(cp, 'join: invite used');
-    // The check was one request, answered 404 by the relay; nothing was registered.
-    const checks = relay.requestLog().filter((l) => l['route'] === '/v1/invites/check');
-    expect(checks.map((l) => l['status'])).toContain(404);
+    // Opening the short link's body was one request, answered 404 by the relay (the body goes
+    // when the invite is used); nothing was registered.
+    const fetches = relay.requestLog().filter((l) => l['route'] === '/v1/invites/:id');
+    expect(fetches.map((l) => l['status'])).toContain(404);
     client.expectNoErrors([/Failed to load resource/]);
   });
 
