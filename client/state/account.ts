@@ -38,8 +38,15 @@ export async function joinFromInvite(input: Secrets & { invite: Invite }): Promi
  * (onboarding's `openInviteLink`): OnboardingError `invite_damaged`, `invite_refused` or
  * `invite_expired`, or OfflineError (the join screen offers to try again).
  */
-export const inviteFromRoute = (hash: string): Promise<Invite> =>
-  openInviteLink(new RelayApi(), decodeURIComponent(hash.replace(/^#\/join\//, '')), Date.now());
+export async function inviteFromRoute(hash: string): Promise<Invite> {
+  let text: string;
+  try {
+    text = decodeURIComponent(hash.replace(/^#\/join\//, ''));
+  } catch {
+    text = ''; // a broken %-escape: not an invite, said as a damaged link
+  }
+  return openInviteLink(new RelayApi(), text, Date.now());
+}
 
 /**
  * Asks the relay, as the join screen opens, whether the invite can still be used (onboarding's
