@@ -13,7 +13,7 @@ describe('relay limits', () => {
     expect({ ...limits }).toEqual({
       MAX_HEADER_BYTES: 16_384,
       REFUSAL_LINGER_MS: 2_000,
-      BODY_LIMITS: { small: 8_192, preKeys: 16_384, ack: 16_384, envelope: 262_144, none: 0 },
+      BODY_LIMITS: { small: 8_192, preKeys: 16_384, ack: 16_384, invite: 24_576, envelope: 262_144, none: 0 },
       DEFAULT_RATE_LIMIT: { capacity: 120, refillPerSecond: 20 },
       DEFAULT_MAX_KEYS: 10_000,
       DEFAULT_MESSAGE_TTL_MS: 30 * DAY,

@@ -200,6 +200,19 @@ export const MAX_EMERGENCY_NOTICE = 600;
 /** Largest invite JSON encoded or decoded (16 KiB): decoding stops there, so a deflate bomb costs nothing. */
 export const MAX_INVITE_JSON = 16 * 1024;
 
+// Short invites (short-invite.ts, PROTOCOL.md §14, version 2): the link carries one secret, the
+// relay keeps the body encrypted under a key derived from it.
+
+/** The secret in a short invite link: 256 random bits, from which the id, key and nonce derive. */
+export const INVITE_LINK_SECRET_LEN = 32;
+/** The id the relay stores a short invite's body under: 128 bits, not guessable, not enumerable. */
+export const INVITE_ID_LEN = 16;
+/**
+ * Largest encrypted invite body: MAX_INVITE_JSON padded (`paddedLength(16384)` = 17408) plus the
+ * 16-byte AEAD tag. The relay refuses larger, and a client refuses to decrypt larger.
+ */
+export const MAX_INVITE_BODY = 17_408 + 16;
+
 // Sizes inside the attachment stream (attachment.ts, PROTOCOL.md §10).
 
 /** Random salt in every stream header. 128 bits: salts never repeat under one file key. */

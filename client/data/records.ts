@@ -170,6 +170,8 @@ export interface LocalInvite {
   readonly usedBy?: string;
   /** A re-invite for an existing conversation (the person's new device). */
   readonly replaces?: string;
+  /** When the therapist withdrew it (issue 11): the relay no longer has it, the inbox no longer lists it. */
+  readonly revokedAt?: number;
 }
 
 /** The session address of a conversation's pinned peer. */

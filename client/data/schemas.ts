@@ -110,6 +110,7 @@ export const LocalInviteSchema = recordOf<LocalInvite>()({
   expiresAt: time,
   usedBy: v.optional(v.string()),
   replaces: v.optional(v.string()),
+  revokedAt: v.optional(time),
 });
 
 export const OutboxItemSchema = recordOf<OutboxItem>()({

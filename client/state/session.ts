@@ -10,7 +10,7 @@ import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { Payload } from '../../shared/payload.ts';
 import { acceptConsentVersion, consentToAccept, publishConsentVersion, withdrawConsent } from '../account/consent.ts';
-import { createInvite, keepProvisioned } from '../account/onboarding.ts';
+import { createInvite, keepProvisioned, revokeInvite } from '../account/onboarding.ts';
 import { AuditLog } from '../audit/log.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
 import { OfflineError, RelayApi } from '../api/relay.ts';
@@ -192,6 +192,12 @@ export class Session {
     const invite = await createInvite(this.api, this.identity, current, this.records, label, location.origin, Date.now(), replaces);
     await refreshLists(this);
     return invite;
+  }
+
+  /** Withdraws a pending invite (onboarding's `revokeInvite`): the link stops working. */
+  async revokeInvite(invite: LocalInvite): Promise<void> {
+    await revokeInvite(this.api, this.identity, this.profile, this.records, invite, Date.now());
+    await refreshLists(this);
   }
 
   /**
