@@ -20,6 +20,8 @@ export interface BenchLine {
   readonly anchor: string;
   readonly anchorValue: number;
   readonly ratio: number;
+  /** The lowest and the highest of our rounds (same unit as `value`): how noisy the median is. */
+  readonly spread: readonly [number, number];
 }
 
 /** One measured side: runs its workload once and returns the value in the line's unit. */
@@ -103,6 +105,7 @@ export async function compare(c: Comparison): Promise<BenchLine> {
     anchor: c.anchor,
     anchorValue: round3(median(theirs)),
     ratio: round3(median(ratios)),
+    spread: [round3(Math.min(...ours)), round3(Math.max(...ours))],
   };
   process.stdout.write(JSON.stringify(line) + '\n');
   return line;

@@ -15,6 +15,14 @@
  *   memory; anchor WebCrypto AES-256-GCM's better of 256 KiB and 1 MiB chunks; ratio = ours /
  *   anchor, above 1 is faster.
  *
+ * - `search_10k` (ms): median query time of the search index (client/search/) over 10,000
+ *   stored messages (bench/browser/search.ts: seeded texts, 16 queries each timed over 20 runs);
+ *   anchor a substring scan over the same 10,000 decrypted texts in the same page; ratio = ours /
+ *   anchor, below 1 is faster.
+ * - `search_index_open_10k` (ms): opening that index from its encrypted segments, as at unlock
+ *   (read, decrypt, parse, load, reconcile with the vault); anchor rebuilding it from the 10,000
+ *   stored messages, what a missing index costs; ratio = ours / anchor.
+ *
  * `browserBenches` opens the page once; `close()` first logs the bundle's files and the backlog
  * and attachment breakdowns (stderr), then closes the browser.
  * @module
@@ -23,10 +31,10 @@ import { log, round3, type Comparison } from './_harness.ts';
 import { openBenchPage, type BenchPage } from './browser/_launch.ts';
 import { clientBundle, type ClientBundle } from './browser/bundle.ts';
 
-export const BROWSER_NAMES = ['client_bundle_gzip', 'vault_unlock', 'backlog_500_decrypt', 'attachment_encrypt_browser'] as const;
+export const BROWSER_NAMES = ['client_bundle_gzip', 'vault_unlock', 'backlog_500_decrypt', 'attachment_encrypt_browser', 'search_10k', 'search_index_open_10k'] as const;
 
 /** Rounds per line, sized for about two minutes on 2 noisy cores (the build of the app included). */
-export const BROWSER_ROUNDS = { unlock: 7, backlog: 5, attachment: 9 } as const;
+export const BROWSER_ROUNDS = { unlock: 7, backlog: 5, attachment: 9, search: 9, searchOpen: 5 } as const;
 
 /** Issue 5's budget for the first-load JavaScript, gzipped. */
 export const BUNDLE_BUDGET_KB = 150;
@@ -110,6 +118,35 @@ export async function browserBenches(wanted: (name: string) => boolean, rounds =
     });
   }
 
+  const searching = p && (wanted('search_10k') || wanted('search_index_open_10k'));
+  if (p && searching) {
+    log('search: storing 10,000 seeded messages and building their index...');
+    const made = await p.call('searchSetup');
+    log(`  ${made.messages} messages, ${round3(made.characters / 1e6)} M characters; stored index ${round3(made.indexBytes / 1e6)} MB`);
+    log(`  performance.now() resolution in the page: ${round3(await p.call('searchTimerResolution'))} ms`);
+  }
+  if (p && wanted('search_10k')) {
+    comparisons.push({
+      name: 'search_10k',
+      unit: 'ms',
+      anchor: 'substring scan over the same 10,000 decrypted texts, same page',
+      rounds: rounds.search,
+      warmup: 2,
+      ours: () => p.call('searchOurs'),
+      theirs: () => p.call('searchAnchor'),
+    });
+  }
+  if (p && wanted('search_index_open_10k')) {
+    comparisons.push({
+      name: 'search_index_open_10k',
+      unit: 'ms',
+      anchor: 'rebuilding the index from the 10,000 stored messages, same page',
+      rounds: rounds.searchOpen,
+      ours: () => p.call('searchOpenOurs'),
+      theirs: () => p.call('searchOpenAnchor'),
+    });
+  }
+
   return {
     comparisons,
     async close() {
@@ -127,6 +164,10 @@ export async function browserBenches(wanted: (name: string) => boolean, rounds =
         if (p && wanted('attachment_encrypt_browser')) {
           log('attachment_encrypt_browser breakdown (MB/s, median of 3):');
           for (const [k, v] of Object.entries(await p.call('attachmentBreakdown'))) log(`  ${String(v).padStart(6)}  ${k}`);
+        }
+        if (searching) {
+          log('search_10k: hits per query (index: every word as a prefix, accents folded, typos in long words; scan: substrings):');
+          for (const [k, v] of Object.entries(await p.call('searchCounts'))) log(`  ${k.padEnd(24)} ${v}`);
         }
       } finally {
         await p?.close();

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark of issue 3 ("Benchmarks"), each measured side by side with
  * its anchor in this process (the memory bench in fresh child processes), printed as JSON lines
- * `{"name","unit","value","anchor","anchorValue","ratio"}` on stdout and nothing else; progress
+ * `{"name","unit","value","anchor","anchorValue","ratio","spread"}` on stdout and nothing else; progress
  * and a closing table go to stderr. `ratio` is the median of per-round `value / anchorValue`:
  * above 1 is better for rates (ops/s, messages/s, MB/s), below 1 is better for memory (MB).
  *
@@ -55,7 +55,7 @@ if (RELAY_NAMES.some(wanted)) {
 
 await bench('relay_blob_upload_rss', () => relayBlobUploadRss(ROUNDS.relayRss));
 
-// Browser lines (headless Chromium, bench/browser/README.md); the filter `browser` selects all four.
+// Browser lines (headless Chromium, bench/browser/README.md); the filter `browser` selects all of them.
 const browserWanted = (name: string): boolean => wanted(name) || filters.includes('browser');
 if (BROWSER_NAMES.some(browserWanted)) {
   const browser = await browserBenches(browserWanted);

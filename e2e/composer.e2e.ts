@@ -17,7 +17,7 @@ import { describe, expect } from 'vitest';
 import { MAX_TEXT_LENGTH } from '../shared/consts.ts';
 import { expectAccessible } from './harness/axe.ts';
 import { expectNoLeaks, filesUnder, scanForLeaks } from './harness/leaks.ts';
-import { bubble, castTest as it, composer, inviteClient, joinFromLink, openConversation, send, setUpPractice, unlockWith } from './harness/onboarding.ts';
+import { bubble, castTest as it, composer, send, setUpAndJoin, unlockWith } from './harness/onboarding.ts';
 import { captureScreens } from './harness/screenshots.ts';
 
 const PRACTICE = 'Praxis Okafor Brennan';
@@ -41,14 +41,7 @@ async function composerHolds(page: Page, text: string): Promise<void> {
 
 describe('writing and reading messages', () => {
   it('a therapist sets up, invites, and a client joins (as in story.e2e.ts)', async ({ relay, tp, cp }) => {
-    await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST);
-    const link = await inviteClient(tp, LABEL);
-    await joinFromLink(cp, link, PASS_CLIENT);
-
-    // The therapist opens the conversation once the client's hello arrived.
-    await tp.getByRole('button', { name: 'Back' }).click();
-    await openConversation(tp, LABEL);
-    await composer(tp).waitFor();
+    await setUpAndJoin(relay, tp, cp, { practice: PRACTICE, label: LABEL, therapistPassphrase: PASS_THERAPIST, clientPassphrase: PASS_CLIENT });
   });
 
   it('item 13: a counter near the limit; over it nothing is cut and sending is refused in plain words', async ({ cp }) => {

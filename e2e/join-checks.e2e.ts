@@ -21,8 +21,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toBase64url } from '../shared/encoding.ts';
-import { decodeInvite } from '../shared/invite.ts';
+import { fromBase64url, toBase64url } from '../shared/encoding.ts';
+import { openInvite, readInviteLink } from '../shared/short-invite.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret } from '../shared/keys.ts';
 import { signRequest } from '../shared/request-auth.ts';
 import { expectAccessible } from './harness/axe.ts';
@@ -36,7 +36,8 @@ const tag = () => randomBytes(6).toString('hex');
 const PRACTICE = `Practice Quillfeather ${tag()}`;
 const LABEL = `Client Marrowbank ${tag()}`;
 const PASS_THERAPIST = `therapist passphrase ${tag()}`;
-const USED_MESSAGE = 'This invite link has already been used or has expired. Ask your therapist for a new link.';
+/** A used short link's body is gone from the relay: said in the words for withdrawn, used or expired (onboarding's INVITE_GONE). */
+const USED_MESSAGE = 'This invite link can no longer be used: your therapist may have withdrawn it, or it has been used or has expired. Ask your therapist for a new link.';
 
 let relay: Relay;
 let therapist: Person;
@@ -46,7 +47,10 @@ const others: Person[] = [];
 
 /** Someone registers with the link's invite, from outside the browser: the link is now used. */
 async function useInvite(link: string): Promise<void> {
-  const invite = await decodeInvite(decodeURIComponent(link.slice(link.indexOf('#/join/') + '#/join/'.length)));
+  const read = await readInviteLink(decodeURIComponent(link.slice(link.indexOf('#/join/') + '#/join/'.length)));
+  if (read.version !== 2) throw new Error('expected a short invite link');
+  const fetched = (await (await fetch(`${relay.base}/v1/invites/${toBase64url(read.keys.id)}`)).json()) as { body: string };
+  const invite = await openInvite(read.keys, fromBase64url(fetched.body));
   const identity = await deriveIdentity(generateRootSecret());
   const path = '/v1/accounts/client';
   const body = new TextEncoder().encode(JSON.stringify({ identity: toBase64url(encodePublicIdentity(identity.publicIdentity)), invite: toBase64url(invite.secret) }));
@@ -124,9 +128,10 @@ describe('setting up and joining, seen from outside the app', () => {
     expect(await cp.getByRole('note').count()).toBe(0);
     expect(await cp.locator('ol.phrase').count()).toBe(0);
     await expectAccessible(cp, 'join: invite used');
-    // The check was one request, answered 404 by the relay; nothing was registered.
-    const checks = relay.requestLog().filter((l) => l['route'] === '/v1/invites/check');
-    expect(checks.map((l) => l['status'])).toContain(404);
+    // Opening the short link's body was one request, answered 404 by the relay (the body goes
+    // when the invite is used); nothing was registered.
+    const fetches = relay.requestLog().filter((l) => l['route'] === '/v1/invites/:id');
+    expect(fetches.map((l) => l['status'])).toContain(404);
     client.expectNoErrors([/Failed to load resource/]);
   });
 

@@ -81,7 +81,7 @@ describe('a therapist and a client, end to end', () => {
 
   it('the therapist creates an invite with a link and a QR code', async ({ relay, tp }) => {
     inviteLink = await inviteClient(tp, LABEL);
-    expect(inviteLink).toMatch(new RegExp(`^${relay.base}/#/join/1[A-Za-z0-9_-]+$`));
+    expect(inviteLink).toMatch(new RegExp(`^${relay.base}/#/join/2[A-Za-z0-9_-]{43}$`));
     await expectAccessible(tp, 'invite');
     await captureScreens(tp, 'invite');
   });

@@ -13,7 +13,7 @@ describe('relay limits', () => {
     expect({ ...limits }).toEqual({
       MAX_HEADER_BYTES: 16_384,
       REFUSAL_LINGER_MS: 2_000,
-      BODY_LIMITS: { small: 8_192, preKeys: 16_384, ack: 16_384, envelope: 262_144, none: 0 },
+      BODY_LIMITS: { small: 8_192, preKeys: 16_384, ack: 16_384, invite: 24_576, envelope: 262_144, none: 0 },
       DEFAULT_RATE_LIMIT: { capacity: 120, refillPerSecond: 20 },
       DEFAULT_MAX_KEYS: 10_000,
       DEFAULT_MESSAGE_TTL_MS: 30 * DAY,
@@ -33,6 +33,13 @@ describe('relay limits', () => {
       LIVE_MAX_MAILBOXES: 50,
       LIVE_DEFAULT_AUTH_TIMEOUT_MS: 10_000,
       LIVE_DEFAULT_MAX_SOCKETS_PER_ACCOUNT: 5,
+      MAX_PUSH_ENDPOINT_LEN: 1_024,
+      MAX_PUSH_SUBSCRIPTIONS_PER_ACCOUNT: 10,
+      PUSH_THROTTLE_MS: 180_000,
+      PUSH_TTL_SECONDS: 3_600,
+      PUSH_REQUEST_TIMEOUT_MS: 10_000,
+      PUSH_QUEUE_MAX: 1_000,
+      PUSH_CONCURRENCY: 8,
     });
   });
 });

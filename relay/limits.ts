@@ -47,6 +47,11 @@ export const BODY_LIMITS = {
    * (64 KiB, shared/consts.ts), padded and sealed with its headers, fits with room to spare.
    */
   envelope: 256 * KiB,
+  /**
+   * An invite with a short invite's encrypted body (`POST /v1/invites`): MAX_INVITE_BODY
+   * (17,424 bytes, shared/consts.ts) is 23,232 characters of base64url, plus the hash and id.
+   */
+  invite: 24 * KiB,
   /** GET and DELETE requests carry no body. */
   none: 0,
 } as const;

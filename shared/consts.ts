@@ -54,6 +54,8 @@ export const LABEL = {
   auditCheckpoint: 'Confidant v1 audit checkpoint',
   consentAccept: 'Confidant v1 consent accept',
   consentWithdraw: 'Confidant v1 consent withdraw',
+  /** The therapist's signature over practice information (practice.ts, PROTOCOL.md §9.3). */
+  practiceInfo: 'Confidant v1 practice information',
 } as const;
 
 /**
@@ -198,6 +200,19 @@ export const MAX_EMERGENCY_NOTICE = 600;
 /** Largest invite JSON encoded or decoded (16 KiB): decoding stops there, so a deflate bomb costs nothing. */
 export const MAX_INVITE_JSON = 16 * 1024;
 
+// Short invites (short-invite.ts, PROTOCOL.md §14, version 2): the link carries one secret, the
+// relay keeps the body encrypted under a key derived from it.
+
+/** The secret in a short invite link: 256 random bits, from which the id, key and nonce derive. */
+export const INVITE_LINK_SECRET_LEN = 32;
+/** The id the relay stores a short invite's body under: 128 bits, not guessable, not enumerable. */
+export const INVITE_ID_LEN = 16;
+/**
+ * Largest encrypted invite body: MAX_INVITE_JSON padded (`paddedLength(16384)` = 17408) plus the
+ * 16-byte AEAD tag. The relay refuses larger, and a client refuses to decrypt larger.
+ */
+export const MAX_INVITE_BODY = 17_408 + 16;
+
 // Sizes inside the attachment stream (attachment.ts, PROTOCOL.md §10).
 
 /** Random salt in every stream header. 128 bits: salts never repeat under one file key. */
@@ -243,3 +258,16 @@ export const PUSH_AUTH_LEN = 16;
  * are a few hundred characters (FCM, Mozilla and Apple all under 300); the cap bounds each row.
  */
 export const MAX_PUSH_ENDPOINT_LEN = 1024;
+// Practice information limits (practice.ts, PROTOCOL.md §9.3). A therapist's device signs it and
+// every client's device parses, stores and shows it, so everything in it is bounded.
+
+/** Most crisis lines one practice lists: a handful of numbers a person in crisis can scan at a glance. */
+export const MAX_CRISIS_LINES = 8;
+/** Longest crisis line label or therapist display name, in UTF-16 code units: a name, not a paragraph. */
+export const MAX_PRACTICE_LABEL = 80;
+/** Longest crisis line contact: a phone number (digits, +, spaces, dashes) or an https URL. */
+export const MAX_CRISIS_CONTACT = 200;
+/** Longest note under a crisis line ("24/7, free, in English and Spanish") or expected response time. */
+export const MAX_PRACTICE_NOTE = 200;
+/** Longest IANA time zone name (the longest in the tz database today is 32 characters). */
+export const MAX_TIME_ZONE = 64;

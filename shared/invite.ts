@@ -1,7 +1,8 @@
 /**
  * Invites: what a therapist hands a new client, out of band, as a link and a QR code
- * (PROTOCOL.md §14). Everything the client's device needs travels in the URL fragment, which a
- * browser never sends to a server, so the relay learns nothing from an invite:
+ * (PROTOCOL.md §14). This file holds the invite's content (its body) and the version 1 link,
+ * which carried the whole body in the URL fragment; version 2 (short-invite.ts) keeps the body
+ * on the relay, encrypted under a key only the link's fragment carries. The body:
  *
  * - the therapist's public identity (pinned from then on; the safety number confirms it),
  * - the therapist's mailbox id and a delivery capability for it (so the client can write),
@@ -10,9 +11,8 @@
  * - the practice name, the consent text and the emergency notice the therapist set,
  * - when the invite expires.
  *
- * Wire form: `base64url(deflate-raw(UTF-8 JSON))` with a one-character version prefix, so a
- * long consent text still fits a scannable QR code. Decoding is bounded (a compressed bomb
- * stops at `MAX_INVITE_JSON` bytes) and schema-checked.
+ * Version 1 wire form: `"1" || base64url(deflate-raw(UTF-8 JSON))`. Decoding is bounded (a
+ * compressed bomb stops at `MAX_INVITE_JSON` bytes) and schema-checked.
  *
  * Does not: authenticate the invite. Whoever can replace the link can replace the keys in it;
  * that is what comparing safety numbers in person is for (THREAT-MODEL.md).
@@ -74,8 +74,11 @@ async function pipeBytes(bytes: Uint8Array, transform: CompressionStream | Decom
   return concat(...parts);
 }
 
-/** The text that goes after `#/join/` in an invite link. */
-export async function encodeInvite(invite: Invite): Promise<string> {
+/**
+ * The invite as its JSON bytes (UTF-8), schema-checked: what a version 1 link deflates and a
+ * version 2 link's body encrypts (short-invite.ts). Throws `schema` for a field out of bounds.
+ */
+export function inviteJsonBytes(invite: Invite): Uint8Array {
   const json = parse(
     InviteJson,
     {
@@ -91,34 +94,17 @@ export async function encodeInvite(invite: Invite): Promise<string> {
     },
     'invite',
   );
-  const packed = await pipeBytes(utf8.encode(JSON.stringify(json)), new CompressionStream('deflate-raw'), MAX_INVITE_JSON);
-  return INVITE_PREFIX + toBase64url(packed);
+  return utf8.encode(JSON.stringify(json));
 }
 
 /**
- * Parses an encoded invite (the fragment text). Throws `ConfidantError` `malformed` (not an
- * invite, corrupted, an identity whose certificate does not verify), `unsupported_version`, or `too_large`. Expiry is the
- * caller's to check against its clock (`isInviteExpired`).
+ * Parses invite JSON bytes (at most MAX_INVITE_JSON, the caller bounds them): strict schema,
+ * and the therapist's identity certificate must verify. Throws `malformed` otherwise.
  */
-export async function decodeInvite(encoded: string): Promise<Invite> {
-  const trimmed = encoded.trim();
-  if (trimmed.length === 0) throw fail('malformed', 'empty invite');
-  if (trimmed[0] !== INVITE_PREFIX) {
-    if (/^[2-9]/.test(trimmed)) throw fail('unsupported_version', `invite version ${trimmed[0]}`);
-    throw fail('malformed', 'not an invite');
-  }
-  if (trimmed.length > 2 * MAX_INVITE_JSON) throw fail('too_large', 'invite text too long');
-  let json: unknown;
-  try {
-    const packed = fromBase64url(trimmed.slice(1));
-    json = JSON.parse(utf8.decode(await pipeBytes(packed, new DecompressionStream('deflate-raw'), MAX_INVITE_JSON)));
-  } catch (e) {
-    if (ConfidantError.is(e, 'too_large')) throw e;
-    throw new ConfidantError('malformed', 'invite does not decode', { cause: e });
-  }
+export async function inviteFromJsonBytes(bytes: Uint8Array): Promise<Invite> {
   let parsed: v.InferOutput<typeof InviteJson>;
   try {
-    parsed = parse(InviteJson, json, 'invite');
+    parsed = parse(InviteJson, JSON.parse(utf8.decode(bytes)), 'invite');
   } catch (e) {
     throw new ConfidantError('malformed', 'invite fields are not valid', { cause: e });
   }
@@ -140,6 +126,39 @@ export async function decodeInvite(encoded: string): Promise<Invite> {
     expiresAt: parsed.expiresAt,
     ...(parsed.consentVersion !== undefined ? { consentVersion: parsed.consentVersion } : {}),
   };
+}
+
+/**
+ * A version 1 (long) invite: the text that goes after `#/join/`. No longer written by the app
+ * (short links, short-invite.ts, replaced it); kept so the tests can make the links that were
+ * handed out before, which `decodeInvite` still reads until they expire (PROTOCOL.md §14).
+ */
+export async function encodeInvite(invite: Invite): Promise<string> {
+  const packed = await pipeBytes(inviteJsonBytes(invite), new CompressionStream('deflate-raw'), MAX_INVITE_JSON);
+  return INVITE_PREFIX + toBase64url(packed);
+}
+
+/**
+ * Parses a version 1 invite (the fragment text). Throws `ConfidantError` `malformed` (not an
+ * invite, corrupted, an identity whose certificate does not verify), `unsupported_version`, or
+ * `too_large`. Expiry is the caller's to check against its clock (`isInviteExpired`).
+ */
+export async function decodeInvite(encoded: string): Promise<Invite> {
+  const trimmed = encoded.trim();
+  if (trimmed.length === 0) throw fail('malformed', 'empty invite');
+  if (trimmed[0] !== INVITE_PREFIX) {
+    if (/^[2-9]/.test(trimmed)) throw fail('unsupported_version', `invite version ${trimmed[0]}`);
+    throw fail('malformed', 'not an invite');
+  }
+  if (trimmed.length > 2 * MAX_INVITE_JSON) throw fail('too_large', 'invite text too long');
+  let bytes: Uint8Array;
+  try {
+    bytes = await pipeBytes(fromBase64url(trimmed.slice(1)), new DecompressionStream('deflate-raw'), MAX_INVITE_JSON);
+  } catch (e) {
+    if (ConfidantError.is(e, 'too_large')) throw e;
+    throw new ConfidantError('malformed', 'invite does not decode', { cause: e });
+  }
+  return inviteFromJsonBytes(bytes);
 }
 
 export const isInviteExpired = (invite: Pick<Invite, 'expiresAt'>, now: number): boolean => now >= invite.expiresAt;

@@ -28,6 +28,7 @@ import {
 } from './consts.ts';
 import { utf8 } from './_bytes.ts';
 import { ConfidantError, fail } from './errors.ts';
+import { SignedPractice } from './practice.ts';
 import { b64, BlobId, MailboxId, MessageId, parse, Timestamp } from './schemas.ts';
 
 export const PAYLOAD_VERSION = 1;
@@ -115,13 +116,21 @@ export const RetryPayload = v.object({
   receivedAt: Timestamp,
 });
 
-export const Payload = v.variant('type', [MessagePayload, ReceiptPayload, ConsentPayload, HelloPayload, RetryPayload]);
+/**
+ * The therapist's practice information (crisis lines, office hours, response time) with their
+ * identity signature over it (PROTOCOL.md §9.3, shared/practice.ts). Sent to every client after
+ * each change and to a new client right after its hello; a client keeps the newest revision.
+ */
+export const PracticePayload = v.object({ ...base, type: v.literal('practice'), ...SignedPractice.entries });
+
+export const Payload = v.variant('type', [MessagePayload, ReceiptPayload, ConsentPayload, HelloPayload, RetryPayload, PracticePayload]);
 export type Payload = v.InferOutput<typeof Payload>;
 export type MessagePayload = v.InferOutput<typeof MessagePayload>;
 export type ReceiptPayload = v.InferOutput<typeof ReceiptPayload>;
 export type ConsentPayload = v.InferOutput<typeof ConsentPayload>;
 export type HelloPayload = v.InferOutput<typeof HelloPayload>;
 export type RetryPayload = v.InferOutput<typeof RetryPayload>;
+export type PracticePayload = v.InferOutput<typeof PracticePayload>;
 export type AttachmentPointer = v.InferOutput<typeof AttachmentPointer>;
 
 /** Validate and encode a payload for `sealMessage`. Invalid payloads never leave the device. */

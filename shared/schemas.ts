@@ -10,7 +10,10 @@ import * as v from 'valibot';
 import {
   ED25519_PUBLIC_LEN,
   ED25519_SIGNATURE_LEN,
+  INVITE_ID_LEN,
   INVITE_SECRET_LEN,
+  MAX_INVITE_BODY,
+  PAD_MIN,
   MAILBOX_ID_LEN,
   MAX_MESSAGES_PER_PAGE,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
@@ -25,6 +28,7 @@ import {
   SHA256_LEN,
   X25519_LEN,
 } from './consts.ts';
+import { AEAD_TAG_LEN } from './_aead.ts';
 import { base64urlLength, fromBase64url, toBase64url } from './encoding.ts';
 import { ConfidantError } from './errors.ts';
 import { decodePublicIdentity, encodePublicIdentity, PUBLIC_IDENTITY_LEN } from './keys.ts';
@@ -84,8 +88,23 @@ export const SigningKeyJson = b64(ED25519_PUBLIC_LEN);
 
 /** `POST /v1/accounts/therapist`: the new identity and an operator-minted code. */
 export const TherapistRegistrationJson = v.object({ identity: PublicIdentityJson, registrationCode: b64(REGISTRATION_CODE_LEN) });
-/** `POST /v1/invites`: SHA-256 of the invite secret the therapist gives the client. */
-export const InviteJson = v.object({ inviteHash: b64(SHA256_LEN) });
+/** An encrypted short-invite body (short-invite.ts): the padded JSON (at least PAD_MIN) and its tag, at most MAX_INVITE_BODY. */
+export const InviteBody = v.pipe(
+  Base64url,
+  v.minLength(base64urlLength(PAD_MIN + AEAD_TAG_LEN), 'invite body too short'),
+  v.maxLength(base64urlLength(MAX_INVITE_BODY), 'invite body too large'),
+  v.check((s) => s.length % 4 !== 1, 'expected canonical base64url'),
+);
+/**
+ * `POST /v1/invites`: SHA-256 of the invite secret the therapist gives the client; for a short
+ * invite (PROTOCOL.md §14, version 2) also its body's id and the encrypted body, both or neither.
+ */
+export const InviteJson = v.pipe(
+  v.object({ inviteHash: b64(SHA256_LEN), id: v.optional(b64(INVITE_ID_LEN)), body: v.optional(InviteBody) }),
+  v.check((o) => (o.id === undefined) === (o.body === undefined), 'id and body go together'),
+);
+/** `POST /v1/invites/revoke`: the hash of the invite to withdraw (the therapist's own, unused). */
+export const InviteRevokeJson = v.object({ inviteHash: b64(SHA256_LEN) });
 /**
  * `POST /v1/invites/check`: the invite secret itself (as registration sends it, never its hash),
  * so only the link's holder can ask.
@@ -128,6 +147,10 @@ export const CapabilityAddedJson = v.object({});
 export const InviteCreatedJson = v.object({ expiresAt: Timestamp });
 /** `POST /v1/invites/check` 200: the invite can be used until `expiresAt`. */
 export const InviteCheckedJson = v.object({ valid: v.literal(true), expiresAt: Timestamp });
+/** `GET /v1/invites/:id` 200: a short invite's encrypted body and when the invite expires. */
+export const InviteBodyJson = v.object({ body: InviteBody, expiresAt: Timestamp });
+/** `POST /v1/invites/revoke` 200. */
+export const InviteRevokedJson = v.object({ revoked: v.literal(true) });
 /** `POST /v1/prekeys/one-time` 200: one-time prekeys the account now holds. */
 export const OneTimePreKeysStoredJson = v.object({ count: Count });
 /** `GET /v1/prekeys/count` 200. */

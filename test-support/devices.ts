@@ -16,12 +16,12 @@
  */
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach } from 'vitest';
-import { decodeInvite, type Invite } from '../shared/invite.ts';
+import type { Invite } from '../shared/invite.ts';
 import { generateRootSecret, identityId, type Identity } from '../shared/keys.ts';
 import type { MailboxQuota } from '../relay/storage/types.ts';
 import { appFixture, onRealClock, type AppFixture } from '../relay/testing/app-fixture.ts';
 import { joinFromInvite, setUpPractice, type FlowDeps } from '../client/account/flows.ts';
-import { createInvite } from '../client/account/onboarding.ts';
+import { createInvite, openInviteLink } from '../client/account/onboarding.ts';
 import { RelayApi } from '../client/api/relay.ts';
 import { Records, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../client/data/records.ts';
 import { newMessage } from '../client/messages/message.ts';
@@ -168,8 +168,9 @@ export async function secondTab(device: Device): Promise<Device> {
   return wire(device.role, device.identity, vault, store, device.profile, device.api, device.net);
 }
 
-/** The invite in a link made by `createInvite` (what `inviteFromRoute` reads, without `location`). */
-export const inviteFromLink = (link: string): Promise<Invite> => decodeInvite(decodeURIComponent(link.slice(link.indexOf('#/join/') + '#/join/'.length)));
+/** The invite in a link made by `createInvite`, its body fetched through `api` (what `inviteFromRoute` reads, without `location`). */
+export const inviteFromLink = (link: string, api: RelayApi): Promise<Invite> =>
+  openInviteLink(api, decodeURIComponent(link.slice(link.indexOf('#/join/') + '#/join/'.length)), Date.now());
 
 
 export interface JoinedClient {
@@ -189,7 +190,7 @@ export interface JoinedClient {
  */
 export async function joinClient(relay: Relay, therapist: Device, label: string, options: { flush?: boolean; replaces?: string } = {}): Promise<JoinedClient> {
   const localInvite = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, label, ORIGIN, Date.now(), options.replaces);
-  const invite = await inviteFromLink(localInvite.link);
+  const invite = await inviteFromLink(localInvite.link, therapist.api);
   const { rootSecret, net, deps } = await newDevice(relay);
   if (options.flush === false) net.refuse = (r) => r.method === 'POST' && r.path === '/v1/messages';
   const { vault, conversationId } = await joinFromInvite(deps, { rootSecret, passphrase: PASSPHRASE, invite });

@@ -9,6 +9,7 @@
  *   backlog{Ours,Anchor}     ms     500 envelopes through the real Receiver into the vault
  *                                   vs  the same 500 opened into MemoryProtocolStore (no vault)
  *   attachment{Ours,Anchor}  MB/s   createAttachmentEncryptor over 32 MiB  vs  WebCrypto AES-256-GCM, best of 256 KiB / 1 MiB chunks
+ *   search{Ours,Anchor}, searchOpen{Ours,Anchor}: search.ts
  *
  * Only `window.confidantBench` is exported; the page does nothing until called. Nothing here is
  * asserted by a test, and no test imports it.
@@ -31,6 +32,7 @@ import { decodePayload, encodePayload } from '../../shared/payload.ts';
 import { getProvider } from '../../shared/provider.ts';
 import { addressOf, openMessage, sealMessage, startSession } from '../../shared/session.ts';
 import { asMailboxId } from '../../shared/ids.ts';
+import { searchAnchor, searchCounts, searchIndexBytes, searchOpenAnchor, searchOpenOurs, searchOurs, searchSetup, searchTimerResolution } from './search.ts';
 
 /** Messages per backlog round (issue 5: "500 messages"). */
 export const BACKLOG = 500;
@@ -388,6 +390,15 @@ export interface ConfidantBench {
   attachmentBreakdown: typeof attachmentBreakdown;
   anchorBestChunk(): number;
   receipts(): number;
+  // search_10k, search_index_open_10k (search.ts)
+  searchSetup: typeof searchSetup;
+  searchOurs: typeof searchOurs;
+  searchAnchor: typeof searchAnchor;
+  searchCounts: typeof searchCounts;
+  searchTimerResolution: typeof searchTimerResolution;
+  searchOpenOurs: typeof searchOpenOurs;
+  searchOpenAnchor: typeof searchOpenAnchor;
+  searchIndexBytes: typeof searchIndexBytes;
 }
 
 const api: ConfidantBench = {
@@ -404,6 +415,14 @@ const api: ConfidantBench = {
   attachmentBreakdown,
   anchorBestChunk: () => anchorBestChunk,
   receipts: () => need().receipts.count,
+  searchSetup,
+  searchOurs,
+  searchAnchor,
+  searchCounts,
+  searchTimerResolution,
+  searchOpenOurs,
+  searchOpenAnchor,
+  searchIndexBytes,
 };
 (globalThis as unknown as { confidantBench: ConfidantBench }).confidantBench = api;
 document.documentElement.dataset.ready = 'true';

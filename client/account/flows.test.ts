@@ -66,7 +66,7 @@ describe('joinFromInvite', () => {
     const therapist = await therapistDevice(relay);
     devices.push(therapist);
     const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Pat', ORIGIN, Date.now());
-    const invite = await inviteFromLink(local.link);
+    const invite = await inviteFromLink(local.link, therapist.api);
     const net = new Net(relay.fx);
     const deps = depsOver(net);
     const input = { rootSecret: generateRootSecret(), passphrase: PASSPHRASE, invite };

@@ -20,7 +20,10 @@ import { createVault } from '../vault/vault.ts';
 import {
   checkInvite,
   createInvite,
+  INVITE_GONE,
   INVITE_REFUSED,
+  openInviteLink,
+  revokeInvite,
   DEFAULT_CONSENT_TEXT,
   DEFAULT_EMERGENCY_NOTICE,
   INVITE_DAYS,
@@ -168,7 +171,7 @@ describe('registerClient', () => {
     const therapist = await therapistDevice(relay);
     devices.push(therapist);
     const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
-    const invite = await inviteFromLink(local.link);
+    const invite = await inviteFromLink(local.link, therapist.api);
 
     const first = await stranger();
     first.net.dropAnswer = (r) => r.path === '/v1/accounts/client';
@@ -187,7 +190,7 @@ describe('checkInvite (before the first step of joining)', () => {
     const therapist = await therapistDevice(relay);
     devices.push(therapist);
     const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
-    const invite = await inviteFromLink(local.link);
+    const invite = await inviteFromLink(local.link, therapist.api);
     const client = await stranger();
     const expiresAt = await checkInvite(client.api, invite);
     expect(expiresAt).toBeGreaterThanOrEqual(local.expiresAt);
@@ -203,7 +206,7 @@ describe('checkInvite (before the first step of joining)', () => {
     const therapist = await therapistDevice(relay);
     devices.push(therapist);
     const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
-    const invite = await inviteFromLink(local.link);
+    const invite = await inviteFromLink(local.link, therapist.api);
     const first = await stranger();
     await registerClient(first.api, first.identity, invite);
 
@@ -220,7 +223,7 @@ describe('checkInvite (before the first step of joining)', () => {
     const therapist = await therapistDevice(relay);
     devices.push(therapist);
     const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
-    const invite = await inviteFromLink(local.link);
+    const invite = await inviteFromLink(local.link, therapist.api);
     // An invite that expired a second ago: the link's fields with another secret, whose hash the
     // relay holds with a past expiry (a hash is stored once; the relay reads only the secret).
     const expired = { ...invite, secret: new Uint8Array(32).fill(7) };
@@ -234,7 +237,7 @@ describe('checkInvite (before the first step of joining)', () => {
     const therapist = await therapistDevice(relay);
     devices.push(therapist);
     const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
-    const invite = await inviteFromLink(local.link);
+    const invite = await inviteFromLink(local.link, therapist.api);
     const client = await stranger();
     client.net.offline = true;
     expect(await rejection(checkInvite(client.api, invite))).toBeInstanceOf(OfflineError);
@@ -246,7 +249,7 @@ describe('checkInvite (before the first step of joining)', () => {
     const therapist = await therapistDevice(relay);
     devices.push(therapist);
     const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
-    const invite = await inviteFromLink(local.link);
+    const invite = await inviteFromLink(local.link, therapist.api);
     const slow = await stranger();
     await checkInvite(slow.api, invite);
     const fast = await stranger();
@@ -266,7 +269,7 @@ describe('createInvite', () => {
 
     expect(local.link.startsWith(`${ORIGIN}/#/join/`)).toBe(true);
     expect(local.link).not.toContain('Jo (Mondays)');
-    const invite = await inviteFromLink(local.link);
+    const invite = await inviteFromLink(local.link, therapist.api);
     expect(identitiesEqual(invite.therapist, therapist.identity.publicIdentity)).toBe(true);
     expect(invite.mailboxId).toEqual(therapist.profile.mailboxId);
     expect(invite.capability).toEqual(local.capability);
@@ -377,5 +380,63 @@ describe('provisionDevice', () => {
       store.close();
       vault.close();
     }
+  });
+});
+
+describe('short invites (issue 11)', () => {
+  const fragment = (link: string) => link.slice(link.indexOf('#/join/') + '#/join/'.length);
+
+  it('makes a link under 100 characters that carries no invite content, opened by fetching its body', async () => {
+    const therapist = await therapistDevice(relay, 'Riverside Counselling');
+    devices.push(therapist);
+    const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Jo', ORIGIN, Date.now());
+    expect(local.link).toMatch(new RegExp(`^${ORIGIN}/#/join/2[A-Za-z0-9_-]{43}$`));
+    expect(local.link.length).toBeLessThan(100);
+    const client = await stranger();
+    const invite = await openInviteLink(client.api, fragment(local.link), Date.now());
+    expect(inviteHashOf(invite.secret)).toBe(local.hash);
+    expect(invite.practiceName).toBe('Riverside Counselling');
+    expect(client.net.handled.some((r) => r.method === 'GET' && r.path.startsWith('/v1/invites/') && r.status === 200)).toBe(true);
+  });
+
+  it('a withdrawn invite is refused in plain words, its capability revoked, and the inbox record marked', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Kim', ORIGIN, Date.now());
+    const invite = await inviteFromLink(local.link, therapist.api);
+    const revoked = await revokeInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, local, 1_900_000_000_000);
+    expect(revoked.revokedAt).toBe(1_900_000_000_000);
+    expect(await therapist.records.invite(local.hash)).toEqual(revoked);
+    expect(await relay.fx.store.checkCapability(sha256(local.capability), therapist.profile.mailboxId)).toBe(false);
+    const client = await stranger();
+    const e = await rejection(openInviteLink(client.api, fragment(local.link), Date.now()));
+    expect((e as OnboardingError).code).toBe('invite_refused');
+    expect((e as OnboardingError).message).toBe(INVITE_GONE);
+    expect(((await rejection(registerClient(client.api, client.identity, invite))) as OnboardingError).code).toBe('invite_refused');
+    // Withdrawing again (a retry after a lost answer) is done, not an error.
+    await revokeInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, local, 1_900_000_000_001);
+  });
+
+  it('offline: the body cannot be fetched, said as OfflineError (retry), never as a bad invite', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Sam', ORIGIN, Date.now());
+    const client = await stranger();
+    client.net.offline = true;
+    expect(await rejection(openInviteLink(client.api, fragment(local.link), Date.now()))).toBeInstanceOf(OfflineError);
+    client.net.offline = false;
+    expect((await openInviteLink(client.api, fragment(local.link), Date.now())).practiceName).toBe(therapist.profile.practiceName);
+  });
+
+  it('a damaged link, a link whose key does not open the body, and an expired invite each say so', async () => {
+    const therapist = await therapistDevice(relay);
+    devices.push(therapist);
+    const local = await createInvite(therapist.api, therapist.identity, therapist.profile, therapist.records, 'Lee', ORIGIN, Date.now());
+    const client = await stranger();
+    const text = fragment(local.link);
+    expect(await onboardingCode(openInviteLink(client.api, text.slice(0, 20), Date.now()))).toBe('invite_damaged');
+    expect(await onboardingCode(openInviteLink(client.api, 'hello', Date.now()))).toBe('invite_damaged');
+    expect(await onboardingCode(openInviteLink(client.api, `2${'A'.repeat(43)}`, Date.now()))).toBe('invite_refused');
+    expect(await onboardingCode(openInviteLink(client.api, text, local.expiresAt))).toBe('invite_expired');
   });
 });

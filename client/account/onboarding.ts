@@ -12,8 +12,11 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
-import { encodeInvite, type Invite } from '../../shared/invite.ts';
+import { ConfidantError } from '../../shared/errors.ts';
+import { isInviteExpired, type Invite } from '../../shared/invite.ts';
+import { openInvite, readInviteLink, sealInvite } from '../../shared/short-invite.ts';
 import { encodePublicIdentity, identityId, type Identity } from '../../shared/keys.ts';
+import { DEFAULT_CRISIS_TEXT } from '../../shared/practice.ts';
 import { randomBytes } from '../../shared/provider.ts';
 import { REGISTRATION_CODE_LEN } from '../../shared/consts.ts';
 import { RelayApiError, type RelayApi } from '../api/relay.ts';
@@ -27,8 +30,8 @@ export const DEFAULT_CONSENT_TEXT = `Messaging with your therapist
 • Messages are end-to-end encrypted: only you and your therapist can read them. They may be kept as part of your clinical record, as the law requires.
 • You can stop messaging and withdraw this consent at any time.`;
 
-export const DEFAULT_EMERGENCY_NOTICE =
-  'Messages are not monitored around the clock. If you are in danger or thinking of harming yourself, call your local emergency number (112 in Europe, 911 in the US) or go to the nearest emergency department.';
+/** No country's number is assumed: the app cannot know where the client is (shared/practice.ts). */
+export const DEFAULT_EMERGENCY_NOTICE = DEFAULT_CRISIS_TEXT;
 
 /** One-time prekeys kept on the relay: therapists are contacted by many, clients by one. */
 export const ONE_TIME_PREKEYS = { therapist: 50, client: 10 } as const;
@@ -191,9 +194,9 @@ export async function createInvite(
   const capability = randomBytes(32);
   const secret = randomBytes(32);
   await api.addCapability(identity, profile.mailboxId, sha256(capability));
-  const relayExpiry = await api.createInvite(identity, sha256(secret));
-  const expiresAt = Math.min(relayExpiry, now + INVITE_DAYS * 86_400_000);
-  const encoded = await encodeInvite({
+  // The body says when the invite expires before the relay answers: our clock, the relay's limit.
+  const expiresAt = now + INVITE_DAYS * 86_400_000;
+  const sealed = sealInvite({
     therapist: identity.publicIdentity,
     mailboxId: profile.mailboxId,
     capability,
@@ -204,17 +207,77 @@ export async function createInvite(
     expiresAt,
     ...(profile.consentVersion !== undefined ? { consentVersion: profile.consentVersion } : {}),
   });
+  const relayExpiry = await api.createInvite(identity, sha256(secret), { id: sealed.id, body: sealed.body });
   const invite: LocalInvite = {
     hash: inviteHashOf(secret),
     label,
-    link: `${origin}/#/join/${encoded}`,
+    link: `${origin}/#/join/${sealed.encoded}`,
     capability,
     createdAt: now,
-    expiresAt,
+    expiresAt: Math.min(relayExpiry, expiresAt),
     ...(replaces ? { replaces } : {}),
   };
   await records.saveInvite(invite);
   return invite;
+}
+
+/** What a person opening a withdrawn, used or expired short invite is told. */
+export const INVITE_GONE =
+  'This invite link can no longer be used: your therapist may have withdrawn it, or it has been used or has expired. Ask your therapist for a new link.';
+
+const DAMAGED = 'This invite link is damaged or incomplete. Ask your therapist to send it again, and open the whole link.';
+
+/**
+ * The invite a link's fragment text (after `#/join/`) stands for (PROTOCOL.md §14). A version 1
+ * link carries it whole; a version 2 (short) link names its body on the relay, fetched here and
+ * opened with the key from the link. OnboardingError `invite_damaged` (not an invite link, or a
+ * body that does not open or validate), `invite_refused` (the relay no longer serves the body:
+ * withdrawn, used or expired; one answer) or `invite_expired`. Anything else (OfflineError, the
+ * relay busy) passes through as it is: it says nothing about the invite, and the person retries.
+ */
+export async function openInviteLink(api: RelayApi, encoded: string, now: number): Promise<Invite> {
+  let invite: Invite;
+  try {
+    const link = await readInviteLink(encoded);
+    if (link.version === 1) invite = link.invite;
+    else {
+      let fetched: { body: Uint8Array; expiresAt: number };
+      try {
+        fetched = await api.fetchInviteBody(link.keys.id);
+      } catch (e) {
+        if (e instanceof RelayApiError && e.status === 404) throw new OnboardingError('invite_refused', INVITE_GONE);
+        throw e;
+      }
+      invite = await openInvite(link.keys, fetched.body);
+    }
+  } catch (e) {
+    if (e instanceof ConfidantError) throw new OnboardingError('invite_damaged', DAMAGED);
+    throw e;
+  }
+  if (isInviteExpired(invite, now)) throw new OnboardingError('invite_expired', 'This invite has expired. Ask your therapist for a new invite link.');
+  return invite;
+}
+
+/**
+ * The therapist withdraws a pending invite: the relay deletes it (its secret no longer
+ * registers, its body is no longer served; "not found" counts as done, it is gone either way)
+ * and the capability it carried is revoked, so a copy of the link opened before is no use
+ * either. The local record is kept, marked withdrawn, so the inbox stops listing it.
+ */
+export async function revokeInvite(api: RelayApi, identity: Identity, profile: Profile, records: Records, invite: LocalInvite, now: number): Promise<LocalInvite> {
+  try {
+    await api.revokeInvite(identity, fromBase64url(invite.hash));
+  } catch (e) {
+    if (!(e instanceof RelayApiError && e.status === 404)) throw e;
+  }
+  try {
+    await api.revokeCapability(identity, profile.mailboxId, sha256(invite.capability));
+  } catch (e) {
+    if (!(e instanceof RelayApiError && e.status === 404)) throw e;
+  }
+  const revoked = { ...invite, revokedAt: now };
+  await records.saveInvite(revoked);
+  return revoked;
 }
 
 /** The client's conversation with the therapist who invited them, pinned to the invite's identity. */

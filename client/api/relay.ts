@@ -28,6 +28,7 @@ import {
   MailboxCreatedJson,
   PreKeyStoredJson,
   ErrorResponseJson,
+  InviteBodyJson,
   InviteCheckedJson,
   InviteCreatedJson,
   MessagesPageJson,
@@ -132,10 +133,26 @@ export class RelayApi {
     await this.json(res, AccountCreatedJson);
   }
 
-  /** Registers SHA-256(invite secret); returns when it expires. */
-  async createInvite(identity: Identity, inviteHash: Uint8Array): Promise<number> {
-    const res = await this.request('POST', '/v1/invites', { signer: identity, json: { inviteHash: toBase64url(inviteHash) } });
+  /**
+   * Registers SHA-256(invite secret), with a short invite's encrypted body under its id when
+   * given (PROTOCOL.md §14); returns when it expires.
+   */
+  async createInvite(identity: Identity, inviteHash: Uint8Array, short?: { id: Uint8Array; body: Uint8Array }): Promise<number> {
+    const json = { inviteHash: toBase64url(inviteHash), ...(short ? { id: toBase64url(short.id), body: toBase64url(short.body) } : {}) };
+    const res = await this.request('POST', '/v1/invites', { signer: identity, json });
     return (await this.json(res, InviteCreatedJson)).expiresAt;
+  }
+
+  /** A short invite's encrypted body (unauthenticated); RelayApiError 404 when withdrawn, used or expired. */
+  async fetchInviteBody(id: Uint8Array): Promise<{ body: Uint8Array; expiresAt: number }> {
+    const res = await this.request('GET', `/v1/invites/${toBase64url(id)}`);
+    const json = await this.json(res, InviteBodyJson);
+    return { body: fromBase64url(json.body), expiresAt: json.expiresAt };
+  }
+
+  /** Withdraws our unused invite (hash and body); RelayApiError 404 when there is none. */
+  async revokeInvite(identity: Identity, inviteHash: Uint8Array): Promise<void> {
+    await this.request('POST', '/v1/invites/revoke', { signer: identity, json: { inviteHash: toBase64url(inviteHash) } });
   }
 
   /**

@@ -18,8 +18,9 @@
  * @module
  */
 import type * as v from 'valibot';
-import type { Vault, VaultEntry, VaultOp } from '../vault/vault.ts';
-import { encodeValue, type VaultValue } from '../vault/codec.ts';
+import type { SignedPractice } from '../../shared/practice.ts';
+import type { Vault, VaultChange, VaultEntry, VaultOp } from '../vault/vault.ts';
+import { decodeValue, encodeValue, type VaultValue } from '../vault/codec.ts';
 import type { RiskCategory } from '../triage/risk.ts';
 import { checked, ConversationSchema, DraftSchema, LocalInviteSchema, OutboxItemSchema, ProfileSchema, RetryAskSchema, SentRecordSchema, StoredMessageSchema } from './schemas.ts';
 
@@ -46,6 +47,8 @@ export interface Profile {
    * `done` once sessions were restarted and fresh prekeys published.
    */
   readonly restoredFrom?: { readonly backupAt: number; readonly at: number; readonly done?: boolean };
+  /** Therapist: the practice information as last saved and signed (client/messages/practice.ts). */
+  readonly practice?: SignedPractice;
 }
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -148,6 +151,8 @@ export interface Conversation {
   /** Therapist side: labels and a private note about this client, on this device only (never sent). */
   readonly labels?: readonly string[];
   readonly privateNote?: string;
+  /** Client side: the newest practice information verified against the pinned therapist (client/messages/practice.ts). */
+  readonly practice?: SignedPractice;
 }
 
 /** A version of the therapist's consent text (client/data/consent.ts); a type, so a vault value as it is. */
@@ -171,6 +176,8 @@ export interface LocalInvite {
   readonly usedBy?: string;
   /** A re-invite for an existing conversation (the person's new device). */
   readonly replaces?: string;
+  /** When the therapist withdrew it (issue 11): the relay no longer has it, the inbox no longer lists it. */
+  readonly revokedAt?: number;
 }
 
 /** The session address of a conversation's pinned peer. */
@@ -400,4 +407,52 @@ export class Records {
   conversationOp(c: Conversation): { collection: string; partition: string; id: string; value: VaultValue } {
     return { collection: C.conversations, partition: ROOT, id: c.id, value: asValue(c) };
   }
+
+  /**
+   * Removes a message (its record and its key record) in one transaction; derived data that
+   * follows the vault's commits (the search index, client/search/) forgets it too. No UI
+   * deletes messages yet: this is the path a deletion feature calls.
+   */
+  async removeMessage(conversationId: string, id: string): Promise<boolean> {
+    const key = await this.vault.getJSON(C.messageKeys, conversationId, id);
+    if (typeof key !== 'string') return false;
+    await this.vault.batch([
+      { type: 'delete', collection: C.messages, partition: conversationId, id: key },
+      { type: 'delete', collection: C.messageKeys, partition: conversationId, id },
+    ]);
+    return true;
+  }
+
+  /** How many messages a conversation holds (notices included), without decrypting any (client/search/). */
+  async messageCount(conversationId: string): Promise<number> {
+    return this.vault.count(C.messages, conversationId);
+  }
+}
+
+/** A message stored, replaced or removed, as a vault commit shows it (`messageChanges`). */
+export type MessageChange =
+  | { readonly type: 'put'; readonly conversationId: string; readonly key: string; readonly message: StoredMessage }
+  | { readonly type: 'delete'; readonly conversationId: string; readonly key: string }
+  | { readonly type: 'delete-conversation'; readonly conversationId: string };
+
+/**
+ * The message writes among a committed batch's changes (`Vault.onCommit`), decoded; every
+ * other collection is left out, and so is a value that does not decode as a message (the
+ * writer's problem, not the listener's).
+ */
+export function messageChanges(changes: readonly VaultChange[]): MessageChange[] {
+  const out: MessageChange[] = [];
+  for (const ch of changes) {
+    if (ch.collection !== C.messages) continue;
+    if (ch.type === 'delete-partition') out.push({ type: 'delete-conversation', conversationId: ch.partition });
+    else if (ch.type === 'delete') out.push({ type: 'delete', conversationId: ch.partition, key: String(ch.id) });
+    else {
+      try {
+        out.push({ type: 'put', conversationId: ch.partition, key: String(ch.id), message: checked(StoredMessageSchema, C.messages, decodeValue(ch.value)) });
+      } catch {
+        // not a message: nothing to follow
+      }
+    }
+  }
+  return out;
 }

@@ -12,6 +12,7 @@
  */
 import * as v from 'valibot';
 import { RISK_CATEGORIES } from '../triage/risk.ts';
+import { SignedPractice } from '../../shared/practice.ts';
 import { VaultError } from '../vault/errors.ts';
 import type { AttachmentMeta, Conversation, Draft, LocalInvite, OutboxItem, Profile, RetryAsk, SentRecord, StoredMessage } from './records.ts';
 
@@ -38,6 +39,7 @@ export const ProfileSchema = recordOf<Profile>()({
   provisionedAt: v.optional(time),
   consentVersion: v.optional(count),
   restoredFrom: v.optional(v.object({ backupAt: time, at: time, done: v.optional(v.boolean()) })),
+  practice: v.optional(SignedPractice),
 });
 
 export const AttachmentMetaSchema = recordOf<AttachmentMeta>()({
@@ -97,6 +99,7 @@ export const ConversationSchema = recordOf<Conversation>()({
   snoozedUntil: v.optional(time),
   labels: v.optional(v.array(v.string())),
   privateNote: v.optional(v.string()),
+  practice: v.optional(SignedPractice),
 });
 
 export const LocalInviteSchema = recordOf<LocalInvite>()({
@@ -108,6 +111,7 @@ export const LocalInviteSchema = recordOf<LocalInvite>()({
   expiresAt: time,
   usedBy: v.optional(v.string()),
   replaces: v.optional(v.string()),
+  revokedAt: v.optional(time),
 });
 
 export const OutboxItemSchema = recordOf<OutboxItem>()({

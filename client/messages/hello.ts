@@ -11,11 +11,12 @@ import { encodePublicIdentity } from '../../shared/keys.ts';
 import type { HelloPayload } from '../../shared/payload.ts';
 import { addressOf, type Conversation } from '../data/records.ts';
 import { payloadOf, type Handler } from './context.ts';
+import { practiceOutboxOp } from './practice.ts';
 
 export const buildHello = (to: { mailboxId: Uint8Array; capability: Uint8Array; inviteHash: string }, sentAt: number): HelloPayload =>
   payloadOf('hello', { mailboxId: toBase64url(to.mailboxId), capability: toBase64url(to.capability), inviteHash: to.inviteHash }, sentAt);
 
-export const applyHello: Handler<HelloPayload> = async (payload, { records, writer, profile, sender, address, conversation, receivedAt, ignore }) => {
+export const applyHello: Handler<HelloPayload> = async (payload, { records, writer, profile, sender, address, conversation, receivedAt, now, ignore }) => {
   if (profile.role !== 'therapist') return ignore('hello to a client'), undefined;
   const invite = await records.invite(payload.inviteHash);
   const replaced = invite?.replaces ? await writer.byId(invite.replaces) : undefined;
@@ -35,6 +36,7 @@ export const applyHello: Handler<HelloPayload> = async (payload, { records, writ
       lastAt: Math.max(replaced.lastAt, receivedAt),
     });
     if (!invite.usedBy) writer.putInvite({ ...invite, usedBy: replaced.id });
+    await queuePractice(replaced.id);
     return replaced.id;
   }
   const base: Conversation = conversation ?? {
@@ -53,5 +55,12 @@ export const applyHello: Handler<HelloPayload> = async (payload, { records, writ
   };
   writer.setConversation(updated);
   if (invite && !invite.usedBy) writer.putInvite({ ...invite, usedBy: updated.id });
+  await queuePractice(updated.id);
   return updated.id;
+
+  /** The current practice information, to the client who just joined (client/messages/practice.ts). */
+  async function queuePractice(conversationId: string): Promise<void> {
+    const practice = (await records.profile())?.practice;
+    if (practice) writer.ops.push(practiceOutboxOp(records, conversationId, practice, now));
+  }
 };

@@ -11,6 +11,7 @@ import { applyConsent } from './consent.ts';
 import type { Handler, ReceiveContext } from './context.ts';
 import { applyHello } from './hello.ts';
 import { applyMessage } from './message.ts';
+import { applyPractice } from './practice.ts';
 import { applyReceipt } from './receipt.ts';
 import { applyRetry } from './retry.ts';
 
@@ -23,6 +24,7 @@ export const HANDLERS: HandlersOf<Payload> = {
   consent: applyConsent,
   hello: applyHello,
   retry: applyRetry,
+  practice: applyPractice,
 };
 
 /** Records what `payload` says in the receiver's slice; returns the conversation it changed, if any. */

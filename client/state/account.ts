@@ -5,9 +5,9 @@
  * plain words (an OnboardingError the join screen shows as it is).
  * @module
  */
-import { decodeInvite, isInviteExpired, type Invite } from '../../shared/invite.ts';
+import type { Invite } from '../../shared/invite.ts';
 import { joinFromInvite as joinFlow, setUpPractice, type FlowDeps, type Secrets } from '../account/flows.ts';
-import { checkInvite, OnboardingError } from '../account/onboarding.ts';
+import { checkInvite, openInviteLink } from '../account/onboarding.ts';
 import { RelayApi } from '../api/relay.ts';
 import { restoreFromBackup } from '../backup/restore.ts';
 import { createVault } from '../vault/vault.ts';
@@ -50,17 +50,19 @@ export async function restoreDevice(input: { file: File; phrase: string; passphr
   await begin(vault);
 }
 
-/** Parses the invite in a `#/join/<invite>` route; OnboardingError `invite_damaged` or `invite_expired` otherwise. */
+/**
+ * The invite in a `#/join/<invite>` route, its body fetched from the relay for a short link
+ * (onboarding's `openInviteLink`): OnboardingError `invite_damaged`, `invite_refused` or
+ * `invite_expired`, or OfflineError (the join screen offers to try again).
+ */
 export async function inviteFromRoute(hash: string): Promise<Invite> {
-  const encoded = hash.replace(/^#\/join\//, '');
-  let invite: Invite;
+  let text: string;
   try {
-    invite = await decodeInvite(decodeURIComponent(encoded));
+    text = decodeURIComponent(hash.replace(/^#\/join\//, ''));
   } catch {
-    throw new OnboardingError('invite_damaged', 'This invite link is damaged or incomplete. Ask your therapist to send it again, and open the whole link.');
+    text = ''; // a broken %-escape: not an invite, said as a damaged link
   }
-  if (isInviteExpired(invite, Date.now())) throw new OnboardingError('invite_expired', 'This invite has expired. Ask your therapist for a new invite link.');
-  return invite;
+  return openInviteLink(new RelayApi(), text, Date.now());
 }
 
 /**

@@ -10,7 +10,7 @@ import { toBase64url } from '../../shared/encoding.ts';
 import type { Identity } from '../../shared/keys.ts';
 import type { Payload } from '../../shared/payload.ts';
 import { acceptConsentVersion, consentToAccept, publishConsentVersion, withdrawConsent } from '../account/consent.ts';
-import { createInvite, keepProvisioned } from '../account/onboarding.ts';
+import { createInvite, keepProvisioned, revokeInvite } from '../account/onboarding.ts';
 import { AuditLog } from '../audit/log.ts';
 import { finishRestore } from '../backup/restore.ts';
 import { confirmNewIdentity, revokeRetired } from '../account/replaced-device.ts';
@@ -20,9 +20,11 @@ import { Drafts } from '../data/drafts.ts';
 import { Records, type AttachmentMeta, type Conversation, type LocalInvite, type Profile, type StoredMessage } from '../data/records.ts';
 import { resend } from '../outbox/delivery.ts';
 import { newMessage } from '../messages/message.ts';
+import { publishPractice, type PracticeEdit } from '../messages/practice.ts';
 import { buildReceipt, MAX_RECEIPT_IDS } from '../messages/receipt.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { LiveChannel, type LiveOptions } from '../sync/live.ts';
+import { SearchIndex } from '../search/index.ts';
 import { Receiver } from '../sync/receive.ts';
 import { pruneRetryRecords } from '../sync/retry.ts';
 import { VaultProtocolStore } from '../vault/protocol-store.ts';
@@ -38,6 +40,8 @@ export class Session {
   readonly drafts: Drafts;
   /** The device's security log (client/audit/log.ts). */
   readonly audit: AuditLog;
+  /** Every conversation's messages, searchable (client/search/): loaded at start, following the vault's writes. */
+  search: SearchIndex | undefined;
   private live: LiveChannel | undefined;
   private retryTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -45,7 +49,7 @@ export class Session {
     readonly vault: Vault,
     readonly store: VaultProtocolStore,
     readonly identity: Identity,
-    readonly profile: Profile,
+    public profile: Profile,
     readonly api: RelayApi,
     /** The live socket's WebSocket class (default: the browser's); tests pass their own. */
     private readonly options: { readonly WebSocket?: LiveOptions['WebSocket'] } = {},
@@ -59,6 +63,7 @@ export class Session {
   }
 
   start(): void {
+    this.search = SearchIndex.open(this.records);
     this.live = new LiveChannel({
       url: this.api.liveUrl(),
       identity: this.identity,
@@ -109,6 +114,8 @@ export class Session {
       if (!(e instanceof OfflineError)) console.warn('confidant: housekeeping failed', (e as Error).name);
     }
     await refreshLists(this);
+    // What another tab of this vault stored meanwhile (this tab's own writes are followed as they commit).
+    void this.search?.reconcile().catch((e: unknown) => console.warn('confidant: search reconcile failed', (e as Error).name));
   }
   private prunedAt = 0;
 
@@ -119,6 +126,7 @@ export class Session {
       this.restoreFinishing ??= finishRestore(this, this.profile, Date.now());
       const done = await this.restoreFinishing;
       this.restoreFinished = true;
+      this.profile = done;
       if (current === this) profile.value = done;
       await refreshLists(this);
     } catch (e) {
@@ -154,6 +162,7 @@ export class Session {
     clearInterval(this.retryTimer);
     this.store.close();
     this.drafts.stop();
+    this.search?.stop();
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
@@ -206,6 +215,12 @@ export class Session {
     return invite;
   }
 
+  /** Withdraws a pending invite (onboarding's `revokeInvite`): the link stops working. */
+  async revokeInvite(invite: LocalInvite): Promise<void> {
+    await revokeInvite(this.api, this.identity, this.profile, this.records, invite, Date.now());
+    await refreshLists(this);
+  }
+
   /**
    * The person confirmed a conversation's new identity: it becomes the pinned one (unverified),
    * the replaced device's capability is revoked (account/replaced-device.ts), and messages held
@@ -248,7 +263,17 @@ export class Session {
 
   async saveProfile(next: Profile): Promise<void> {
     await this.records.saveProfile(next);
+    this.profile = next; // what new invites carry
     profile.value = next;
+  }
+
+  /** The therapist saved their practice information: signed, kept, and sent to every client. */
+  async savePractice(edit: PracticeEdit): Promise<void> {
+    const next = await publishPractice(this, edit, Date.now());
+    this.profile = next;
+    profile.value = next;
+    await refreshLists(this);
+    void this.outbox.flush();
   }
 }
 

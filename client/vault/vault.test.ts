@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from './codec.ts';
 import { VaultError } from './errors.ts';
 import { DEFAULT_KDF, type KdfCost } from './kdf.ts';
-import { createVault, openVault, vaultExists, type Vault } from './vault.ts';
+import { createVault, openVault, vaultExists, type Vault, type VaultChange } from './vault.ts';
 
 /** Cheap KDF for tests; one test below uses DEFAULT_KDF. */
 const FAST: KdfCost = { algorithm: 'argon2id', m: 64, t: 1, p: 1 };
@@ -383,5 +383,35 @@ describe('records', () => {
     expect(await b.get('c', '', 1)).toBeUndefined();
     a.close();
     b.close();
+  });
+});
+
+describe('commit listeners', () => {
+  it('hear each committed batch and partition removal after it landed, never a rolled-back one; a failing listener does not undo the write', async () => {
+    const v = await createVault('correct horse', { dbName: freshName(), kdf: FAST });
+    const heard: (readonly VaultChange[])[] = [];
+    const stop = v.onCommit((changes) => heard.push(changes));
+    v.onCommit(() => {
+      throw new Error('listener bug');
+    });
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args);
+    try {
+      await v.put('c', 'p', 1, bytes(1));
+      expect(await v.get('c', 'p', 1)).toEqual(bytes(1)); // landed before the listener heard it
+      expect(heard).toEqual([[{ type: 'put', collection: 'c', partition: 'p', id: 1, value: bytes(1) }]]);
+      await rejectsWith(v.batch([{ type: 'delete', collection: 'c', partition: 'p', id: 1 }], { expect: [{ collection: 'c', partition: 'p', id: 1, version: undefined }] }), 'conflict');
+      expect(heard).toHaveLength(1);
+      await v.deletePartition('c', 'p');
+      expect(heard[1]).toEqual([{ type: 'delete-partition', collection: 'c', partition: 'p' }]);
+      expect(errors).toHaveLength(2); // the failing listener, once per commit
+      stop();
+      await v.put('c', 'p', 2, bytes(2));
+      expect(heard).toHaveLength(2);
+    } finally {
+      console.error = original;
+      v.close();
+    }
   });
 });

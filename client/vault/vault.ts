@@ -86,6 +86,12 @@ export type VaultOp =
  * A record as `getVersioned` read it. `version` is an opaque token (the stored ciphertext,
  * which a fresh IV makes different on every write); undefined when there was no record.
  */
+/**
+ * A write this handle committed, as its listeners hear it (`onCommit`): the ops of a `batch`
+ * (values as given, before encryption) or a whole partition removed by `deletePartition`.
+ */
+export type VaultChange = VaultOp | { readonly type: 'delete-partition'; readonly collection: string; readonly partition: string };
+
 export interface VersionedValue {
   readonly value: Uint8Array | undefined;
   readonly version: Uint8Array | undefined;
@@ -270,6 +276,7 @@ export class Vault {
   private keys: UnlockedKeys | undefined;
   private closed = false;
   private readonly lockListeners = new Set<(unlocked: boolean) => void>();
+  private readonly commitListeners = new Set<(changes: readonly VaultChange[]) => void>();
 
   private constructor(
     private readonly db: VaultDatabase,
@@ -306,6 +313,29 @@ export class Vault {
   onLockChange(listener: (unlocked: boolean) => void): () => void {
     this.lockListeners.add(listener);
     return () => this.lockListeners.delete(listener);
+  }
+
+  /**
+   * Hear every write this handle commits, after its transaction completed (a rolled-back batch
+   * is never heard): what is derived from the records, such as the search index
+   * (client/search/), follows them without each writer having to tell it. Only this handle's
+   * writes: another tab's are not heard (their derived data reconciles by other means).
+   * A listener runs synchronously and must not throw; if it does, the error is reported on the
+   * console and the write stays committed.
+   */
+  onCommit(listener: (changes: readonly VaultChange[]) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  private committed(changes: readonly VaultChange[]): void {
+    for (const l of [...this.commitListeners]) {
+      try {
+        l(changes);
+      } catch (e) {
+        console.error('confidant: a vault commit listener failed', e);
+      }
+    }
   }
 
   private notify(): void {
@@ -574,6 +604,7 @@ export class Vault {
       else tx.store.delete(op.del!).catch(() => undefined);
     }
     await tx.done.catch(idbError);
+    if (ops.length > 0) this.committed(ops);
   }
 
   /** Store many records in one transaction (a backlog of incoming messages). */
@@ -657,6 +688,7 @@ export class Vault {
     const keys = this.need();
     const [c, p] = await this.key(keys, collection, partition, '');
     await this.db.delete('records', partitionRange(c, p)).catch(idbError);
+    this.committed([{ type: 'delete-partition', collection, partition }]);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -13,7 +13,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Phase } from '../attachments/attachments.ts';
 import type { Conversation, StoredMessage } from '../data/records.ts';
 import { session } from '../state/session.ts';
+import { profile } from '../state/signals.ts';
 import { FileName } from './bidi.tsx';
+import { useRiskFlag } from '../triage/use-risk-flag.ts';
+import { AfterHoursNotice, CrisisPanel, crisisSourceOf } from './crisis-lines.tsx';
 import { ErrorAlert } from './error-alert.tsx';
 import { Progress } from './progress.tsx';
 import { slashOpensTemplates, TemplatePicker } from './template-picker.tsx';
@@ -47,6 +50,9 @@ export function Composer({ conversation }: { conversation: Conversation }) {
   latest.current = text;
   const canSend = !blocked && !upload && !limit.over && (text.trim().length > 0 || files.length > 0);
   const id = conversation.id;
+  const isClient = profile.value?.role === 'client';
+  // On this device only, before sending; it shows the crisis lines and never blocks or reports (client/triage/risk.ts).
+  const risk = useRiskFlag(isClient ? text : '');
 
   // Put the draft back (after an unlock, or coming back to the conversation).
   useEffect(() => {
@@ -135,6 +141,13 @@ export function Composer({ conversation }: { conversation: Conversation }) {
   return (
     <form class="composer" onSubmit={send} aria-label="Write a message" data-draft={ready ? 'ready' : 'loading'}>
       {conversation.pendingIdentity !== undefined && <p class="muted">Sending is paused until you confirm the new safety number above.</p>}
+      {/* A client: the therapist's hours before writing; the crisis lines first when urgent or the draft sounds like a crisis (crisis-lines.tsx). */}
+      {isClient &&
+        (urgent || risk.flagged ? (
+          <CrisisPanel source={crisisSourceOf(conversation)} reason={urgent ? 'Marked urgent' : 'It sounds like things may be hard right now'} />
+        ) : (
+          <AfterHoursNotice source={crisisSourceOf(conversation)} />
+        ))}
       {reply && (
         <p class="reply-to">
           Replying to:{' '}

@@ -9,6 +9,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { StoredMessage } from '../data/records.ts';
+import { messagesFromNewest } from '../search/locate.ts';
 import { session } from '../state/session.ts';
 import { conversations, messagesVersion, navigate, profile } from '../state/signals.ts';
 import { consentToAccept } from '../account/consent.ts';
@@ -22,7 +23,7 @@ import { TopBar } from './topbar.tsx';
 
 const PAGE = 50;
 
-export function ConversationView({ id }: { id: string }) {
+export function ConversationView({ id, focus }: { id: string; focus?: string | undefined }) {
   const conversation = conversations.value.find((c) => c.id === id);
   const [messages, setMessages] = useState<{ key: string; message: StoredMessage }[]>([]);
   const [limit, setLimit] = useState(PAGE);
@@ -59,6 +60,34 @@ export function ConversationView({ id }: { id: string }) {
       live = false;
     };
   }, [id, limit, version, conversation !== undefined]);
+
+  // A message to open at (a search result, `#/c/<id>/m/<message id>`): show enough pages to
+  // include it, then scroll it to the middle of the list, mark it and give it focus.
+  const focused = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    const s = session();
+    if (!s || !focus) return;
+    let live = true;
+    void messagesFromNewest(s.records, id, focus).then((n) => live && n !== undefined && setLimit((l) => Math.max(l, n)));
+    return () => {
+      live = false;
+    };
+  }, [id, focus]);
+  useEffect(() => {
+    const list = listRef.current;
+    if (!focus || focused.current === focus || !list || !messages.some((m) => m.message.id === focus)) return;
+    focused.current = focus;
+    requestAnimationFrame(() => {
+      const el = list.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(focus)}"]`);
+      if (!el) return;
+      el.classList.add('found');
+      el.tabIndex = -1;
+      el.focus({ preventScroll: true });
+      const box = list.getBoundingClientRect();
+      const at = el.getBoundingClientRect();
+      list.scrollTop += at.top - box.top - (box.height - at.height) / 2;
+    });
+  }, [messages, focus]);
 
   // On every change this page hears of, not only when the unread count it holds changes: another
   // tab may have marked earlier messages read meanwhile, so a new one can arrive here with the

@@ -12,8 +12,9 @@ import type { Conversation } from '../data/records.ts';
 import { changeConversation } from '../triage/actions.ts';
 import { snoozeLabel } from '../triage/snooze.ts';
 import { inFilter, isBackFromSnooze, isRiskFlagged, isSnoozed, isUrgent, nextDue, STATUS_NAMES, threadStatus, triage, unsnooze, waitingSinceOf, waitingTime, type TriageFilter } from '../triage/status.ts';
-import { conversations, invites, navigate, profile } from '../state/signals.ts';
+import { conversations, navigate, profile } from '../state/signals.ts';
 import { ConsentMarker } from './consent-status.tsx';
+import { PendingInvites } from './pending-invites.tsx';
 import { TopBar } from './topbar.tsx';
 import { FILTERS, PANEL_ID, tabId, TriageTabs } from './triage-tabs.tsx';
 
@@ -50,7 +51,6 @@ export function Home({ selected }: { selected?: string }) {
   const now = useTriageClock(all);
   const list = triage(all, filter, now);
   const counts = Object.fromEntries(FILTERS.map((f) => [f.id, all.filter((c) => inFilter(c, f.id, now)).length])) as Record<TriageFilter, number>;
-  const pending = invites.value.filter((i) => !i.usedBy && i.expiresAt > now);
   const empty = all.length === 0 ? 'No conversations yet. Invite a client to start.' : `Nothing here. ${filter === 'snoozed' ? 'No conversation is snoozed.' : 'Other tabs may have conversations.'}`;
   return (
     <div class="app-frame inbox">
@@ -78,19 +78,7 @@ export function Home({ selected }: { selected?: string }) {
             </ul>
           )}
         </div>
-        {pending.length > 0 && (
-          <section aria-labelledby="pending-title">
-            <h2 id="pending-title">Invites not yet used</h2>
-            <ul class="conversations">
-              {pending.map((i) => (
-                <li key={i.hash} class="conversation-link">
-                  <span class="name">{i.label}</span>
-                  <span class="muted">until {new Date(i.expiresAt).toLocaleDateString()}</span>
-                </li>
-              ))}
-            </ul>
-          </section>
-        )}
+        <PendingInvites />
       </main>
     </div>
   );

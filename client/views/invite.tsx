@@ -1,6 +1,7 @@
 /**
  * Inviting a client: a label only this device knows, then the link and its QR code. The link's
- * fragment carries the keys and the consent text; the relay never sees it.
+ * fragment carries one secret; the invite itself waits on the relay, encrypted under a key made
+ * from that secret, which the relay never sees (PROTOCOL.md §14).
  * @module
  */
 import { useState } from 'preact/hooks';
@@ -8,7 +9,7 @@ import { OfflineError } from '../api/relay.ts';
 import type { LocalInvite } from '../data/records.ts';
 import { session } from '../state/session.ts';
 import { conversations } from '../state/signals.ts';
-import { QrCode } from './qr.tsx';
+import { InviteLink } from './invite-link.tsx';
 import { TopBar } from './topbar.tsx';
 import { ErrorAlert } from './error-alert.tsx';
 
@@ -19,7 +20,6 @@ export function InviteClient({ replaces }: { replaces?: string }) {
   const [invite, setInvite] = useState<LocalInvite | undefined>();
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  const [copied, setCopied] = useState(false);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -33,15 +33,6 @@ export function InviteClient({ replaces }: { replaces?: string }) {
       setError(err instanceof OfflineError ? 'Creating an invite needs a connection to the Confidant server. Try again when you are online.' : 'The invite could not be created. Try again.');
     } finally {
       setBusy(false);
-    }
-  };
-  const copy = async () => {
-    if (!invite) return;
-    try {
-      await navigator.clipboard.writeText(invite.link);
-      setCopied(true);
-    } catch {
-      setError('Copying is not allowed here; select the link and copy it by hand.');
     }
   };
 
@@ -69,15 +60,8 @@ export function InviteClient({ replaces }: { replaces?: string }) {
             <p>
               Give this link to your client in person or through a channel you trust. It works once and expires on {new Date(invite.expiresAt).toLocaleDateString()}.
             </p>
-            <QrCode text={invite.link} label={`QR code of the invite for ${invite.label}`} />
-            <label for="invite-link">Invite link</label>
-            <textarea id="invite-link" class="invite-link" readOnly rows={4} value={invite.link} autocomplete="off" />
-            <div class="actions">
-              <button type="button" onClick={() => void copy()}>
-                {copied ? 'Copied' : 'Copy link'}
-              </button>
-            </div>
-            <ErrorAlert message={error} />
+            <InviteLink invite={invite} />
+            <p class="muted">You can show it again, copy it or withdraw it from your inbox until it is used.</p>
           </section>
         )}
       </main>

@@ -35,7 +35,6 @@ const checkFailure = (e: unknown): Check =>
 
 export function Join({ hash }: { hash: string }) {
   const [invite, setInvite] = useState<Invite | undefined>();
-  const [inviteError, setInviteError] = useState('');
   const [check, setCheck] = useState<Check>({ state: 'checking' });
   const [attempt, setAttempt] = useState(0);
   const rootSecret = useMemo(() => generateRootSecret(), []);
@@ -46,23 +45,24 @@ export function Join({ hash }: { hash: string }) {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState<number | undefined>();
 
+  // Read the link (a short one fetches its body from the relay), then ask the relay whether the
+  // invite can still be used, before the first step; again on "Try again" or back online.
   useEffect(() => {
-    inviteFromRoute(hash).then(setInvite, (e: Error) => setInviteError(e.message));
-  }, [hash]);
-
-  // Ask the relay before the first step; again on "Try again" or when the browser is back online.
-  useEffect(() => {
-    if (!invite) return;
     let live = true;
     setCheck({ state: 'checking' });
-    checkJoinInvite(invite).then(
+    (async () => {
+      const read = invite ?? (await inviteFromRoute(hash));
+      if (live) setInvite(read);
+      await checkJoinInvite(read);
+    })().then(
       () => live && setCheck({ state: 'usable' }),
       (e: unknown) => live && setCheck(checkFailure(e)),
     );
     return () => {
       live = false;
     };
-  }, [invite, attempt]);
+    // `invite` is read, not watched: once read it is kept for the retries.
+  }, [hash, attempt]);
   const unknown = check.state === 'unknown';
   useEffect(() => {
     if (!unknown) return;
@@ -71,11 +71,11 @@ export function Join({ hash }: { hash: string }) {
     return () => removeEventListener('online', retry);
   }, [unknown]);
 
-  if (inviteError || check.state === 'refused') {
+  if (check.state === 'refused') {
     return (
       <main class="screen" aria-labelledby="join-title">
         <h1 id="join-title">This invite cannot be used</h1>
-        <ErrorAlert message={inviteError || (check.state === 'refused' ? check.message : '')} />
+        <ErrorAlert message={check.message} />
       </main>
     );
   }

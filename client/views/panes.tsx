@@ -27,7 +27,7 @@ query?.addEventListener('change', (e) => (wide.value = e.matches));
  * `display: contents`). The conversation sits at the same place in the tree either way, so a
  * resize across 1024 px keeps it (and its composer) as it is instead of drawing it anew.
  */
-export function Panes({ selected }: { selected: string | undefined }) {
+export function Panes({ selected, focus }: { selected: string | undefined; focus?: string | undefined }) {
   const two = wide.value;
   const showList = two || selected === undefined;
   return (
@@ -42,7 +42,7 @@ export function Panes({ selected }: { selected: string | undefined }) {
       <div class="pane-detail" {...(two ? { role: 'region', 'aria-label': 'Conversation' } : {})}>
         <Pane.Provider value={two ? 'detail' : undefined}>
           {selected !== undefined ? (
-            <ConversationView key={selected} id={selected} />
+            <ConversationView key={selected} id={selected} focus={focus} />
           ) : (
             two && (
               <div class="pane-empty">

@@ -9,6 +9,7 @@ import { BackupSettings } from './settings-backup.tsx';
 import { SettingsConsent } from './settings-consent.tsx';
 import { NotificationSettings } from './settings-notifications.tsx';
 import { TemplatesSettings } from './settings-templates.tsx';
+import { PracticeSettings } from './settings-practice.tsx';
 import { TopBar } from './topbar.tsx';
 
 const CHOICES = [1, 5, 15, 60] as const;
@@ -26,6 +27,7 @@ export function Settings() {
     <div class="app-frame">
       <TopBar title="Settings" back="#/" />
       <main class="screen" id="main">
+        <PracticeSettings />
         <section class="card" aria-labelledby="lock-title">
           <h2 id="lock-title">Lock</h2>
           <div class="field">

@@ -204,3 +204,22 @@ export async function send(page: Page, text: string): Promise<void> {
   await composer(page).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
 }
+
+/**
+ * The opening of a two-person file: the therapist sets up `practice` and invites `label`, the
+ * client joins from the link, and the therapist opens the conversation once the client's hello
+ * arrived (both end in the conversation).
+ */
+export async function setUpAndJoin(
+  relay: Relay,
+  tp: Page,
+  cp: Page,
+  names: { practice: string; label: string; therapistPassphrase: string; clientPassphrase: string },
+): Promise<void> {
+  await setUpPractice(tp, relay, names.practice, names.therapistPassphrase);
+  const link = await inviteClient(tp, names.label);
+  await joinFromLink(cp, link, names.clientPassphrase);
+  await tp.getByRole('button', { name: 'Back' }).click();
+  await openConversation(tp, names.label);
+  await composer(tp).waitFor();
+}

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { toBase64url } from '../../shared/encoding.ts';
+import { fromBase64url, toBase64url } from '../../shared/encoding.ts';
+import type { Invite } from '../../shared/invite.ts';
+import { openInvite, parseShortInvite, sealInvite } from '../../shared/short-invite.ts';
 import { deriveIdentity, encodePublicIdentity, generateRootSecret } from '../../shared/keys.ts';
 import { createApp } from '../app.ts';
 import { appFixture, FIXTURE_NOW, type AppFixture } from '../testing/app-fixture.ts';
@@ -134,5 +136,97 @@ describe('POST /v1/invites/check', () => {
     expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
     fx.now += 1000;
     expect((await check(secret)).status).toBe(200);
+  });
+});
+
+describe('short invites: POST /v1/invites with a body, GET /v1/invites/:id, POST /v1/invites/revoke', () => {
+  const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
+
+  /** A real short invite sealed as the therapist's device does (shared/short-invite.ts). */
+  async function sealed(therapistId: Awaited<ReturnType<typeof fx.therapist>>) {
+    const secret = new Uint8Array(randomBytes(32));
+    const invite: Invite = {
+      therapist: therapistId.publicIdentity,
+      mailboxId: new Uint8Array(randomBytes(16)),
+      capability: new Uint8Array(randomBytes(32)),
+      secret,
+      practiceName: 'Harbour Counselling',
+      consentText: 'Messages are for practical matters between sessions.',
+      emergencyNotice: 'In an emergency call your local emergency number.',
+      expiresAt: FIXTURE_NOW + INVITE_TTL_MS,
+    };
+    const s = sealInvite(invite);
+    return { invite, ...s, hash: toBase64url(sha256(secret)), secretText: toBase64url(secret) };
+  }
+
+  const store = (t: Awaited<ReturnType<typeof fx.therapist>>, s: Awaited<ReturnType<typeof sealed>>) =>
+    fx.send(t, 'POST', '/v1/invites', { body: JSON.stringify({ inviteHash: s.hash, id: toBase64url(s.id), body: toBase64url(s.body) }) });
+  const fetchBody = (id: string) => fx.send(undefined, 'GET', `/v1/invites/${id}`);
+  const revoke = (t: Awaited<ReturnType<typeof fx.therapist>>, hash: string) =>
+    fx.send(t, 'POST', '/v1/invites/revoke', { body: JSON.stringify({ inviteHash: hash }) });
+  const register = async (secret: string) => {
+    const id = await deriveIdentity(generateRootSecret());
+    return (
+      await fx.send(id, 'POST', '/v1/accounts/client', {
+        body: JSON.stringify({ identity: toBase64url(encodePublicIdentity(id.publicIdentity)), invite: secret }),
+      })
+    ).status;
+  };
+  const notFound = async (res: Response) => {
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  };
+
+  it('stores the body with the invite and serves it unauthenticated by id; the client opens it', async () => {
+    const t = await fx.therapist();
+    const s = await sealed(t);
+    const res = await store(t, s);
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ expiresAt: FIXTURE_NOW + INVITE_TTL_MS });
+    const before = fx.counts();
+    const got = await fetchBody(toBase64url(s.id));
+    expect(got.status).toBe(200);
+    const json = (await got.json()) as { body: string; expiresAt: number };
+    expect(json.expiresAt).toBe(FIXTURE_NOW + INVITE_TTL_MS);
+    expect(await openInvite(parseShortInvite(s.encoded), fromBase64url(json.body))).toEqual(s.invite);
+    expect(fx.counts()).toEqual(before);
+    // The body's secret registers a client once; then the body is no longer served.
+    expect(await register(s.secretText)).toBe(201);
+    await notFound(await fetchBody(toBase64url(s.id)));
+  });
+
+  it('revokes: the body is gone and the invite no longer registers or checks', async () => {
+    const t = await fx.therapist();
+    const s = await sealed(t);
+    expect((await store(t, s)).status).toBe(201);
+    const res = await revoke(t, s.hash);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ revoked: true });
+    await notFound(await fetchBody(toBase64url(s.id)));
+    await notFound(await fx.send(undefined, 'POST', '/v1/invites/check', { body: JSON.stringify({ invite: s.secretText }) }));
+    expect(await register(s.secretText)).toBe(403);
+    await notFound(await revoke(t, s.hash));
+  });
+
+  it('revokes an invite registered without a body (a version 1 link) too', async () => {
+    const t = await fx.therapist();
+    const secret = new Uint8Array(randomBytes(32));
+    const hash = toBase64url(sha256(secret));
+    expect((await fx.send(t, 'POST', '/v1/invites', { body: JSON.stringify({ inviteHash: hash }) })).status).toBe(201);
+    expect((await revoke(t, hash)).status).toBe(200);
+    expect(await register(toBase64url(secret))).toBe(403);
+  });
+
+  it('answers an expired body 404 like an unknown one, and the sweeper deletes it', async () => {
+    const t = await fx.therapist();
+    const s = await sealed(t);
+    expect((await store(t, s)).status).toBe(201);
+    fx.now = FIXTURE_NOW + INVITE_TTL_MS - 1;
+    expect((await fetchBody(toBase64url(s.id))).status).toBe(200);
+    fx.now = FIXTURE_NOW + INVITE_TTL_MS;
+    await notFound(await fetchBody(toBase64url(s.id)));
+    await notFound(await fetchBody(toBase64url(randomBytes(16))));
+    expect((await fx.store.sweep(fx.now)).invites).toBe(1);
+    expect(fx.counts()['invites']).toBe(0);
   });
 });

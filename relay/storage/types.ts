@@ -2,8 +2,9 @@
  * The relay's storage interfaces, one per resource as libsignal keeps one storage trait per
  * concern: `AccountStore` (registration codes, invites, accounts, nonces), `PreKeyStore`,
  * `MailboxStore` (mailboxes and delivery capabilities), `MessageStore`, `BlobRowStore` (blob
- * metadata; the bytes live in a `BlobStore`), `PushSubscriptionStore` (content-free push
- * notifications) and `StoreLifecycle` (migrate, ping, close, sweep).
+ * metadata; the bytes live in a `BlobStore`), `InviteBodyStore` (short invites' encrypted bodies),
+ * `PushSubscriptionStore` (content-free push notifications) and `StoreLifecycle` (migrate, ping,
+ * close, sweep).
  * `Store` is all of them at once: what the routes and the sweeper are handed. Two adapters
  * implement it with the same layout, one file per resource: `sqlite/` (embedded default,
  * better-sqlite3 in WAL mode) and `postgres/` (`pg`, several relay instances on one database);
@@ -177,6 +178,37 @@ export interface AccountStore {
   hasNonce(signingKey: Uint8Array, nonce: Uint8Array): Promise<boolean>;
 }
 
+/**
+ * Short invites' encrypted bodies (docs/PROTOCOL.md §14, link version 2). A body lives in its
+ * invite's own row, next to the invite hash, so the two have one lifetime: revoking deletes
+ * both, registering with the invite (`registerClient`) clears the body in the same transaction,
+ * and `sweep` deletes expired and used rows as before. The relay keeps the body id (16 bytes the
+ * therapist's device derived from the link secret, which it never sees), the opaque body and
+ * the row's times.
+ */
+export interface InviteBodyStore {
+  /**
+   * `addInvite` with the encrypted body stored under `bodyId` in the same row. `exists` when the
+   * hash or the body id is stored already (by anyone, until `sweep`): nothing changes.
+   */
+  addInviteWithBody(
+    invite: { readonly inviteHash: Uint8Array; readonly bodyId: Uint8Array; readonly body: Uint8Array },
+    therapistKey: Uint8Array,
+    createdAt: number,
+    expiresAt: number,
+  ): Promise<'created' | 'exists'>;
+  /**
+   * The body and expiry of an unused, unexpired invite at `now`; undefined for an unknown,
+   * revoked, used or expired one (one answer). Reads only.
+   */
+  inviteBody(bodyId: Uint8Array, now: number): Promise<{ body: Uint8Array; expiresAt: number } | undefined>;
+  /**
+   * Deletes the therapist's unused invite, hash and body (expired or not). True when it did;
+   * false when there is none, it is used, or it is another therapist's (one answer): nothing changes.
+   */
+  revokeInvite(inviteHash: Uint8Array, therapistKey: Uint8Array): Promise<boolean>;
+}
+
 /** Signed, KEM and one-time prekeys, the bundles made of them and the per-requester limit. */
 export interface PreKeyStore {
   setSignedPreKey(signingKey: Uint8Array, row: SignedPreKeyRow, now: number): Promise<void>;
@@ -327,7 +359,7 @@ export interface PushSubscriptionStore {
 }
 
 /** Every resource of one adapter: what the routes and the sweeper are handed. */
-export type Store = StoreLifecycle & AccountStore & PreKeyStore & MailboxStore & MessageStore & BlobRowStore & PushSubscriptionStore;
+export type Store = StoreLifecycle & AccountStore & PreKeyStore & MailboxStore & MessageStore & BlobRowStore & InviteBodyStore & PushSubscriptionStore;
 
 /** Encrypted attachment bytes: files under DATA_DIR/blobs, or rows in PostgreSQL. Streams only. */
 export interface BlobStore {

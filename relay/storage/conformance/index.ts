@@ -16,6 +16,7 @@
 import { describe } from 'vitest';
 import { accountsConformance } from './accounts.ts';
 import { blobsConformance } from './blobs.ts';
+import { inviteBodiesConformance } from './invite-bodies.ts';
 import type { OpenStore } from './_fixture.ts';
 import { mailboxesConformance } from './mailboxes.ts';
 import { messagesConformance } from './messages.ts';
@@ -35,5 +36,6 @@ export function storeConformance(name: string, open: OpenStore): void {
     messagesConformance(open);
     blobsConformance(open);
     pushConformance(open);
+    inviteBodiesConformance(open);
   });
 }

@@ -79,7 +79,11 @@ export function postgresAccounts({ pool }: PostgresContext): AccountStore {
       const invite = param(inviteHash, 'inviteHash');
       checkTime(now, 'now');
       const result = await register(account, 'client', (client) =>
-        client.query('UPDATE invites SET used_at = $2 WHERE invite_hash = $1 AND used_at IS NULL AND expires_at > $2', [invite, now]),
+        // Using an invite clears its short-invite body at once (InviteBodyStore): nobody fetches it again.
+        client.query(
+          'UPDATE invites SET used_at = $2, body_id = NULL, body = NULL WHERE invite_hash = $1 AND used_at IS NULL AND expires_at > $2',
+          [invite, now],
+        ),
       );
       return result === 'invalid' ? 'invite_invalid' : result;
     },

@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL storage adapter: `openPostgresStore(DATABASE_URL)` gives the relay a Store
  * composed from one file per resource (accounts.ts, prekeys.ts, mailboxes.ts, messages.ts,
- * blobs.ts for blob rows, sweep.ts for migrate, ping, close and sweep) over database.ts
+ * blobs.ts for blob rows, invite-bodies.ts, sweep.ts for migrate, ping, close and sweep) over database.ts
  * (transactions, parameters, advisory locks), a BlobStore in the same database
  * (`blob-chunks.ts`) and live delivery over LISTEN/NOTIFY (`notifier.ts`), with pending
  * migrations (`migrations.ts`) applied. Semantics are those of `../types.ts`, checked by the
@@ -22,6 +22,7 @@ import type { Store } from '../types.ts';
 import { postgresAccounts } from './accounts.ts';
 import { PostgresBlobStore } from './blob-chunks.ts';
 import { postgresBlobRows } from './blobs.ts';
+import { postgresInviteBodies } from './invite-bodies.ts';
 import { postgresMailboxes } from './mailboxes.ts';
 import { postgresMessages } from './messages.ts';
 import { openNotifier, type PostgresNotifier } from './notifier.ts';
@@ -53,6 +54,7 @@ const postgresStore = (pool: Pool, notifier: PostgresNotifier, onClose: () => Pr
     ...postgresMessages(ctx),
     ...postgresBlobRows(ctx),
     ...postgresPush(ctx),
+    ...postgresInviteBodies(ctx),
     kind: 'postgres',
     pool,
     sharedVapidKeys: (candidate, now) => sharedVapidKeys(pool, candidate, now),

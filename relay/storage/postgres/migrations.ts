@@ -277,12 +277,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX blobs_expiry ON blobs (expires_at);
       CREATE INDEX blobs_incomplete ON blobs (created_at) WHERE NOT complete;
     `,
-  },  {
-    // Reserved for the short invites' migration (issue 11, "Invites that work on paper"), which
-    // lands on its own branch with version 7; on merge, that branch's entry replaces this one.
+  },
+  {
     version: 7,
-    name: 'reserved for short invites',
-    sql: 'SELECT 1',
+    name: 'short invites: the encrypted body in the invite row',
+    sql: `
+      -- Short invites (issue 11; docs/PROTOCOL.md §14): an invite's body, encrypted on the
+      -- therapist's device, kept in the invite's own row under a random 16-byte id, so that
+      -- revoking, using (registerClient clears it) and sweeping the invite take the body along.
+      -- Rows from before have neither. A revoked or used body is a dead row until VACUUM: as for
+      -- the other ciphertext tables (version 5), autovacuum visits at its next round.
+      ALTER TABLE invites ADD COLUMN body_id BYTEA, ADD COLUMN body BYTEA;
+      CREATE UNIQUE INDEX invites_body_id ON invites (body_id) WHERE body_id IS NOT NULL;
+      ALTER TABLE invites SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0,
+        toast.autovacuum_vacuum_scale_factor = 0, toast.autovacuum_vacuum_threshold = 0);
+    `,
   },
   {
     version: 8,

@@ -15,7 +15,8 @@ const prepare = (db: SqliteDatabase) => ({
     `INSERT INTO invites (invite_hash, therapist_key, created_at, expires_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (invite_hash) DO NOTHING`,
   ),
-  useInvite: db.prepare('UPDATE invites SET used_at = ? WHERE invite_hash = ? AND used_at IS NULL AND expires_at > ?'),
+  // Using an invite clears its short-invite body at once (InviteBodyStore): nobody fetches it again.
+  useInvite: db.prepare('UPDATE invites SET used_at = ?, body_id = NULL, body = NULL WHERE invite_hash = ? AND used_at IS NULL AND expires_at > ?'),
   inviteExpiry: db.prepare('SELECT expires_at FROM invites WHERE invite_hash = ? AND used_at IS NULL AND expires_at > ?').pluck(),
   accountExists: db.prepare('SELECT 1 FROM accounts WHERE signing_key = ?').pluck(),
   insertAccount: db.prepare('INSERT INTO accounts (signing_key, agreement_key, identity, kind, created_at) VALUES (?, ?, ?, ?, ?)'),

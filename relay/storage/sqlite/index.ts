@@ -1,7 +1,7 @@
 /**
  * The embedded storage adapter: one SQLite file (better-sqlite3, WAL, `synchronous=FULL`) that
  * implements the relay's Store (../types.ts), composed from one file per resource: accounts.ts,
- * prekeys.ts, mailboxes.ts, messages.ts, blobs.ts (rows) and sweep.ts (migrate, ping, close,
+ * prekeys.ts, mailboxes.ts, messages.ts, blobs.ts (rows), invite-bodies.ts and sweep.ts (migrate, ping, close,
  * sweep), over database.ts (connection settings, transactions, WAL checkpoint) and
  * migrations.ts. The bytes of blobs are files under DATA_DIR/blobs (files.ts).
  *
@@ -16,6 +16,7 @@
 import type { Store } from '../types.ts';
 import { sqliteAccounts } from './accounts.ts';
 import { sqliteBlobRows } from './blobs.ts';
+import { sqliteInviteBodies } from './invite-bodies.ts';
 import { checkpoint, openDatabase, sqliteContext } from './database.ts';
 import { sqliteMailboxes } from './mailboxes.ts';
 import { sqliteMessages } from './messages.ts';
@@ -43,6 +44,7 @@ export function sqliteStore(file: string): SqliteStore {
     ...sqliteMessages(ctx),
     ...sqliteBlobRows(ctx),
     ...sqlitePush(ctx),
+    ...sqliteInviteBodies(ctx),
     kind: 'sqlite',
     checkpoint: () => checkpoint(ctx.db),
   };

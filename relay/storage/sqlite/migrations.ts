@@ -209,11 +209,16 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Reserved for the short invites' migration (issue 11, "Invites that work on paper"), which
-    // lands on its own branch: versions must follow each other, so this branch holds the number
-    // with an empty step. On merge, that branch's version 6 replaces this entry.
     version: 6,
-    sql: '',
+    sql: `
+      -- Short invites (issue 11; docs/PROTOCOL.md §14): an invite's body, encrypted on the
+      -- therapist's device, kept in the invite's own row under a random 16-byte id, so that
+      -- revoking, using (registerClient clears it) and sweeping the invite take the body along.
+      -- Rows from before have neither (their invite travelled whole in the link).
+      ALTER TABLE invites ADD COLUMN body_id BLOB;
+      ALTER TABLE invites ADD COLUMN body BLOB;
+      CREATE UNIQUE INDEX invites_body_id ON invites (body_id) WHERE body_id IS NOT NULL;
+    `,
   },
   {
     version: 7,
