@@ -56,7 +56,7 @@ describe('backup and restore', () => {
     ({ words } = await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST));
     const link = await inviteClient(tp, LABEL);
     await joinFromLink(client.page, link, PASS_CLIENT);
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await openConversation(tp, LABEL);
     await exchange(client, 'before the backup, from the client', therapist);
     await exchange(therapist, 'before the backup, from the therapist', client);
@@ -78,7 +78,7 @@ describe('backup and restore', () => {
 
   it('they go on writing after the backup: five messages each way', async () => {
     const tp = therapist.page;
-    await tp.getByRole('button', { name: 'Back' }).first().click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).first().click();
     await openConversation(tp, LABEL);
     for (let i = 1; i <= 5; i++) {
       await exchange(client, `after the backup ${i}, from the client`, therapist);

@@ -30,7 +30,7 @@ const RESUMED = 'Written after giving consent again, Lindqvist';
 /** The therapist's inbox row of the client. */
 const row = (page: Page) => page.getByRole('link', { name: new RegExp(LABEL) });
 /** Therapist: from the conversation back to the inbox. */
-const toInbox = (page: Page) => page.getByRole('button', { name: 'Back' }).click();
+const toInbox = (page: Page) => page.getByRole('button', { name: 'Back', exact: true }).click();
 
 describe('consent over time', () => {
   it('a therapist sets up, invites, and a client joins; both see version 1 accepted', async ({ relay, tp, cp }) => {
@@ -72,7 +72,7 @@ describe('consent over time', () => {
     await composer(cp).waitFor();
     await send(cp, AFTER);
 
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await row(tp).filter({ hasText: 'Consent v2' }).waitFor({ timeout: 60_000 });
     await openConversation(tp, LABEL);
     await bubble(tp, AFTER).waitFor({ timeout: 30_000 });
@@ -99,7 +99,7 @@ describe('consent over time', () => {
     await tp.getByRole('status').filter({ hasText: /withdrew their consent to messaging on/ }).waitFor();
 
     // The client's conversation: readable, the composer closed with the explanation.
-    await cp.getByRole('button', { name: 'Back' }).click();
+    await cp.getByRole('button', { name: 'Back', exact: true }).click();
     const closed = cp.getByRole('region', { name: 'You withdrew your consent to messaging' });
     await closed.waitFor();
     expect(await composer(cp).count()).toBe(0);

@@ -84,7 +84,7 @@ describe('delivery that can be seen', () => {
     const link = await inviteClient(tp, LABEL);
     clientIdentity = await identityOf(await joinFromLink(cp, link, PASS_CLIENT));
 
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await openConversation(tp, LABEL);
     await composer(tp).waitFor();
   });
@@ -156,7 +156,7 @@ describe('delivery that can be seen', () => {
       const np = phone.page;
       await joinFromLink(np, link, PASS_CLIENT);
 
-      await tp.getByRole('button', { name: 'Back' }).click();
+      await tp.getByRole('button', { name: 'Back', exact: true }).click();
       await openConversation(tp, LABEL);
       await tp.getByRole('alert').filter({ hasText: 'has a new safety number' }).waitFor({ timeout: 60_000 });
       await tp.getByRole('button', { name: 'I have checked: continue' }).click();

@@ -86,9 +86,9 @@ describe('short invites: scanned from the QR code, shown again, withdrawn', () =
   });
 
   it('a pending invite is shown again from the inbox, with its expiry, and its QR code reads back', async ({ tp }) => {
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     withdrawnLink = await inviteClient(tp, 'B. Friday 4pm');
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     const item = tp.locator('li.pending-invite', { hasText: 'B. Friday 4pm' });
     await item.waitFor();
     expect(await item.textContent()).toMatch(/Expires /);

@@ -35,12 +35,12 @@ describe('practice information and emergencies', () => {
     const card = cp.locator('.crisis-card');
     expect(await card.textContent()).toMatch(/call your local emergency number/);
     expect(await card.textContent()).not.toMatch(/\b(112|911|999)\b/);
-    await cp.getByRole('button', { name: 'Back' }).click();
+    await cp.getByRole('button', { name: 'Back', exact: true }).click();
     await composer(cp).waitFor();
   });
 
   it('the therapist edits crisis lines, office hours and away dates in Settings, and saves them to every client', async ({ tp }) => {
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await tp.getByRole('button', { name: 'Settings' }).click();
     await tp.getByRole('heading', { name: 'Your practice information' }).waitFor();
     await tp.getByLabel('Your name as clients see it').fill('Dr Elin Lindqvist');
@@ -102,7 +102,7 @@ describe('practice information and emergencies', () => {
     expect(await cp.locator('dl.hours dt').count()).toBe(6);
     await expectAccessible(cp, 'get help now');
     await captureScreens(cp, 'crisis-help');
-    await cp.getByRole('button', { name: 'Back' }).click();
+    await cp.getByRole('button', { name: 'Back', exact: true }).click();
   });
 
   it("the client's composer says the therapist is away before they write, with the crisis lines one tap away", async ({ cp }) => {
@@ -125,7 +125,7 @@ describe('practice information and emergencies', () => {
     await captureScreens(cp, 'composer-urgent-crisis-lines');
     await cp.getByRole('button', { name: 'Send' }).click();
     // The therapist, back from Settings, finds it in the conversation.
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await openConversation(tp, LABEL);
     await bubble(tp, 'Can we talk before Tuesday?').waitFor({ timeout: 60_000 });
     await panel.waitFor({ state: 'detached' });

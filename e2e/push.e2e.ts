@@ -45,10 +45,10 @@ describe('notifications without content', () => {
     await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST);
     const link = await inviteClient(tp, LABEL);
     await joinFromLink(cp, link, PASS_CLIENT);
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await openConversation(tp, LABEL);
     await composer(tp).waitFor();
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
   });
 
   it('settings explain notifications in plain words; turning them on says plainly what happened', async ({ relay, therapist, tp }) => {
@@ -65,7 +65,7 @@ describe('notifications without content', () => {
     expect(await section.getByRole('button').count()).toBe(permission === 'denied' ? 0 : 1);
     // The person allows notifications for the site (what the browser's prompt or site settings do).
     await therapist.context.grantPermissions(['notifications'], { origin: relay.base });
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await tp.getByRole('button', { name: 'Settings' }).click();
     await section.getByRole('status').filter({ hasText: 'Notifications are off on this device.' }).waitFor();
     await section.getByRole('button', { name: 'Turn on notifications' }).click();
@@ -109,7 +109,7 @@ describe('notifications without content', () => {
   });
 
   it('the title says how many messages are unread, never who or what', async ({ tp, cp }) => {
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await tp.getByRole('heading', { name: 'Conversations' }).waitFor();
     expect(await tp.title()).toBe('Confidant');
     await send(cp, SECRET);

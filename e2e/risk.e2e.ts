@@ -25,7 +25,7 @@ describe('the risk-language flag', () => {
     await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST);
     const link = await inviteClient(tp, LABEL);
     await joinFromLink(cp, link, PASS_CLIENT);
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await openConversation(tp, LABEL);
     await composer(tp).waitFor();
   });

@@ -109,7 +109,7 @@ describe('a therapist and a client, end to end', () => {
     await bubble(cp, TEXT.first).filter({ hasText: /Sent|Delivered|Read/ }).waitFor({ timeout: 30_000 });
 
     // The therapist's inbox shows the new conversation under the invite's label, unread.
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     const row = tp.getByRole('link', { name: new RegExp(LABEL) });
     await row.waitFor({ timeout: 30_000 });
     await row.getByLabel('1 unread').waitFor();
@@ -199,7 +199,7 @@ describe('a therapist and a client, end to end', () => {
       await joinFromLink(np, link, PASS_CLIENT);
       await send(np, TEXT.newDevice);
 
-      await tp.getByRole('button', { name: 'Back' }).click();
+      await tp.getByRole('button', { name: 'Back', exact: true }).click();
       await openConversation(tp, LABEL);
       const warning = tp.getByRole('alert').filter({ hasText: 'has a new safety number' });
       await warning.waitFor({ timeout: 60_000 });
@@ -226,10 +226,10 @@ describe('a therapist and a client, end to end', () => {
     await unlockWith(tp, PASS_THERAPIST);
     // Unlocking returns to where the reload happened: the conversation.
     await bubble(tp, TEXT.first).waitFor({ timeout: 30_000 });
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await tp.getByRole('button', { name: 'Settings' }).click();
     await tp.getByLabel('Lock after inactivity').selectOption('1');
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await openConversation(tp, LABEL);
     await bubble(tp, TEXT.first).waitFor();
     // Two idle minutes pass on the page's clock (every timer due in them fires, in order).

@@ -36,7 +36,7 @@ describe('a therapist working in two tabs at once', () => {
     const words = await joinFromLink(cp, link, PASS_CLIENT);
     clientIdentity = await identityOf(words);
     await send(cp, 'Hello from Okonkwo');
-    await tab1.getByRole('button', { name: 'Back' }).click();
+    await tab1.getByRole('button', { name: 'Back', exact: true }).click();
     await openConversation(tab1, LABEL);
     await bubble(tab1, 'Hello from Okonkwo').waitFor({ timeout: 30_000 });
 

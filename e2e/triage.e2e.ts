@@ -52,11 +52,11 @@ describe("the therapist's inbox", () => {
     await setUpPractice(tp, relay, PRACTICE, PASS_THERAPIST);
     const linkA = await inviteClient(tp, LABEL_A);
     await joinFromLink(cp, linkA, PASS_A);
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     const linkB = await inviteClient(tp, LABEL_B);
     second = await launchPerson('client-two', { baseURL: relay.base, viewport: PHONE });
     await joinFromLink(second.page, linkB, PASS_B);
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await row(tp, LABEL_B).waitFor({ timeout: 60_000 });
     await row(tp, LABEL_A).waitFor({ timeout: 60_000 });
   });
@@ -108,7 +108,7 @@ describe("the therapist's inbox", () => {
     await tp.getByRole('list', { name: 'Your templates' }).getByText(TEXT.templateTitle).waitFor();
     await expectAccessible(tp, 'reply templates in settings');
     await captureScreens(tp, 'settings-templates');
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
 
     await openConversation(tp, LABEL_A);
     await tp.getByText('Enter adds a line · Ctrl+Enter sends').waitFor();
@@ -204,7 +204,7 @@ describe("the therapist's inbox", () => {
     expect(await tp.getByRole('button', { name: 'Lock Confidant' }).count()).toBe(1);
     await expectAccessible(tp, 'two panes');
     await captureScreens(tp, 'triage-two-panes');
-    await tp.getByRole('button', { name: 'Back' }).click();
+    await tp.getByRole('button', { name: 'Back', exact: true }).click();
     await tp.getByText('Choose a conversation to read it here.').waitFor();
     await captureScreens(tp, 'triage-inbox');
   });
@@ -213,7 +213,7 @@ describe("the therapist's inbox", () => {
     await tp.setViewportSize(PHONE);
     try {
       await openConversation(tp, LABEL_B);
-      const back = (await tp.getByRole('button', { name: 'Back' }).boundingBox())!;
+      const back = (await tp.getByRole('button', { name: 'Back', exact: true }).boundingBox())!;
       const title = (await tp.getByRole('heading', { level: 1, name: LABEL_B }).boundingBox())!;
       // Side by side on the first line: Back left of the title, their boxes overlapping vertically.
       expect(back.x + back.width).toBeLessThanOrEqual(title.x);

@@ -7,8 +7,8 @@
  * Back and the title share the first line at any width: on a narrow phone the title wraps onto
  * a second line of its own column (two lines at most, then cut with "…") and the actions move
  * to a row below, so a long practice or client name never pushes Back under it. Beside the
- * inbox (pane-context.ts 'detail') the title is an h2 and "Lock" and the status line are left
- * to the inbox's bar.
+ * inbox (pane-context.ts 'detail') the title is an h2 and search, "Lock" and the status line are
+ * left to the inbox's bar: one of each per page.
  * @module
  */
 import type { ComponentChildren } from 'preact';
@@ -39,7 +39,7 @@ export function TopBar({ title, back, children }: { title: string; back?: string
             </a>
           )}
           {children}
-          {route.value !== '#/search' && (
+          {!detail && route.value !== '#/search' && (
             <button type="button" class="icon-button" onClick={() => navigate('#/search')} aria-label="Search messages" title="Search messages">
               {/* A magnifier, not a word: the bar must fit a 360 px phone with the screen's own buttons. */}
               <svg aria-hidden="true" width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round">

@@ -219,7 +219,7 @@ export async function setUpAndJoin(
   await setUpPractice(tp, relay, names.practice, names.therapistPassphrase);
   const link = await inviteClient(tp, names.label);
   await joinFromLink(cp, link, names.clientPassphrase);
-  await tp.getByRole('button', { name: 'Back' }).click();
+  await tp.getByRole('button', { name: 'Back', exact: true }).click();
   await openConversation(tp, names.label);
   await composer(tp).waitFor();
 }
